@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// `npm start [-- wrangler dev args]`: runs the gateway locally on a local D1.
+// 1. Creates .dev.vars with a random ADMIN_TOKEN on first run.
+// 2. Copies the /doc explorer's assets, and applies the migrations to the local D1.
+// 3. Starts `wrangler dev`, passing any extra args through (e.g. --port 9000, --var KEY:VALUE).
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const devVars = join(root, ".dev.vars");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const args = process.argv.slice(2);
+
+if (!existsSync(devVars)) {
+  const token = `adm-${randomBytes(24).toString("base64url")}`;
+  writeFileSync(
+    devVars,
+    `# Created by \`npm start\`; see .dev.vars.example for every variable. Never commit this file.\nADMIN_TOKEN=${token}\n`,
+    { mode: 0o600 },
+  );
+  console.log(`\nCreated .dev.vars with a random ADMIN_TOKEN:\n  ADMIN_TOKEN=${token}\n`);
+}
+
+function run(command, commandArgs) {
+  const result = spawnSync(command, commandArgs, { cwd: root, stdio: "inherit", env: { WRANGLER_SEND_METRICS: "false", ...process.env, CI: "true" } });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+run(process.execPath, [join(root, "scripts", "copy-doc-assets.mjs")]);
+run(wrangler, ["d1", "migrations", "apply", "DB", "--local"]);
+
+const portArg = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
+const port = portArg === -1 ? "8787" : args[portArg].includes("=") ? args[portArg].split("=")[1] : args[portArg + 1];
+const adminToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim() ?? "<ADMIN_TOKEN from .dev.vars>";
+console.log(`
+  Gateway:  http://localhost:${port}/v1   (OpenAI base URL)
+  Explorer: http://localhost:${port}/doc
+  Get a key: curl -s http://localhost:${port}/admin/teams -H "authorization: Bearer ${adminToken}" -H "content-type: application/json" -d '{"name":"my-team"}'
+             then POST /admin/teams/<team id>/keys the same way (see README, "Quick start").
+`);
+
+const dev = spawn(wrangler, ["dev", ...args], { cwd: root, stdio: "inherit", env: { WRANGLER_SEND_METRICS: "false", ...process.env } });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+dev.on("exit", (code) => process.exit(code ?? 0));

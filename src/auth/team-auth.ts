@@ -1,0 +1,44 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv, AuthenticatedKey } from "../app";
+import { createDb } from "../db/client";
+import { TeamsRepository } from "../db/teams";
+import { invalidApiKey } from "../errors";
+import { logEvent, redactKey } from "../log";
+import { bearerToken } from "./bearer";
+import { cacheKey, getCachedKey } from "./key-cache";
+import { hashApiKey } from "./keys";
+
+// Not Hono's bearerAuth: a team key is looked up by its hash (with a cache) rather than compared
+// with one known token, and OpenAI answers every bad key, malformed header included, with 401
+// `invalid_api_key`, where bearerAuth answers a malformed header with 400.
+
+async function lookUpKey(db: D1Database, keyHash: string, ttlMs: number): Promise<AuthenticatedKey | null> {
+  const now = Date.now();
+  const cached = getCachedKey(keyHash, now);
+  if (cached) return cached.key;
+  const row = await new TeamsRepository(createDb(db)).findKeyByHash(keyHash);
+  const expiresAtMs = row?.expiresAt != null ? row.expiresAt * 1000 : Infinity;
+  const live = row !== null && row.revokedAt === null && expiresAtMs > now;
+  const key: AuthenticatedKey | null = live
+    ? { keyId: row.id, teamId: row.teamId, allowedModels: row.allowedModels ? (JSON.parse(row.allowedModels) as string[]) : null }
+    : null;
+  // An entry never outlives the key's own expiry.
+  cacheKey(keyHash, key, Math.min(now + ttlMs, live ? expiresAtMs : Infinity));
+  return key;
+}
+
+export const requireTeamKey = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header("authorization"));
+  if (!token) {
+    throw invalidApiKey(
+      "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+    );
+  }
+  const key = await lookUpKey(c.env.DB, await hashApiKey(token), c.var.config.keyCacheTtlMs);
+  if (!key) {
+    logEvent("warn", "invalid_api_key", { key: redactKey(token), path: c.req.path });
+    throw invalidApiKey(`Incorrect API key provided: ${redactKey(token)}.`);
+  }
+  c.set("apiKey", key);
+  await next();
+});

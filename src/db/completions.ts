@@ -1,0 +1,282 @@
+import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { Db } from "./client";
+import { chunkRows, maxUtf8Bytes, PAYLOAD_PIECE_UNITS, splitText } from "./limits";
+import { completionMessages, completionMetadata, completions, payloadParts, type CompletionRow } from "./schema";
+
+// The only module that knows the completion tables. Every query is scoped by team_id.
+
+export type Metadata = Record<string, string>;
+export type Order = "asc" | "desc";
+
+export interface NewStoredCompletion {
+  teamId: string;
+  id: string;
+  created: number;
+  model: string;
+  metadata: Metadata;
+  /** The chat.completion plus the request settings OpenAI echoes; metadata is kept apart. */
+  body: Record<string, unknown>;
+  /** The request's input messages, as sent. */
+  messages: unknown[];
+}
+
+export interface StoredCompletion {
+  id: string;
+  created: number;
+  body: Record<string, unknown>;
+  metadata: Metadata;
+  messageCount: number;
+}
+
+export interface ListCompletionsQuery {
+  teamId: string;
+  model?: string;
+  /** Pairs that must all match; a key may repeat (then nothing matches unless values agree). */
+  metadata?: [string, string][];
+  after?: string;
+  limit: number;
+  order: Order;
+}
+
+export interface Page<T> {
+  items: T[];
+  hasMore: boolean;
+}
+
+const BODY_SLOT = -1;
+type Statement = BatchItem<"sqlite">;
+
+/** A JSON payload as stored: inline when it fits in one row, otherwise as ordered parts. */
+function layoutPayload(json: string): { inline: string | null; parts: string[] } {
+  if (json.length <= PAYLOAD_PIECE_UNITS) return { inline: json, parts: [] };
+  return { inline: null, parts: splitText(json) };
+}
+
+export class CompletionsRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Stores a completion, its metadata and its messages in one D1 batch, which is atomic. */
+  async insert(record: NewStoredCompletion): Promise<void> {
+    const { teamId, id } = record;
+    const body = layoutPayload(JSON.stringify(record.body));
+    const parts: (typeof payloadParts.$inferInsert)[] = body.parts.map((data, part) => ({ teamId, completionId: id, slot: BODY_SLOT, part, data }));
+    const messageRows = record.messages.map((message, idx) => {
+      const layout = layoutPayload(JSON.stringify(message));
+      layout.parts.forEach((data, part) => parts.push({ teamId, completionId: id, slot: idx, part, data }));
+      return { teamId, completionId: id, idx, data: layout.inline, dataParts: layout.parts.length };
+    });
+    const statements: Statement[] = [
+      this.db.insert(completions).values({
+        teamId,
+        id,
+        created: record.created,
+        model: record.model,
+        metadata: JSON.stringify(record.metadata),
+        body: body.inline,
+        bodyParts: body.parts.length,
+        messageCount: record.messages.length,
+        storedAt: Date.now(),
+      }),
+    ];
+    const metadataRows = Object.entries(record.metadata).map(([key, value]) => ({ teamId, completionId: id, key, value, created: record.created }));
+    for (const group of chunkRows(metadataRows, 5)) statements.push(this.db.insert(completionMetadata).values(group));
+    for (const group of chunkRows(messageRows, 5, (row) => maxUtf8Bytes(row.data))) statements.push(this.db.insert(completionMessages).values(group));
+    for (const group of chunkRows(parts, 5, (row) => maxUtf8Bytes(row.data))) statements.push(this.db.insert(payloadParts).values(group));
+    await this.db.batch(statements as [Statement, ...Statement[]]);
+  }
+
+  async exists(teamId: string, id: string): Promise<boolean> {
+    const row = await this.db
+      .select({ id: completions.id })
+      .from(completions)
+      .where(and(eq(completions.teamId, teamId), eq(completions.id, id)))
+      .get();
+    return row !== undefined;
+  }
+
+  async get(teamId: string, id: string): Promise<StoredCompletion | null> {
+    const row = await this.db
+      .select()
+      .from(completions)
+      .where(and(eq(completions.teamId, teamId), eq(completions.id, id)))
+      .get();
+    if (!row) return null;
+    const [completion] = await this.hydrate(teamId, [row]);
+    return completion;
+  }
+
+  async list(query: ListCompletionsQuery): Promise<Page<StoredCompletion>> {
+    const { teamId, model, after, limit, order } = query;
+    const pairs = query.metadata ?? [];
+    const direction = order === "asc" ? asc : desc;
+    const compare = order === "asc" ? ">" : "<";
+    const cursorAfter = (created: SQLiteColumn, id: SQLiteColumn): SQL =>
+      sql`(${created}, ${id}) ${sql.raw(compare)} (select c.created, c.id from completions c where c.team_id = ${teamId} and c.id = ${after})`;
+    const hasPair = (key: string, value: string): SQL =>
+      sql`exists (select 1 from completion_metadata m2 where m2.team_id = ${completions.teamId} and m2.completion_id = ${completions.id} and m2.key = ${key} and m2.value = ${value})`;
+
+    let rows: CompletionRow[];
+    if (pairs.length > 0) {
+      // Walk the metadata index of the first pair, which is already in list order.
+      const [[firstKey, firstValue], ...otherPairs] = pairs;
+      const result = await this.db
+        .select({ completion: completions })
+        .from(completionMetadata)
+        .innerJoin(completions, and(eq(completions.teamId, completionMetadata.teamId), eq(completions.id, completionMetadata.completionId)))
+        .where(
+          and(
+            eq(completionMetadata.teamId, teamId),
+            eq(completionMetadata.key, firstKey),
+            eq(completionMetadata.value, firstValue),
+            after ? cursorAfter(completionMetadata.created, completionMetadata.completionId) : undefined,
+            model !== undefined ? eq(completions.model, model) : undefined,
+            ...otherPairs.map(([key, value]) => hasPair(key, value)),
+          ),
+        )
+        .orderBy(direction(completionMetadata.created), direction(completionMetadata.completionId))
+        .limit(limit + 1)
+        .all();
+      rows = result.map((r) => r.completion);
+    } else {
+      const createdColumn = completions.created;
+      rows = await this.db
+        .select()
+        .from(completions)
+        .where(
+          and(
+            eq(completions.teamId, teamId),
+            model !== undefined ? eq(completions.model, model) : undefined,
+            after ? cursorAfter(createdColumn, completions.id) : undefined,
+          ),
+        )
+        .orderBy(direction(createdColumn), direction(completions.id))
+        .limit(limit + 1)
+        .all();
+    }
+    const hasMore = rows.length > limit;
+    return { items: await this.hydrate(teamId, rows.slice(0, limit)), hasMore };
+  }
+
+  /** Replaces the metadata. Returns the updated completion, or null if there is none with that id. */
+  async updateMetadata(teamId: string, id: string, metadata: Metadata): Promise<StoredCompletion | null> {
+    const pairs = Object.entries(metadata);
+    const statements: Statement[] = [
+      this.db
+        .update(completions)
+        .set({ metadata: JSON.stringify(metadata) })
+        .where(and(eq(completions.teamId, teamId), eq(completions.id, id)))
+        .returning(),
+      this.db.delete(completionMetadata).where(and(eq(completionMetadata.teamId, teamId), eq(completionMetadata.completionId, id))),
+    ];
+    if (pairs.length > 0) {
+      // Insert through a select on the completion, so that a concurrent delete leaves no orphan pairs.
+      const values = sql.join(
+        pairs.map(([key, value]) => sql`(${key}, ${value})`),
+        sql`, `,
+      );
+      statements.push(
+        this.db.run(
+          sql`insert into completion_metadata (team_id, completion_id, key, value, created)
+              select c.team_id, c.id, v.column1, v.column2, c.created
+              from completions c, (values ${values}) v
+              where c.team_id = ${teamId} and c.id = ${id}`,
+        ),
+      );
+    }
+    const [updated] = (await this.db.batch(statements as [Statement, ...Statement[]])) as [CompletionRow[], ...unknown[]];
+    if (updated.length === 0) return null;
+    const [completion] = await this.hydrate(teamId, updated);
+    return completion;
+  }
+
+  /** Deletes a completion with its metadata, messages and parts. Returns false if there was none. */
+  async delete(teamId: string, id: string): Promise<boolean> {
+    const [deleted] = (await this.db.batch([
+      this.db
+        .delete(completions)
+        .where(and(eq(completions.teamId, teamId), eq(completions.id, id)))
+        .returning({ id: completions.id }),
+      this.db.delete(completionMetadata).where(and(eq(completionMetadata.teamId, teamId), eq(completionMetadata.completionId, id))),
+      this.db.delete(completionMessages).where(and(eq(completionMessages.teamId, teamId), eq(completionMessages.completionId, id))),
+      this.db.delete(payloadParts).where(and(eq(payloadParts.teamId, teamId), eq(payloadParts.completionId, id))),
+    ])) as [{ id: string }[], ...unknown[]];
+    return deleted.length > 0;
+  }
+
+  /** A page of a completion's input messages, as `[index, message]`; null if the completion is not the team's. */
+  async listMessages(
+    teamId: string,
+    completionId: string,
+    page: { afterIndex?: number; limit: number; order: Order },
+  ): Promise<Page<[number, unknown]> | null> {
+    const direction = page.order === "asc" ? asc : desc;
+    const beyond = page.order === "asc" ? gt : lt;
+    const [owner, rows] = await this.db.batch([
+      this.db
+        .select({ messageCount: completions.messageCount })
+        .from(completions)
+        .where(and(eq(completions.teamId, teamId), eq(completions.id, completionId))),
+      this.db
+        .select()
+        .from(completionMessages)
+        .where(
+          and(
+            eq(completionMessages.teamId, teamId),
+            eq(completionMessages.completionId, completionId),
+            page.afterIndex !== undefined ? beyond(completionMessages.idx, page.afterIndex) : undefined,
+          ),
+        )
+        .orderBy(direction(completionMessages.idx))
+        .limit(page.limit + 1),
+    ]);
+    if (owner.length === 0) return null;
+    const slice = rows.slice(0, page.limit);
+    const overflow = await this.readParts(
+      teamId,
+      slice.filter((row) => row.dataParts > 0).map((row) => ({ completionId, slot: row.idx })),
+    );
+    const items = slice.map((row): [number, unknown] => [row.idx, JSON.parse(row.data ?? overflow.get(`${completionId}/${row.idx}`) ?? "null")]);
+    return { items, hasMore: rows.length > page.limit };
+  }
+
+  private async hydrate(teamId: string, rows: CompletionRow[]): Promise<StoredCompletion[]> {
+    const overflow = await this.readParts(
+      teamId,
+      rows.filter((row) => row.bodyParts > 0).map((row) => ({ completionId: row.id, slot: BODY_SLOT })),
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      created: row.created,
+      body: JSON.parse(row.body ?? overflow.get(`${row.id}/${BODY_SLOT}`) ?? "{}"),
+      metadata: JSON.parse(row.metadata),
+      messageCount: row.messageCount,
+    }));
+  }
+
+  /** Reassembles split payloads, keyed `completionId/slot`. */
+  private async readParts(teamId: string, wanted: { completionId: string; slot: number }[]): Promise<Map<string, string>> {
+    const joined = new Map<string, string>();
+    for (const group of chunkRows(wanted, 2)) {
+      const rows = await this.db
+        .select()
+        .from(payloadParts)
+        .where(
+          and(
+            eq(payloadParts.teamId, teamId),
+            inArray(payloadParts.completionId, [...new Set(group.map((w) => w.completionId))]),
+            inArray(payloadParts.slot, [...new Set(group.map((w) => w.slot))]),
+          ),
+        )
+        .orderBy(asc(payloadParts.completionId), asc(payloadParts.slot), asc(payloadParts.part))
+        .all();
+      for (const row of rows) {
+        const key = `${row.completionId}/${row.slot}`;
+        if (!group.some((w) => w.completionId === row.completionId && w.slot === row.slot)) continue;
+        joined.set(key, (joined.get(key) ?? "") + row.data);
+      }
+    }
+    return joined;
+  }
+}

@@ -1,0 +1,51 @@
+import { and, asc, eq, isNull } from "drizzle-orm";
+import type { Db } from "./client";
+import { apiKeys, teams, type ApiKeyRow, type TeamRow } from "./schema";
+
+// The only module that knows the teams and api_keys tables.
+
+export class TeamsRepository {
+  constructor(private readonly db: Db) {}
+
+  async createTeam(team: TeamRow): Promise<TeamRow> {
+    await this.db.insert(teams).values(team);
+    return team;
+  }
+
+  listTeams(): Promise<TeamRow[]> {
+    return this.db.select().from(teams).orderBy(asc(teams.createdAt), asc(teams.id)).all();
+  }
+
+  async getTeam(id: string): Promise<TeamRow | null> {
+    return (await this.db.select().from(teams).where(eq(teams.id, id)).get()) ?? null;
+  }
+
+  async createKey(key: ApiKeyRow): Promise<ApiKeyRow> {
+    await this.db.insert(apiKeys).values(key);
+    return key;
+  }
+
+  /** The team's keys that are not revoked. */
+  listKeys(teamId: string): Promise<ApiKeyRow[]> {
+    return this.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.teamId, teamId), isNull(apiKeys.revokedAt)))
+      .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
+      .all();
+  }
+
+  async findKeyByHash(keyHash: string): Promise<ApiKeyRow | null> {
+    return (await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).get()) ?? null;
+  }
+
+  /** Marks a key revoked. Returns its hash, or null if there is no such live key. */
+  async revokeKey(id: string, at: number): Promise<string | null> {
+    const revoked = await this.db
+      .update(apiKeys)
+      .set({ revokedAt: at })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning({ keyHash: apiKeys.keyHash });
+    return revoked[0]?.keyHash ?? null;
+  }
+}

@@ -1,0 +1,80 @@
+import type { AppContext, AppRouteHandler } from "../../app";
+import { forgetKey } from "../../auth/key-cache";
+import { displayPrefix, generateApiKey, hashApiKey, randomId } from "../../auth/keys";
+import { createDb } from "../../db/client";
+import type { ApiKeyRow, TeamRow } from "../../db/schema";
+import { TeamsRepository } from "../../db/teams";
+import { notFound } from "../../errors";
+import type { createKeyRoute, createTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
+
+const repository = (c: AppContext) => new TeamsRepository(createDb(c.env.DB));
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+const presentTeam = (team: TeamRow) => ({ id: team.id, object: "team" as const, name: team.name, created_at: team.createdAt });
+const presentKey = (key: ApiKeyRow) => ({
+  id: key.id,
+  object: "api_key" as const,
+  prefix: key.prefix,
+  team_id: key.teamId,
+  name: key.name,
+  created_at: key.createdAt,
+  expires_at: key.expiresAt,
+  allowed_models: key.allowedModels ? (JSON.parse(key.allowedModels) as string[]) : null,
+});
+
+async function requireTeam(repo: TeamsRepository, teamId: string): Promise<TeamRow> {
+  const team = await repo.getTeam(teamId);
+  if (!team) throw notFound(`No team found with id '${teamId}'.`);
+  return team;
+}
+
+export const createTeam: AppRouteHandler<typeof createTeamRoute> = async (c) => {
+  const { name } = c.req.valid("json");
+  const team = await repository(c).createTeam({ id: randomId("team_"), name, createdAt: nowSeconds() });
+  return c.json(presentTeam(team), 201);
+};
+
+export const listTeams: AppRouteHandler<typeof listTeamsRoute> = async (c) => {
+  const teams = await repository(c).listTeams();
+  return c.json({ object: "list" as const, data: teams.map(presentTeam) }, 200);
+};
+
+export const getTeam: AppRouteHandler<typeof getTeamRoute> = async (c) => {
+  const team = await requireTeam(repository(c), c.req.valid("param").team_id);
+  return c.json(presentTeam(team), 200);
+};
+
+export const createKey: AppRouteHandler<typeof createKeyRoute> = async (c) => {
+  const repo = repository(c);
+  const team = await requireTeam(repo, c.req.valid("param").team_id);
+  const request = c.req.valid("json");
+  const plaintext = generateApiKey();
+  const key = await repo.createKey({
+    id: randomId("key_"),
+    teamId: team.id,
+    name: request.name ?? null,
+    keyHash: await hashApiKey(plaintext),
+    prefix: displayPrefix(plaintext),
+    createdAt: nowSeconds(),
+    expiresAt: request.expires_at ?? null,
+    allowedModels: request.allowed_models ? JSON.stringify(request.allowed_models) : null,
+    revokedAt: null,
+  });
+  return c.json({ ...presentKey(key), key: plaintext }, 201);
+};
+
+export const listKeys: AppRouteHandler<typeof listKeysRoute> = async (c) => {
+  const repo = repository(c);
+  const team = await requireTeam(repo, c.req.valid("param").team_id);
+  const keys = await repo.listKeys(team.id);
+  return c.json({ object: "list" as const, data: keys.map(presentKey) }, 200);
+};
+
+export const revokeKey: AppRouteHandler<typeof revokeKeyRoute> = async (c) => {
+  const { key_id } = c.req.valid("param");
+  const keyHash = await repository(c).revokeKey(key_id, nowSeconds());
+  if (!keyHash) throw notFound(`No API key found with id '${key_id}'.`);
+  // This isolate forgets the key now; others may accept it from their cache for up to KEY_CACHE_TTL_MS.
+  forgetKey(keyHash);
+  return c.json({ id: key_id, object: "api_key.deleted" as const, deleted: true as const }, 200);
+};

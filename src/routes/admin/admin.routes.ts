@@ -1,0 +1,77 @@
+import { createRoute } from "@hono/zod-openapi";
+import {
+  ApiKeySchema,
+  CreateApiKeyRequestSchema,
+  CreatedApiKeySchema,
+  CreateTeamRequestSchema,
+  DeletedApiKeySchema,
+  KeyIdParamSchema,
+  listOf,
+  TeamIdParamSchema,
+  TeamSchema,
+} from "../../schemas/admin";
+import { errorResponse } from "../errors.responses";
+
+const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const base = { tags: ["Admin"], security: [{ AdminToken: [] }] };
+const errors = { 400: errorResponse("Invalid request"), 401: errorResponse("Missing or wrong admin token") };
+
+export const createTeamRoute = createRoute({
+  ...base,
+  method: "post",
+  path: "/admin/teams",
+  operationId: "createTeam",
+  summary: "Create a team",
+  request: { body: body(CreateTeamRequestSchema) },
+  responses: { 201: json(TeamSchema, "The team"), ...errors },
+});
+
+export const listTeamsRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/admin/teams",
+  operationId: "listTeams",
+  summary: "List teams",
+  responses: { 200: json(listOf(TeamSchema, "TeamList"), "All teams"), ...errors },
+});
+
+export const getTeamRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/admin/teams/{team_id}",
+  operationId: "getTeam",
+  summary: "Get a team",
+  request: { params: TeamIdParamSchema },
+  responses: { 200: json(TeamSchema, "The team"), ...errors, 404: errorResponse("No such team") },
+});
+
+export const createKeyRoute = createRoute({
+  ...base,
+  method: "post",
+  path: "/admin/teams/{team_id}/keys",
+  operationId: "createApiKey",
+  summary: "Create an API key for a team (the plaintext key is returned only here)",
+  request: { params: TeamIdParamSchema, body: body(CreateApiKeyRequestSchema) },
+  responses: { 201: json(CreatedApiKeySchema, "The key, with its plaintext"), ...errors, 404: errorResponse("No such team") },
+});
+
+export const listKeysRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/admin/teams/{team_id}/keys",
+  operationId: "listApiKeys",
+  summary: "List a team's live API keys (never their plaintext or hashes)",
+  request: { params: TeamIdParamSchema },
+  responses: { 200: json(listOf(ApiKeySchema, "ApiKeyList"), "The team's keys"), ...errors, 404: errorResponse("No such team") },
+});
+
+export const revokeKeyRoute = createRoute({
+  ...base,
+  method: "delete",
+  path: "/admin/keys/{key_id}",
+  operationId: "revokeApiKey",
+  summary: "Revoke an API key",
+  request: { params: KeyIdParamSchema },
+  responses: { 200: json(DeletedApiKeySchema, "The key is revoked"), ...errors, 404: errorResponse("No such key") },
+});

@@ -1,0 +1,5 @@
+import { createRouter } from "../../app";
+import { createChatCompletion } from "./chat.handlers";
+import { createChatCompletionRoute } from "./chat.routes";
+
+export const chatRouter = createRouter().openapi(createChatCompletionRoute, createChatCompletion);

@@ -1,0 +1,35 @@
+import type { Hono } from "hono";
+import { ApiError } from "../errors";
+
+/**
+ * Hono answers a known path with the wrong method as "not found". OpenAI answers 405, so this
+ * checks the path against every registered route and names the methods that would work.
+ */
+export function allowedMethods(app: Hono<any>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL" || route.path.includes("*")) continue;
+    if (routePattern(route.path).test(path)) methods.add(route.method);
+  }
+  return [...methods];
+}
+
+const patterns = new Map<string, RegExp>();
+function routePattern(path: string): RegExp {
+  let pattern = patterns.get(path);
+  if (!pattern) {
+    const source = path
+      .split("/")
+      .map((segment) => (segment.startsWith(":") || /^\{.+\}$/.test(segment) ? "[^/]+" : segment.replace(/[.*+?^$()|[\]\\]/g, "\\$&")))
+      .join("/");
+    pattern = new RegExp(`^${source}/?$`);
+    patterns.set(path, pattern);
+  }
+  return pattern;
+}
+
+export function methodNotAllowed(method: string, path: string, allowed: string[]): ApiError {
+  return new ApiError(405, `Method ${method} is not allowed on ${path}. Allowed: ${allowed.join(", ")}.`, "invalid_request_error", null, "method_not_allowed", {
+    allow: allowed.join(", "),
+  });
+}

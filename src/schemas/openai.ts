@@ -1,0 +1,205 @@
+import { z } from "@hono/zod-openapi";
+
+// Zod versions of the parts of OpenAI's spec that the gateway validates or serves.
+// Request schemas are loose objects: unknown fields pass through to the upstream untouched.
+
+export const ErrorResponseSchema = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.string(),
+      param: z.string().nullable(),
+      code: z.string().nullable(),
+    }),
+  })
+  .openapi("ErrorResponse");
+
+export const METADATA_LIMITS = { maxPairs: 16, maxKeyLength: 64, maxValueLength: 512 } as const;
+
+const charLength = (s: string) => [...s].length;
+
+export const MetadataSchema = z
+  .record(z.string(), z.string({ error: "metadata values must be strings." }))
+  .check((ctx) => {
+    const entries = Object.entries(ctx.value);
+    if (entries.length > METADATA_LIMITS.maxPairs) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        message: `too many properties. Expected an object with at most ${METADATA_LIMITS.maxPairs} properties, but got an object with ${entries.length} properties instead.`,
+      });
+    }
+    for (const [key, value] of entries) {
+      if (charLength(key) > METADATA_LIMITS.maxKeyLength)
+        ctx.issues.push({
+          code: "custom",
+          input: key,
+          message: `key too long. Expected a key with maximum length ${METADATA_LIMITS.maxKeyLength}, but got a key with length ${charLength(key)} instead.`,
+        });
+      if (charLength(value) > METADATA_LIMITS.maxValueLength)
+        ctx.issues.push({
+          code: "custom",
+          input: value,
+          message: `string too long. Expected a value with maximum length ${METADATA_LIMITS.maxValueLength} for key '${key.slice(0, 64)}', but got a value with length ${charLength(value)} instead.`,
+        });
+    }
+  })
+  .openapi("Metadata", {
+    description: "Up to 16 key-value pairs. Keys are strings of at most 64 characters, values strings of at most 512.",
+  });
+
+export const MESSAGE_ROLES = ["developer", "system", "user", "assistant", "tool", "function"] as const;
+
+const ContentPartSchema = z.looseObject({ type: z.string() });
+
+export const RequestMessageSchema = z
+  .looseObject({
+    role: z.enum(MESSAGE_ROLES),
+    content: z.union([z.string(), z.array(ContentPartSchema), z.null()]).optional(),
+    name: z.string().optional(),
+    tool_calls: z.array(z.looseObject({ id: z.string() })).optional(),
+    tool_call_id: z.string().optional(),
+  })
+  .openapi("ChatCompletionRequestMessage");
+
+export const CreateChatCompletionRequestSchema = z
+  .looseObject({
+    model: z.string().min(1),
+    messages: z.array(RequestMessageSchema).min(1),
+    store: z.boolean().nullable().optional(),
+    metadata: MetadataSchema.nullable().optional(),
+    stream: z.boolean().nullable().optional(),
+    stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.stream_options != null && body.stream !== true) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stream_options"],
+        message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+      });
+    }
+  })
+  .openapi("CreateChatCompletionRequest");
+
+export type CreateChatCompletionRequest = z.infer<typeof CreateChatCompletionRequestSchema>;
+export type RequestMessage = z.infer<typeof RequestMessageSchema>;
+
+const ToolCallSchema = z.looseObject({
+  id: z.string(),
+  type: z.string(),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }).optional(),
+});
+
+export const ChatCompletionSchema = z
+  .looseObject({
+    id: z.string(),
+    object: z.literal("chat.completion"),
+    created: z.number().int(),
+    model: z.string(),
+    choices: z.array(
+      z.looseObject({
+        index: z.number().int(),
+        message: z.looseObject({
+          role: z.literal("assistant"),
+          content: z.string().nullable(),
+          refusal: z.string().nullable().optional(),
+          tool_calls: z.array(ToolCallSchema).optional(),
+        }),
+        finish_reason: z.string().nullable(),
+        logprobs: z.unknown().nullable().optional(),
+      }),
+    ),
+    usage: z
+      .looseObject({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() })
+      .optional(),
+    metadata: MetadataSchema.nullable().optional(),
+    system_fingerprint: z.string().nullable().optional(),
+    service_tier: z.string().nullable().optional(),
+  })
+  .openapi("ChatCompletion");
+
+export type ChatCompletion = z.infer<typeof ChatCompletionSchema>;
+
+export const ChatCompletionListSchema = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(ChatCompletionSchema),
+    first_id: z.string().nullable(),
+    last_id: z.string().nullable(),
+    has_more: z.boolean(),
+  })
+  .openapi("ChatCompletionList");
+
+export const StoredMessageSchema = z
+  .object({
+    id: z.string(),
+    role: z.enum(MESSAGE_ROLES),
+    content: z.string().nullable(),
+    name: z.string().nullable(),
+    content_parts: z.array(ContentPartSchema).nullable(),
+    tool_calls: z.array(ToolCallSchema).optional(),
+    tool_call_id: z.string().optional(),
+  })
+  .openapi("ChatCompletionStoredMessage");
+
+export type StoredMessage = z.infer<typeof StoredMessageSchema>;
+
+export const ChatCompletionMessageListSchema = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(StoredMessageSchema),
+    first_id: z.string().nullable(),
+    last_id: z.string().nullable(),
+    has_more: z.boolean(),
+  })
+  .openapi("ChatCompletionMessageList");
+
+export const ChatCompletionDeletedSchema = z
+  .object({ id: z.string(), object: z.literal("chat.completion.deleted"), deleted: z.boolean() })
+  .openapi("ChatCompletionDeleted");
+
+export const UpdateChatCompletionRequestSchema = z
+  .object({ metadata: MetadataSchema.nullable() })
+  .openapi("UpdateChatCompletionRequest");
+
+const pageLimit = z.coerce
+  .number({ error: "limit must be an integer." })
+  .int({ error: "limit must be an integer." })
+  .min(1, { error: "limit must be at least 1." })
+  .max(100, { error: "limit must be at most 100." })
+  .optional()
+  .openapi({ type: "integer", default: 20, minimum: 1, maximum: 100 });
+const pageOrder = z
+  .enum(["asc", "desc"], { error: "order must be 'asc' or 'desc'." })
+  .optional()
+  .openapi({ default: "asc" });
+const pageAfter = z.string().min(1).max(512).optional();
+
+export const ListCompletionsQuerySchema = z.object({
+  model: z.string().optional(),
+  metadata: z
+    .record(z.string(), z.string())
+    .optional()
+    .openapi({
+      param: { style: "deepObject", explode: true },
+      description: "Filter by metadata pairs: `metadata[key]=value`, repeatable; all pairs must match.",
+    }),
+  after: pageAfter.openapi({ description: "The id of the last completion of the previous page." }),
+  limit: pageLimit,
+  order: pageOrder,
+});
+
+export const ListMessagesQuerySchema = z.object({
+  after: pageAfter.openapi({ description: "The id of the last message of the previous page." }),
+  limit: pageLimit,
+  order: pageOrder,
+});
+
+export const CompletionIdParamSchema = z.object({
+  completion_id: z
+    .string()
+    .min(1)
+    .max(512)
+    .openapi({ param: { name: "completion_id", in: "path" }, example: "chatcmpl-abc123" }),
+});

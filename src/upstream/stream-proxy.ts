@@ -1,0 +1,127 @@
+import { errorBody } from "../errors";
+import type { ChatCompletion } from "../schemas/openai";
+import { CompletionAccumulator } from "./accumulate";
+import { readWithIdleTimeout, UpstreamTimeoutError } from "./client";
+import { formatSseData, SseParser, type SseEvent } from "./sse";
+
+export interface StreamProxyOptions {
+  idleTimeoutMs: number;
+  /** Rebuild the completion from the chunks (for `store: true`). */
+  accumulate: boolean;
+  /** The gateway asked for `include_usage` itself: hide the usage the client did not ask for. */
+  hideUsage: boolean;
+  /** Called once with the first chunk's id; returns the id the client and the store will use. */
+  resolveId?: (upstreamId: string | undefined) => Promise<string>;
+}
+
+export type StreamOutcome =
+  | { status: "complete"; completion: ChatCompletion | null }
+  | { status: "failed"; reason: string }
+  | { status: "cancelled" };
+
+/**
+ * Pipes an upstream SSE body to the client one event at a time, as each arrives, while
+ * rebuilding the completion. `outcome` settles when the stream ends; only a stream that reached
+ * `data: [DONE]` counts as complete.
+ */
+export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: StreamProxyOptions) {
+  const reader = upstream.getReader();
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  const parser = new SseParser();
+  const accumulator = options.accumulate ? new CompletionAccumulator() : null;
+  let finalId: string | undefined;
+  let idResolved = !options.resolveId;
+  let sawDone = false;
+  let upstreamError = false;
+  let settle!: (outcome: StreamOutcome) => void;
+  const outcome = new Promise<StreamOutcome>((resolve) => (settle = resolve));
+
+  async function transform(event: SseEvent): Promise<string | null> {
+    if (event.data === "[DONE]") {
+      sawDone = true;
+      return formatSseData("[DONE]");
+    }
+    let chunk: Record<string, any>;
+    try {
+      chunk = JSON.parse(event.data);
+    } catch {
+      return `${event.raw}\n\n`;
+    }
+    if (chunk === null || typeof chunk !== "object") return `${event.raw}\n\n`;
+    if (chunk.error) {
+      upstreamError = true;
+      return `${event.raw}\n\n`;
+    }
+    let rewrite = false;
+    if (!idResolved) {
+      idResolved = true;
+      finalId = await options.resolveId!(typeof chunk.id === "string" && chunk.id ? chunk.id : undefined);
+    }
+    if (finalId !== undefined && chunk.id !== finalId) {
+      chunk.id = finalId;
+      rewrite = true;
+    }
+    accumulator?.add(chunk);
+    if (options.hideUsage && "usage" in chunk) {
+      if (Array.isArray(chunk.choices) && chunk.choices.length === 0) return null;
+      delete chunk.usage;
+      rewrite = true;
+    }
+    return rewrite ? formatSseData(JSON.stringify(chunk), event.event ?? undefined) : `${event.raw}\n\n`;
+  }
+
+  function fail(controller: ReadableStreamDefaultController<Uint8Array>, reason: string, message: string, code: string) {
+    controller.enqueue(encoder.encode(formatSseData(JSON.stringify(errorBody(message, "upstream_error", null, code)), "error")));
+    controller.close();
+    settle({ status: "failed", reason });
+  }
+
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // Enqueue at least one event per pull, so that each chunk goes out as soon as it arrives.
+      for (;;) {
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await readWithIdleTimeout(reader, options.idleTimeoutMs);
+        } catch (err) {
+          if (err instanceof UpstreamTimeoutError) {
+            return fail(controller, "idle_timeout", `The upstream sent nothing for ${options.idleTimeoutMs} ms.`, "upstream_timeout");
+          }
+          return fail(controller, "upstream_broken", "The upstream connection broke before the stream was complete.", "upstream_disconnected");
+        }
+        const text = result.done ? decoder.decode() : decoder.decode(result.value, { stream: true });
+        const events = parser.push(text);
+        if (result.done) events.push(...parser.flush());
+        let out = "";
+        for (const event of events) out += (await transform(event)) ?? "";
+        if (out) controller.enqueue(encoder.encode(out));
+        if (result.done) {
+          if (upstreamError) {
+            controller.close();
+            return settle({ status: "failed", reason: "upstream_error_event" });
+          }
+          if (!sawDone) {
+            return fail(controller, "no_done", "The upstream stream ended before it was complete.", "upstream_incomplete");
+          }
+          controller.close();
+          const completion = accumulator ? accumulator.result({ id: finalId ?? "", created: nowSeconds(), model: "" }) : null;
+          if (completion && finalId) completion.id = finalId;
+          return settle({ status: "complete", completion });
+        }
+        if (out) return;
+      }
+    },
+    cancel(reason) {
+      // The client went away: stop the upstream generation too.
+      settle({ status: "cancelled" });
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+
+  return { stream, outcome };
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

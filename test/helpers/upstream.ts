@@ -1,0 +1,117 @@
+import { vi } from "vitest";
+
+export const UPSTREAM = "http://upstream.test/v1";
+
+export interface UpstreamCall {
+  url: string;
+  headers: Headers;
+  body: any;
+}
+
+type Handler = (call: UpstreamCall) => Response | Promise<Response>;
+
+/** Mocks the upstream through `globalThis.fetch`; other hosts are refused. Returns the recorded calls. */
+export function mockUpstream(handler: Handler) {
+  const calls: UpstreamCall[] = [];
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input as RequestInfo, init);
+    if (!request.url.startsWith(UPSTREAM)) throw new TypeError(`unexpected fetch to ${request.url}`);
+    const text = await request.text();
+    const call: UpstreamCall = { url: request.url, headers: request.headers, body: text ? JSON.parse(text) : undefined };
+    calls.push(call);
+    if (request.signal?.aborted) throw request.signal.reason;
+    return handler(call);
+  });
+  return { calls, spy };
+}
+
+let counter = 0;
+export function completionFixture(overrides: Record<string, unknown> = {}) {
+  return {
+    id: `chatcmpl-fixture${++counter}${Date.now()}`,
+    object: "chat.completion",
+    created: 1_738_960_610,
+    model: "gpt-4o-mini-2024-07-18",
+    choices: [{ index: 0, message: { role: "assistant", content: "Hello there!", refusal: null }, finish_reason: "stop", logprobs: null }],
+    usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
+    system_fingerprint: "fp_test",
+    service_tier: "default",
+    ...overrides,
+  };
+}
+
+export function chunk(id: string, delta: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    object: "chat.completion.chunk",
+    created: 1_738_960_610,
+    model: "gpt-4o-mini-2024-07-18",
+    system_fingerprint: "fp_test",
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: null }],
+    ...extra,
+  };
+}
+
+/** A typical streamed answer: role, content pieces, finish, usage chunk, [DONE]. */
+export function textStreamChunks(id: string, pieces: string[], usage = { prompt_tokens: 5, completion_tokens: pieces.length, total_tokens: 5 + pieces.length }) {
+  return [
+    chunk(id, { role: "assistant", content: "" }),
+    ...pieces.map((p) => chunk(id, { content: p })),
+    { ...chunk(id, {}), choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }] },
+    { ...chunk(id, {}), choices: [], usage },
+  ];
+}
+
+export interface SseOptions {
+  done?: boolean;
+  delayMs?: number;
+  /** Cut the stream with an error after this many events. */
+  breakAfter?: number;
+  /** Split each event across reads at this many characters, to test reassembly. */
+  splitEvery?: number;
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+export function sseResponse(events: unknown[], options: SseOptions = {}): Response {
+  const encoder = new TextEncoder();
+  const texts = events.map((e) => `data: ${typeof e === "string" ? e : JSON.stringify(e)}\n\n`);
+  if (options.done !== false) texts.push("data: [DONE]\n\n");
+  const pieces = options.splitEvery
+    ? texts.join("").match(new RegExp(`[\\s\\S]{1,${options.splitEvery}}`, "g"))!
+    : texts;
+  let i = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (options.breakAfter !== undefined && i >= options.breakAfter) {
+        controller.error(new Error("upstream connection reset"));
+        return;
+      }
+      if (i >= pieces.length) return controller.close();
+      if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+      controller.enqueue(encoder.encode(pieces[i++]));
+    },
+  });
+  return new Response(body, {
+    status: options.status ?? 200,
+    headers: { "content-type": "text/event-stream", ...options.headers },
+  });
+}
+
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+/** Reads an SSE body into its data payloads (and event names). */
+export async function readSse(response: Response): Promise<{ event: string | null; data: string }[]> {
+  const text = await response.text();
+  return text
+    .split(/\n\n/)
+    .filter((block) => block.trim())
+    .map((block) => {
+      const lines = block.split("\n");
+      const event = lines.find((l) => l.startsWith("event: "))?.slice(7) ?? null;
+      const data = lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+      return { event, data };
+    });
+}
