@@ -9,11 +9,16 @@ export default defineConfig(async () => {
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // Every variable is set here, so that a developer's .dev.vars cannot change a test.
           bindings: {
             TEST_MIGRATIONS: migrations,
             ADMIN_TOKEN: "test-admin-token",
             UPSTREAM_BASE_URL: "http://upstream.test/v1",
             UPSTREAM_API_KEY: "sk-upstream-secret",
+            UPSTREAM_TIMEOUT_MS: "600000",
+            UPSTREAM_IDLE_TIMEOUT_MS: "300000",
+            MAX_BODY_BYTES: "10485760",
+            KEY_CACHE_TTL_MS: "30000",
           },
         },
       }),

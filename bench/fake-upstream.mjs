@@ -6,12 +6,15 @@
 //   x-fake-chunks: number of content chunks when streaming (default 8)
 //   x-fake-first-delay-ms: delay before the first byte (default 0)
 //   x-fake-chunk-delay-ms: delay between chunks (default 0)
+// The same three can be given in the request body, as `"x_fake": { "chunks": 8, "first_delay_ms": 200,
+// "chunk_delay_ms": 20 }` (a header wins over the body). The gateway forwards unknown body fields
+// but not these headers, so the benchmark shapes answers through the gateway with the body field.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 
 const sleep = (ms) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
-const num = (value, fallback) => (value !== undefined && Number.isFinite(Number(value)) ? Number(value) : fallback);
+const num = (value, fallback) => (value != null && value !== "" && Number.isFinite(Number(value)) ? Number(value) : fallback);
 
 function completionId() {
   return `chatcmpl-${randomBytes(15).toString("base64url").replace(/[-_]/g, "x")}`;
@@ -24,10 +27,11 @@ function lastUserText(messages) {
 }
 
 async function handleChat(req, res, body) {
+  const fromBody = body.x_fake && typeof body.x_fake === "object" ? body.x_fake : {};
   const options = {
-    chunks: num(req.headers["x-fake-chunks"], 8),
-    firstDelayMs: num(req.headers["x-fake-first-delay-ms"], 0),
-    chunkDelayMs: num(req.headers["x-fake-chunk-delay-ms"], 0),
+    chunks: num(req.headers["x-fake-chunks"], num(fromBody.chunks, 8)),
+    firstDelayMs: num(req.headers["x-fake-first-delay-ms"], num(fromBody.first_delay_ms, 0)),
+    chunkDelayMs: num(req.headers["x-fake-chunk-delay-ms"], num(fromBody.chunk_delay_ms, 0)),
   };
   const id = completionId();
   const created = Math.floor(Date.now() / 1000);

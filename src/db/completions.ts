@@ -170,18 +170,20 @@ export class CompletionsRepository {
         .returning(),
       this.db.delete(completionMetadata).where(and(eq(completionMetadata.teamId, teamId), eq(completionMetadata.completionId, id))),
     ];
-    if (pairs.length > 0) {
-      // Insert through a select on the completion, so that a concurrent delete leaves no orphan pairs.
-      const values = sql.join(
-        pairs.map(([key, value]) => sql`(${key}, ${value})`),
-        sql`, `,
-      );
+    // Insert through a select on the completion, so that a concurrent delete leaves no orphan pairs.
+    for (const [key, value] of pairs) {
       statements.push(
-        this.db.run(
-          sql`insert into completion_metadata (team_id, completion_id, key, value, created)
-              select c.team_id, c.id, v.column1, v.column2, c.created
-              from completions c, (values ${values}) v
-              where c.team_id = ${teamId} and c.id = ${id}`,
+        this.db.insert(completionMetadata).select(
+          this.db
+            .select({
+              teamId: completions.teamId,
+              completionId: completions.id,
+              key: sql<string>`${key}`.as("key"),
+              value: sql<string>`${value}`.as("value"),
+              created: completions.created,
+            })
+            .from(completions)
+            .where(and(eq(completions.teamId, teamId), eq(completions.id, id))),
         ),
       );
     }

@@ -1,0 +1,291 @@
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
+import { chunk, completionFixture, jsonResponse, mockUpstream, readSse, sseResponse, textStreamChunks, UPSTREAM } from "./helpers/upstream";
+
+let key: string;
+beforeAll(async () => {
+  ({ key } = await createTeamWithKey());
+});
+afterEach(() => vi.restoreAllMocks());
+
+const messages = [{ role: "user", content: "Say hello" }];
+
+describe("POST /v1/chat/completions: forwarding", () => {
+  it("sends the gateway's upstream key, never the client's, and returns the upstream answer untouched", async () => {
+    const fixture = completionFixture();
+    const upstream = mockUpstream(() => jsonResponse(fixture, 200, { "x-request-id": "req_123" }));
+    const res = await call("/v1/chat/completions", { key, body: { model: "gpt-4o-mini", messages } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(JSON.stringify(fixture));
+    expect(res.headers.get("x-request-id")).toBe("req_123");
+    expect(upstream.calls).toHaveLength(1);
+    expect(upstream.calls[0].url).toBe(`${UPSTREAM}/chat/completions`);
+    expect(upstream.calls[0].headers.get("authorization")).toBe("Bearer sk-upstream-secret");
+    expect(JSON.stringify([...upstream.calls[0].headers])).not.toContain(key);
+  });
+
+  it("passes every other field through, unknown ones included, and removes store and metadata", async () => {
+    const upstream = mockUpstream(() => jsonResponse(completionFixture()));
+    const body = {
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: [{ type: "text", text: "hi" }], vendor_field: 1 }],
+      temperature: 0.3,
+      tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }],
+      logit_bias: { "50256": -100 },
+      some_future_field: { nested: [1, 2, 3] },
+      store: true,
+      metadata: { project: "x" },
+    };
+    await call("/v1/chat/completions", { key, body });
+    const { store, metadata, ...expected } = body;
+    expect(upstream.calls[0].body).toEqual(expected);
+  });
+
+  it("rejects a request without model or messages with a 400 naming the field", async () => {
+    mockUpstream(() => jsonResponse(completionFixture()));
+    const noModel = await call("/v1/chat/completions", { key, body: { messages } });
+    expect(noModel.status).toBe(400);
+    expect((await json(noModel)).error).toMatchObject({ type: "invalid_request_error", param: "model" });
+    const empty = await call("/v1/chat/completions", { key, body: { model: "m", messages: [] } });
+    expect((await json(empty)).error.param).toBe("messages");
+    const notArray = await call("/v1/chat/completions", { key, body: { model: "m", messages: "hi" } });
+    expect((await json(notArray)).error.param).toBe("messages");
+    const badRole = await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "wizard", content: "x" }] } });
+    expect(badRole.status).toBe(400);
+    expect((await json(badRole)).error.param).toBe("messages[0].role");
+  });
+
+  it("rejects stream_options without stream: true, as OpenAI does", async () => {
+    const upstream = mockUpstream(() => jsonResponse(completionFixture()));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream_options: { include_usage: true } } });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.param).toBe("stream_options");
+    expect(upstream.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ["17 pairs", Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"]))],
+    ["a 65-character key", { ["k".repeat(65)]: "v" }],
+    ["a 513-character value", { k: "v".repeat(513) }],
+    ["a non-string value", { k: 1 }],
+    ["an array", ["a"]],
+  ])("rejects metadata with %s with a 400 on param metadata", async (_, metadata) => {
+    const upstream = mockUpstream(() => jsonResponse(completionFixture()));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true, metadata } });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error).toMatchObject({ type: "invalid_request_error", param: "metadata" });
+    expect(upstream.calls).toHaveLength(0);
+  });
+
+  it("accepts metadata right at the limits", async () => {
+    mockUpstream(() => jsonResponse(completionFixture()));
+    const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`${i}`.padEnd(64, "k"), "v".repeat(512)]));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true, metadata } });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("POST /v1/chat/completions: streaming", () => {
+  it("pipes the upstream's events through and ends with [DONE]", async () => {
+    const events = textStreamChunks("chatcmpl-s1", ["Hel", "lo"]);
+    mockUpstream(() => sseResponse(events));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, stream_options: { include_usage: true } } });
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const received = await readSse(res);
+    expect(received.map((e) => e.data)).toEqual([...events.map((e) => JSON.stringify(e)), "[DONE]"]);
+  });
+
+  it("delivers the first chunk before the upstream has sent the rest", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    mockUpstream(() => {
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk("c", { content: "first" }))}\n\n`));
+          await gate;
+          controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+          controller.close();
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    });
+    const { response } = await callLive("/v1/chat/completions", { key, body: { model: "m", messages, stream: true } });
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toContain('"content":"first"');
+    release();
+    await reader.cancel();
+  });
+
+  it("asks for usage when storing, and hides it from a client that did not ask", async () => {
+    const upstream = mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-usage1", ["a", "b"])));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    expect(upstream.calls[0].body.stream_options).toEqual({ include_usage: true });
+    const text = await res.text();
+    expect(text).not.toContain('"usage"');
+    expect(text).toContain('"content":"b"');
+    const stored = await json(await call("/v1/chat/completions/chatcmpl-usage1", { key }));
+    expect(stored.usage).toEqual({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
+    expect(stored.choices[0].message.content).toBe("ab");
+  });
+
+  it("stores a streamed tool call rebuilt from its deltas", async () => {
+    const id = "chatcmpl-tools1";
+    const tc = (call: Record<string, unknown>) => chunk(id, { tool_calls: [call] });
+    mockUpstream(() =>
+      sseResponse(
+        [
+          chunk(id, { role: "assistant", content: null }),
+          tc({ index: 0, id: "call_1", type: "function", function: { name: "lookup", arguments: "" } }),
+          tc({ index: 0, function: { arguments: '{"q":' } }),
+          tc({ index: 0, function: { arguments: '"x"}' } }),
+          { ...chunk(id, {}), choices: [{ index: 0, delta: {}, finish_reason: "tool_calls", logprobs: null }] },
+          { ...chunk(id, {}), choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } },
+        ],
+        { splitEvery: 23 },
+      ),
+    );
+    await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    const stored = await json(await call(`/v1/chat/completions/${id}`, { key }));
+    expect(stored.choices[0]).toMatchObject({
+      finish_reason: "tool_calls",
+      message: { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } }] },
+    });
+  });
+
+  it("does not store a stream that ends before [DONE], and tells the client", async () => {
+    mockUpstream(() => sseResponse([chunk("chatcmpl-cut1", { content: "par" })], { done: false }));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    const events = await readSse(res);
+    expect(events.at(-1)).toMatchObject({ event: "error" });
+    expect(JSON.parse(events.at(-1)!.data).error.code).toBe("upstream_incomplete");
+    expect((await call("/v1/chat/completions/chatcmpl-cut1", { key })).status).toBe(404);
+  });
+});
+
+describe("POST /v1/chat/completions: storage", () => {
+  it("stores nothing without store: true", async () => {
+    const fixture = completionFixture();
+    mockUpstream(() => jsonResponse(fixture));
+    await call("/v1/chat/completions", { key, body: { model: "m", messages } });
+    expect((await call(`/v1/chat/completions/${fixture.id}`, { key })).status).toBe(404);
+  });
+
+  it("stores the completion, echoed settings and metadata under the upstream's id", async () => {
+    const fixture = completionFixture();
+    mockUpstream(() => jsonResponse(fixture));
+    const request = {
+      model: "gpt-4o-mini",
+      messages,
+      store: true,
+      metadata: { project: "alpha" },
+      temperature: 0.5,
+      top_p: 0.9,
+      seed: 42,
+      presence_penalty: 0.1,
+      frequency_penalty: 0.2,
+      response_format: { type: "text" },
+      user: "user-7",
+      n: 1,
+    };
+    const res = await json(await call("/v1/chat/completions", { key, body: request }));
+    expect(res.id).toBe(fixture.id);
+    const stored = await json(await call(`/v1/chat/completions/${fixture.id}`, { key }));
+    expect(stored).toEqual({
+      ...fixture,
+      metadata: { project: "alpha" },
+      temperature: 0.5,
+      top_p: 0.9,
+      seed: 42,
+      presence_penalty: 0.1,
+      frequency_penalty: 0.2,
+      response_format: { type: "text" },
+      input_user: "user-7",
+    });
+  });
+
+  it("gives a new chatcmpl id, to the client too, when the upstream's id is already stored or missing", async () => {
+    const fixture = completionFixture({ id: "chatcmpl-same" });
+    mockUpstream(() => jsonResponse(fixture));
+    const first = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } }));
+    const second = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } }));
+    expect(first.id).toBe("chatcmpl-same");
+    expect(second.id).toMatch(/^chatcmpl-[A-Za-z0-9]{20,}$/);
+    expect(second.id).not.toBe(first.id);
+    expect((await call(`/v1/chat/completions/${second.id}`, { key })).status).toBe(200);
+
+    vi.restoreAllMocks();
+    const { id: _drop, ...noId } = completionFixture();
+    mockUpstream(() => jsonResponse(noId));
+    const third = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } }));
+    expect(third.id).toMatch(/^chatcmpl-/);
+    expect((await json(await call(`/v1/chat/completions/${third.id}`, { key }))).id).toBe(third.id);
+  });
+
+  it("rewrites a duplicate id in every chunk of a stored stream", async () => {
+    mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-dupstream", ["x"])));
+    await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    const ids = new Set((await readSse(res)).filter((e) => e.data !== "[DONE]").map((e) => JSON.parse(e.data).id));
+    expect(ids.size).toBe(1);
+    const [newId] = ids;
+    expect(newId).not.toBe("chatcmpl-dupstream");
+    expect((await json(await call(`/v1/chat/completions/${newId}`, { key }))).choices[0].message.content).toBe("x");
+  });
+});
+
+describe("POST /v1/chat/completions: upstream faults", () => {
+  it("passes an upstream error through with its status, body and retry headers", async () => {
+    const body = { error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded" } };
+    mockUpstream(() => jsonResponse(body, 429, { "retry-after": "2", "retry-after-ms": "1500", "x-ratelimit-remaining-requests": "0" }));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } });
+    expect(res.status).toBe(429);
+    expect(await json(res)).toEqual(body);
+    expect(res.headers.get("retry-after")).toBe("2");
+    expect(res.headers.get("retry-after-ms")).toBe("1500");
+    expect(res.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+  });
+
+  it("wraps a non-JSON upstream error in OpenAI's shape, keeping the status", async () => {
+    mockUpstream(() => new Response("<html>Bad gateway</html>", { status: 503, headers: { "content-type": "text/html" } }));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages } });
+    expect(res.status).toBe(503);
+    expect((await json(res)).error).toMatchObject({ type: "upstream_error", code: "upstream_503" });
+  });
+
+  it("answers 502 when the upstream cannot be reached", async () => {
+    mockUpstream(() => {
+      throw new TypeError("Network connection lost.");
+    });
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages } });
+    expect(res.status).toBe(502);
+    expect((await json(res)).error).toEqual({ message: "The upstream could not be reached.", type: "upstream_error", param: null, code: "upstream_unreachable" });
+  });
+
+  it("answers 504 when the upstream sends no byte within UPSTREAM_TIMEOUT_MS", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(
+      (_input, init) =>
+        new Promise((_, reject) => {
+          init?.signal?.addEventListener("abort", () => reject(init.signal!.reason));
+        }),
+    );
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages }, env: { UPSTREAM_TIMEOUT_MS: "50" } });
+    expect(res.status).toBe(504);
+    expect((await json(res)).error.code).toBe("upstream_timeout");
+  });
+
+  it("ends a stream that goes silent mid-way with an error event the SDK raises", async () => {
+    mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-idle", ["a", "b"]), { delayMs: 150 }));
+    const res = await call("/v1/chat/completions", {
+      key,
+      body: { model: "m", messages, stream: true, store: true },
+      env: { UPSTREAM_IDLE_TIMEOUT_MS: "60" },
+    });
+    const events = await readSse(res);
+    const last = events.at(-1)!;
+    expect(last.event).toBe("error");
+    expect(JSON.parse(last.data).error.code).toBe("upstream_timeout");
+    expect((await call("/v1/chat/completions/chatcmpl-idle", { key })).status).toBe(404);
+  });
+});
