@@ -10,7 +10,7 @@ import { ApiError } from "./errors";
 import { adminRouter } from "./routes/admin/admin.index";
 import { chatRouter } from "./routes/chat/chat.index";
 import { completionsRouter } from "./routes/completions/completions.index";
-import { serveDocPage } from "./routes/docs/doc-page";
+import { docsRouter } from "./routes/docs/docs.index";
 import { registerOpenApiDocument } from "./routes/docs/openapi";
 import { allowedMethods, methodNotAllowed } from "./routes/method-not-allowed";
 
@@ -42,7 +42,7 @@ app.route("/", chatRouter);
 app.route("/", completionsRouter);
 app.route("/", adminRouter);
 registerOpenApiDocument(app);
-app.get("/doc", serveDocPage);
+app.route("/", docsRouter);
 app.get("/", (c) => c.redirect("/doc"));
 
 app.notFound((c) => {

@@ -30,7 +30,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
  *    a page with items still needs string ids.
  */
 function gatewaySpec(): Schema {
-  const spec: Schema = structuredClone(officialSpec);
+  const spec: Schema = nullableToJsonSchema(structuredClone(officialSpec));
   const schemas: Schema = spec.components.schemas;
 
   const requestRoles = (spec.components.schemas.ChatCompletionRequestMessage.anyOf ?? spec.components.schemas.ChatCompletionRequestMessage.oneOf)
@@ -48,6 +48,21 @@ function gatewaySpec(): Schema {
   schemas.GatewayChatCompletionMessageList = withNullIdsWhenEmpty(messageList);
   schemas.GatewayChatCompletionList = withNullIdsWhenEmpty(structuredClone(schemas.ChatCompletionList));
   return spec;
+}
+
+/**
+ * Some schemas of the subset (the stream chunk's `finish_reason`, `logprobs` and `usage`, a few
+ * request fields) still use OpenAPI 3.0's `nullable: true`. Ajv refuses it without a `type`, and
+ * with an `enum` it would still refuse null. Its meaning, "this or null", is spelled the JSON Schema
+ * way. This is a translation, not an exception: it allows nothing the spec does not.
+ */
+function nullableToJsonSchema(node: any): any {
+  if (Array.isArray(node)) return node.map(nullableToJsonSchema);
+  if (!node || typeof node !== "object") return node;
+  const { nullable, ...rest }: Schema = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, nullableToJsonSchema(v)]));
+  if (nullable !== true) return rest;
+  const { description, default: _default, ...schema } = rest;
+  return { description, anyOf: [schema, { type: "null" }] };
 }
 
 function withNullIdsWhenEmpty(list: Schema): Schema {

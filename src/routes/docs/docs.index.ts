@@ -1,0 +1,43 @@
+import { Hono } from "hono";
+import { ApiError } from "../../errors";
+import { DOC_CSP, serveDocInitScript, serveDocPage } from "./doc-page";
+
+// The /doc explorer: the page and /doc/init.js come from doc-page.ts, every other /doc/* file from the
+// worker's static assets (public/doc, see scripts/copy-doc-assets.mjs). wrangler.toml sets
+// `run_worker_first = true`, so asset requests run this worker too and get the same secure headers
+// (nosniff and friends from the app-wide secureHeaders(), plus the explorer's CSP) as every other answer.
+
+interface DocsEnv {
+  Bindings: { ASSETS?: Fetcher };
+}
+
+/** The files the page loads; if one is missing, public/doc was not built. */
+const REQUIRED_FILES = new Set(["/doc/swagger-ui.css", "/doc/swagger-ui-bundle.js"]);
+
+const assetsMissing = () =>
+  new ApiError(
+    503,
+    "The /doc explorer's files are missing: run `npm run build:doc-assets` (npm start and npm test do it for you).",
+    "server_error",
+    null,
+    "doc_assets_missing",
+  );
+
+export const docsRouter = new Hono<DocsEnv>();
+
+docsRouter.get("/doc", serveDocPage);
+docsRouter.get("/doc/", (c) => c.redirect("/doc", 301));
+docsRouter.get("/doc/init.js", serveDocInitScript);
+docsRouter.get("/doc/*", async (c) => {
+  const assets = c.env.ASSETS;
+  if (!assets) throw assetsMissing();
+  const asset = await assets.fetch(c.req.raw);
+  if (asset.status === 404) {
+    if (REQUIRED_FILES.has(c.req.path)) throw assetsMissing();
+    return c.notFound();
+  }
+  // A fetched response's headers are immutable; copy it so the secure headers can be added.
+  const response = new Response(asset.body, asset);
+  response.headers.set("content-security-policy", DOC_CSP);
+  return response;
+});

@@ -1,0 +1,153 @@
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { clearKeyCache } from "../src/auth/key-cache";
+import { ADMIN_TOKEN, call, createTeamWithKey, json } from "./helpers/gateway";
+import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
+
+const admin = { key: ADMIN_TOKEN };
+const chat = (key: string, model = "gpt-4o-mini") => call("/v1/chat/completions", { key, body: { model, messages: [{ role: "user", content: "hi" }] } });
+
+describe("admin API", () => {
+  it("creates, lists and gets teams", async () => {
+    const res = await call("/admin/teams", { ...admin, body: { name: "Research" } });
+    expect(res.status).toBe(201);
+    const team = await json(res);
+    expect(team).toEqual({ id: expect.stringMatching(/^team_/), object: "team", name: "Research", created_at: expect.any(Number) });
+    expect(await json(await call(`/admin/teams/${team.id}`, admin))).toEqual(team);
+    const list = await json(await call("/admin/teams", admin));
+    expect(list.object).toBe("list");
+    expect(list.data).toContainEqual(team);
+    expect((await call("/admin/teams/team_missing", admin)).status).toBe(404);
+    expect((await json(await call("/admin/teams", { ...admin, body: { name: "" } }))).error.param).toBe("name");
+  });
+
+  it("creates a key shown once, lists keys without plaintext or hash, and revokes it", async () => {
+    const team = await json(await call("/admin/teams", { ...admin, body: { name: "Keys" } }));
+    const res = await call(`/admin/teams/${team.id}/keys`, { ...admin, body: { name: "ci", expires_at: 4_102_444_800, allowed_models: ["gpt-4o-mini"] } });
+    expect(res.status).toBe(201);
+    const created = await json(res);
+    expect(created).toEqual({
+      id: expect.stringMatching(/^key_/),
+      object: "api_key",
+      key: expect.stringMatching(/^sk-gw-[A-Za-z0-9_-]{43}$/),
+      prefix: created.key.slice(0, 10) + "…",
+      team_id: team.id,
+      name: "ci",
+      created_at: expect.any(Number),
+      expires_at: 4_102_444_800,
+      allowed_models: ["gpt-4o-mini"],
+    });
+    const listText = await (await call(`/admin/teams/${team.id}/keys`, admin)).text();
+    expect(listText).not.toContain(created.key);
+    expect(listText).not.toContain("hash");
+    const { key: _plaintext, ...shown } = created;
+    expect(JSON.parse(listText)).toEqual({ object: "list", data: [shown] });
+
+    const revoked = await call(`/admin/keys/${created.id}`, { ...admin, method: "DELETE" });
+    expect(await json(revoked)).toEqual({ id: created.id, object: "api_key.deleted", deleted: true });
+    expect((await json(await call(`/admin/teams/${team.id}/keys`, admin))).data).toEqual([]);
+    expect((await call(`/admin/keys/${created.id}`, { ...admin, method: "DELETE" })).status).toBe(404);
+  });
+
+  it("makes keys with 32 random bytes, unique, stored only as SHA-256 hashes", async () => {
+    const a = await createTeamWithKey();
+    const b = await createTeamWithKey();
+    expect(a.key).not.toBe(b.key);
+    const rows = await env.DB.prepare("select * from api_keys").all();
+    const dump = JSON.stringify(rows.results);
+    expect(dump).not.toContain(a.key);
+    expect(dump).not.toContain(a.key.slice(6));
+    const row = rows.results.find((r: any) => r.id === a.keyId) as any;
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(a.key));
+    expect(row.key_hash).toBe([...new Uint8Array(digest)].map((x) => x.toString(16).padStart(2, "0")).join(""));
+  });
+
+  it("rejects a wrong or missing admin token with 401 in OpenAI's shape", async () => {
+    for (const key of [undefined, "wrong-token", `${ADMIN_TOKEN}x`]) {
+      const res = await call("/admin/teams", { key });
+      expect(res.status).toBe(401);
+      expect((await json(res)).error).toMatchObject({ type: "invalid_request_error", code: "invalid_api_key" });
+    }
+  });
+
+  it("answers 401 to everyone when no ADMIN_TOKEN is configured", async () => {
+    for (const key of [undefined, "", "undefined", ADMIN_TOKEN]) {
+      const res = await call("/admin/teams", { key, env: { ADMIN_TOKEN: undefined } });
+      expect(res.status).toBe(401);
+      expect((await json(res)).error.code).toBe("invalid_api_key");
+    }
+    const empty = await call("/admin/teams", { key: "x", env: { ADMIN_TOKEN: "" } });
+    expect(empty.status).toBe(401);
+  });
+
+  it("does not accept a team key on the admin API, nor the admin token on /v1", async () => {
+    const { key } = await createTeamWithKey();
+    expect((await call("/admin/teams", { key })).status).toBe(401);
+    expect((await call("/v1/chat/completions", { key: ADMIN_TOKEN })).status).toBe(401);
+  });
+});
+
+describe("team keys on /v1", () => {
+  it("rejects missing, malformed and unknown keys with 401 invalid_api_key, without echoing the key", async () => {
+    const unknown = "sk-gw-thisKeyDoesNotExistAnywhere0123456789abcdefgh";
+    for (const headers of [{}, { authorization: "Bearer" }, { authorization: "Basic abc" }, { authorization: `Bearer ${unknown}` }]) {
+      const res = await call("/v1/chat/completions", { headers });
+      expect(res.status).toBe(401);
+      const text = await res.text();
+      expect(JSON.parse(text).error).toMatchObject({ type: "invalid_request_error", code: "invalid_api_key", param: null });
+      expect(text).not.toContain(unknown);
+    }
+  });
+
+  it("stops a revoked key at once in the isolate that revoked it", async () => {
+    const { key, keyId } = await createTeamWithKey();
+    mockUpstream(() => jsonResponse(completionFixture()));
+    expect((await chat(key)).status).toBe(200);
+    await call(`/admin/keys/${keyId}`, { ...admin, method: "DELETE" });
+    expect((await chat(key)).status).toBe(401);
+  });
+
+  it("bounds how long another isolate's cache still trusts a revoked key", async () => {
+    const { key, keyId } = await createTeamWithKey();
+    mockUpstream(() => jsonResponse(completionFixture()));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    expect((await chat(key)).status).toBe(200);
+    // Revoke behind the cache's back, as another isolate would.
+    await env.DB.prepare("update api_keys set revoked_at = 1 where id = ?").bind(keyId).run();
+    expect((await chat(key)).status).toBe(200);
+    vi.setSystemTime(Date.now() + 30_001);
+    expect((await chat(key)).status).toBe(401);
+  });
+
+  it("rejects an expired key", async () => {
+    clearKeyCache();
+    const past = Math.floor(Date.now() / 1000) - 10;
+    const { key } = await createTeamWithKey({ expires_at: past });
+    expect((await chat(key)).status).toBe(401);
+  });
+
+  it("stops a key when it expires, even while it is cached", async () => {
+    const soon = Math.floor(Date.now() / 1000) + 5;
+    const { key } = await createTeamWithKey({ expires_at: soon });
+    mockUpstream(() => jsonResponse(completionFixture()));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    expect((await chat(key)).status).toBe(200);
+    vi.setSystemTime(soon * 1000 + 1);
+    expect((await chat(key)).status).toBe(401);
+  });
+
+  it("answers 403 in OpenAI's shape for a model outside the key's allow-list, without calling the upstream", async () => {
+    const { key } = await createTeamWithKey({ allowed_models: ["gpt-4o-mini", "llama3"] });
+    const upstream = mockUpstream(() => jsonResponse(completionFixture()));
+    expect((await chat(key, "llama3")).status).toBe(200);
+    const res = await chat(key, "gpt-4o");
+    expect(res.status).toBe(403);
+    expect((await json(res)).error).toMatchObject({ type: "permission_error", param: "model", code: "model_not_allowed" });
+    expect(upstream.calls).toHaveLength(1);
+  });
+});
