@@ -48,12 +48,9 @@ export function workerFetch(envOverride?: Partial<Cloudflare.Env>): typeof fetch
       await waitOnExecutionContext(ctx);
       return new Response(body, { status: response.status, headers: response.headers });
     }
-    // A stream: let the SDK read it; the store finishes once the stream has ended.
-    const [forClient, forWait] = [response.body!, null];
-    void forWait;
-    const done = (async () => waitOnExecutionContext(ctx))();
-    pendingStores.push(done);
-    return new Response(forClient, { status: response.status, headers: response.headers });
+    // A stream: the SDK reads it; its store finishes once the stream has ended.
+    pendingStores.push(waitOnExecutionContext(ctx));
+    return response;
   }) as typeof fetch;
 }
 

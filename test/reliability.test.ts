@@ -1,0 +1,142 @@
+import { env } from "cloudflare:test";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
+import { collectIds, seedCompletions } from "./helpers/seed";
+import { chunk, completionFixture, jsonResponse, mockUpstream, readSse, sseResponse, textStreamChunks } from "./helpers/upstream";
+
+let key: string;
+beforeAll(async () => {
+  ({ key } = await createTeamWithKey());
+});
+afterEach(() => vi.restoreAllMocks());
+
+const messages = [{ role: "user", content: "hi" }];
+
+/** The real D1, except that writes in a batch fail, as when D1 is down or overloaded. */
+function failingWritesD1(): D1Database {
+  const real = env.DB;
+  return new Proxy(real, {
+    get(target, prop) {
+      if (prop === "batch") return async () => { throw new Error("D1_ERROR: simulated outage"); };
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function captureLogs() {
+  const lines: string[] = [];
+  for (const level of ["log", "warn", "error"] as const) vi.spyOn(console, level).mockImplementation((...args) => void lines.push(args.join(" ")));
+  return lines;
+}
+
+describe("a D1 failure while storing", () => {
+  it("still returns the complete answer, and logs one structured line", async () => {
+    const logs = captureLogs();
+    const fixture = completionFixture({ id: "chatcmpl-d1down" });
+    mockUpstream(() => jsonResponse(fixture));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { DB: failingWritesD1() } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(JSON.stringify(fixture));
+    const failures = logs.filter((l) => l.includes('"store_failed"'));
+    expect(failures).toHaveLength(1);
+    expect(JSON.parse(failures[0])).toMatchObject({ level: "error", event: "store_failed", completion_id: "chatcmpl-d1down", error: expect.stringContaining("simulated outage") });
+  });
+
+  it("still streams the whole answer", async () => {
+    const logs = captureLogs();
+    const events = textStreamChunks("chatcmpl-d1down-stream", ["a", "b"]);
+    mockUpstream(() => sseResponse(events));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true }, env: { DB: failingWritesD1() } });
+    const received = await readSse(res);
+    expect(received.at(-1)!.data).toBe("[DONE]");
+    expect(received.filter((e) => e.data !== "[DONE]").map((e) => JSON.parse(e.data).choices[0]?.delta?.content)).toEqual(["", "a", "b", undefined]);
+    expect(logs.filter((l) => l.includes('"store_failed"'))).toHaveLength(1);
+  });
+});
+
+describe("a client that disconnects mid-stream", () => {
+  it("cancels the upstream request and stores nothing", async () => {
+    let cancelled: unknown = null;
+    const encoder = new TextEncoder();
+    mockUpstream(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk("chatcmpl-gone", { content: "first" }))}\n\n`));
+            },
+            cancel(reason) {
+              cancelled = reason ?? "cancelled";
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+    );
+    const { response, settled } = await callLive("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    const reader = response.body!.getReader();
+    await reader.read();
+    await reader.cancel("client went away");
+    await settled();
+    expect(cancelled).not.toBeNull();
+    expect((await call("/v1/chat/completions/chatcmpl-gone", { key })).status).toBe(404);
+  });
+});
+
+describe("load", () => {
+  it("stores all of 200 concurrent store: true requests, half streamed, none lost or doubled", async () => {
+    const { key: own } = await createTeamWithKey();
+    let n = 0;
+    mockUpstream((upstreamCall) => {
+      const i = n++;
+      const id = `chatcmpl-load-${i}`;
+      const tag = upstreamCall.body.messages[0].content;
+      if (upstreamCall.body.stream) return sseResponse(textStreamChunks(id, [`answer `, tag]), { splitEvery: 40 });
+      return jsonResponse(completionFixture({ id, choices: [{ index: 0, message: { role: "assistant", content: `answer ${tag}`, refusal: null }, finish_reason: "stop", logprobs: null }] }));
+    });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const res = await call("/v1/chat/completions", {
+          key: own,
+          body: { model: "m", messages: [{ role: "user", content: `req-${i}` }], store: true, stream: i % 2 === 0, metadata: { req: String(i) } },
+        });
+        expect(res.status).toBe(200);
+        await res.text();
+      }),
+    );
+    expect(results).toHaveLength(200);
+    const ids = await collectIds(own, "", 100);
+    expect(ids).toHaveLength(200);
+    expect(new Set(ids).size).toBe(200);
+    const page1 = await json(await call("/v1/chat/completions?limit=100", { key: own }));
+    const page2 = await json(await call(`/v1/chat/completions?limit=100&after=${page1.last_id}`, { key: own }));
+    for (const completion of [...page1.data, ...page2.data]) {
+      const req = completion.metadata.req;
+      expect(completion.choices[0].message.content).toBe(`answer req-${req}`);
+    }
+    expect(new Set([...page1.data, ...page2.data].map((c: any) => c.metadata.req)).size).toBe(200);
+  });
+
+  it("ends concurrent updates and deletes of one id in a consistent state", async () => {
+    for (let round = 0; round < 5; round++) {
+      const { key: own } = await createTeamWithKey();
+      const id = `chatcmpl-race-${round}`;
+      await seedCompletions(own, [{ id, created: 1, metadata: { v: "0" } }]);
+      const ops = Array.from({ length: 12 }, (_, i) =>
+        i === 3 + round
+          ? call(`/v1/chat/completions/${id}`, { key: own, method: "DELETE" })
+          : call(`/v1/chat/completions/${id}`, { key: own, body: { metadata: { v: String(i + 1), [`k${i}`]: "x" } } }),
+      );
+      const statuses = (await Promise.all(ops)).map((r) => r.status);
+      expect(statuses.every((s) => s === 200 || s === 404)).toBe(true);
+      const get = await call(`/v1/chat/completions/${id}`, { key: own });
+      const pairs = await env.DB.prepare("select key, value from completion_metadata where completion_id = ? order by key").bind(id).all<{ key: string; value: string }>();
+      if (get.status === 404) {
+        expect(pairs.results).toEqual([]);
+      } else {
+        const metadata = (await json(get)).metadata;
+        expect(Object.fromEntries(pairs.results.map((p) => [p.key, p.value]))).toEqual(metadata);
+      }
+    }
+  });
+});
