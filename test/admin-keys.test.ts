@@ -95,7 +95,8 @@ describe("admin API", () => {
 describe("team keys on /v1", () => {
   it("rejects missing, malformed and unknown keys with 401 invalid_api_key, without echoing the key", async () => {
     const unknown = "sk-gw-thisKeyDoesNotExistAnywhere0123456789abcdefgh";
-    for (const headers of [{}, { authorization: "Bearer" }, { authorization: "Basic abc" }, { authorization: `Bearer ${unknown}` }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: "Bearer" }, { authorization: "Basic abc" }, { authorization: `Bearer ${unknown}` }];
+    for (const headers of attempts) {
       const res = await call("/v1/chat/completions", { headers });
       expect(res.status).toBe(401);
       const text = await res.text();

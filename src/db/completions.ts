@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
@@ -108,21 +108,28 @@ export class CompletionsRepository {
   }
 
   async list(query: ListCompletionsQuery): Promise<Page<StoredCompletion>> {
+    const rows = await this.listQuery(query).all();
+    const hasMore = rows.length > query.limit;
+    return { items: await this.hydrate(query.teamId, rows.slice(0, query.limit)), hasMore };
+  }
+
+  /** The list statement (limit + 1 rows, to know has_more); exposed so tests can check its query plan. */
+  listQuery(query: ListCompletionsQuery) {
     const { teamId, model, after, limit, order } = query;
     const pairs = query.metadata ?? [];
     const direction = order === "asc" ? asc : desc;
     const compare = order === "asc" ? ">" : "<";
+    // One statement, cursor included: the `after` row is looked up inside it, scoped to the team.
     const cursorAfter = (created: SQLiteColumn, id: SQLiteColumn): SQL =>
       sql`(${created}, ${id}) ${sql.raw(compare)} (select c.created, c.id from completions c where c.team_id = ${teamId} and c.id = ${after})`;
     const hasPair = (key: string, value: string): SQL =>
       sql`exists (select 1 from completion_metadata m2 where m2.team_id = ${completions.teamId} and m2.completion_id = ${completions.id} and m2.key = ${key} and m2.value = ${value})`;
 
-    let rows: CompletionRow[];
     if (pairs.length > 0) {
       // Walk the metadata index of the first pair, which is already in list order.
       const [[firstKey, firstValue], ...otherPairs] = pairs;
-      const result = await this.db
-        .select({ completion: completions })
+      return this.db
+        .select(getTableColumns(completions))
         .from(completionMetadata)
         .innerJoin(completions, and(eq(completions.teamId, completionMetadata.teamId), eq(completions.id, completionMetadata.completionId)))
         .where(
@@ -136,27 +143,20 @@ export class CompletionsRepository {
           ),
         )
         .orderBy(direction(completionMetadata.created), direction(completionMetadata.completionId))
-        .limit(limit + 1)
-        .all();
-      rows = result.map((r) => r.completion);
-    } else {
-      const createdColumn = completions.created;
-      rows = await this.db
-        .select()
-        .from(completions)
-        .where(
-          and(
-            eq(completions.teamId, teamId),
-            model !== undefined ? eq(completions.model, model) : undefined,
-            after ? cursorAfter(createdColumn, completions.id) : undefined,
-          ),
-        )
-        .orderBy(direction(createdColumn), direction(completions.id))
-        .limit(limit + 1)
-        .all();
+        .limit(limit + 1);
     }
-    const hasMore = rows.length > limit;
-    return { items: await this.hydrate(teamId, rows.slice(0, limit)), hasMore };
+    return this.db
+      .select(getTableColumns(completions))
+      .from(completions)
+      .where(
+        and(
+          eq(completions.teamId, teamId),
+          model !== undefined ? eq(completions.model, model) : undefined,
+          after ? cursorAfter(completions.created, completions.id) : undefined,
+        ),
+      )
+      .orderBy(direction(completions.created), direction(completions.id))
+      .limit(limit + 1);
   }
 
   /** Replaces the metadata. Returns the updated completion, or null if there is none with that id. */
