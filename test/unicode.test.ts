@@ -1,0 +1,53 @@
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { call, createTeamWithKey, json } from "./helpers/gateway";
+import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+
+let key: string;
+beforeAll(async () => {
+  ({ key } = await createTeamWithKey());
+});
+afterEach(() => vi.restoreAllMocks());
+
+// Emoji (surrogate pairs), combining marks, right-to-left text, a NUL, and lone surrogates,
+// which JSON can carry as escapes even though they are not valid UTF-16 text.
+const samples = ["🦄👩‍👩‍👧‍👦 flags 🇫🇷", "e\u0301 n\u0303 a\u030A\u0323", "שלום عربى", "nul\u0000byte", "lone \ud800 high", "lone \udfff low", "\udc00\ud800 reversed"];
+
+describe("Unicode", () => {
+  it("round-trips content and metadata exactly, lone surrogates included", async () => {
+    const fixture = completionFixture({ id: "chatcmpl-unicode", choices: [{ index: 0, message: { role: "assistant", content: samples.join("|"), refusal: null }, finish_reason: "stop", logprobs: null }] });
+    mockUpstream(() => jsonResponse(fixture));
+    const metadata = Object.fromEntries(samples.map((s, i) => [`k${i}-${s.slice(0, 4)}`, s]));
+    const messages = samples.map((content) => ({ role: "user", content }));
+    // JSON.stringify writes lone surrogates as \udXXX escapes, as a client would send them.
+    const res = await call("/v1/chat/completions", { key, body: JSON.stringify({ model: "m", messages, store: true, metadata }) });
+    expect(res.status).toBe(200);
+
+    const stored = await json(await call("/v1/chat/completions/chatcmpl-unicode", { key }));
+    expect(stored.metadata).toEqual(metadata);
+    expect(stored.choices[0].message.content).toBe(samples.join("|"));
+    const listed = await json(await call("/v1/chat/completions?limit=100", { key }));
+    expect(listed.data.find((c: any) => c.id === "chatcmpl-unicode").metadata).toEqual(metadata);
+    const page = await json(await call("/v1/chat/completions/chatcmpl-unicode/messages?limit=100", { key }));
+    expect(page.data.map((m: any) => m.content)).toEqual(samples);
+  });
+
+  it("filters on metadata with emoji and combining marks", async () => {
+    const fixture = completionFixture({ id: "chatcmpl-unicode-filter" });
+    mockUpstream(() => jsonResponse(fixture));
+    await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content: "x" }], store: true, metadata: { "🏷️": "e\u0301te\u0301" } } });
+    const query = `metadata%5B${encodeURIComponent("🏷️")}%5D=${encodeURIComponent("e\u0301te\u0301")}`;
+    const body = await json(await call(`/v1/chat/completions?${query}`, { key }));
+    expect(body.data.map((c: any) => c.id)).toEqual(["chatcmpl-unicode-filter"]);
+    // The precomposed form is a different string, as on OpenAI: no normalisation.
+    const composed = await json(await call(`/v1/chat/completions?metadata%5B${encodeURIComponent("🏷️")}%5D=${encodeURIComponent("été")}`, { key }));
+    expect(composed.data).toEqual([]);
+  });
+
+  it("counts metadata limits in characters, so 64 emoji make a valid key", async () => {
+    mockUpstream(() => jsonResponse(completionFixture()));
+    const ok = await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content: "x" }], metadata: { ["😀".repeat(64)]: "😀".repeat(512) } } });
+    expect(ok.status).toBe(200);
+    const tooLong = await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content: "x" }], metadata: { ["😀".repeat(65)]: "v" } } });
+    expect(tooLong.status).toBe(400);
+  });
+});
