@@ -121,15 +121,19 @@ export const ChatCompletionSchema = z
 
 export type ChatCompletion = z.infer<typeof ChatCompletionSchema>;
 
-export const ChatCompletionListSchema = z
-  .object({
-    object: z.literal("list"),
-    data: z.array(ChatCompletionSchema),
-    first_id: z.string().nullable(),
-    last_id: z.string().nullable(),
-    has_more: z.boolean(),
-  })
-  .openapi("ChatCompletionList");
+/** OpenAI's cursor page; `first_id` and `last_id` are null on an empty page. */
+const cursorPage = <T extends z.ZodTypeAny>(item: T, name: string) =>
+  z
+    .object({
+      object: z.literal("list"),
+      data: z.array(item),
+      first_id: z.string().nullable(),
+      last_id: z.string().nullable(),
+      has_more: z.boolean(),
+    })
+    .openapi(name);
+
+export const ChatCompletionListSchema = cursorPage(ChatCompletionSchema, "ChatCompletionList");
 
 export const StoredMessageSchema = z
   .object({
@@ -145,15 +149,7 @@ export const StoredMessageSchema = z
 
 export type StoredMessage = z.infer<typeof StoredMessageSchema>;
 
-export const ChatCompletionMessageListSchema = z
-  .object({
-    object: z.literal("list"),
-    data: z.array(StoredMessageSchema),
-    first_id: z.string().nullable(),
-    last_id: z.string().nullable(),
-    has_more: z.boolean(),
-  })
-  .openapi("ChatCompletionMessageList");
+export const ChatCompletionMessageListSchema = cursorPage(StoredMessageSchema, "ChatCompletionMessageList");
 
 export const ChatCompletionDeletedSchema = z
   .object({ id: z.string(), object: z.literal("chat.completion.deleted"), deleted: z.boolean() })

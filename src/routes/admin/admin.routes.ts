@@ -10,10 +10,8 @@ import {
   TeamIdParamSchema,
   TeamSchema,
 } from "../../schemas/admin";
-import { errorResponse } from "../errors.responses";
+import { errorResponse, jsonBody as body, jsonResponse as json } from "../responses";
 
-const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const base = { tags: ["Admin"], security: [{ AdminToken: [] }] };
 const errors = { 400: errorResponse("Invalid request"), 401: errorResponse("Missing or wrong admin token") };
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ChatCompletionSchema, CreateChatCompletionRequestSchema } from "../../schemas/openai";
-import { commonErrorResponses, errorResponse } from "../errors.responses";
+import { commonErrorResponses, errorResponse, jsonBody } from "../responses";
 
 export const createChatCompletionRoute = createRoute({
   method: "post",
@@ -10,7 +10,7 @@ export const createChatCompletionRoute = createRoute({
   summary: "Create a chat completion (proxied to the upstream; stored with `store: true`)",
   security: [{ TeamKey: [] }],
   request: {
-    body: { required: true, content: { "application/json": { schema: CreateChatCompletionRequestSchema } } },
+    body: jsonBody(CreateChatCompletionRequestSchema),
   },
   responses: {
     200: {

@@ -9,9 +9,8 @@ import {
   ListMessagesQuerySchema,
   UpdateChatCompletionRequestSchema,
 } from "../../schemas/openai";
-import { commonErrorResponses } from "../errors.responses";
+import { commonErrorResponses, jsonBody, jsonResponse as json } from "../responses";
 
-const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const base = { tags: ["Stored completions"], security: [{ TeamKey: [] }] };
 
 export const listCompletionsRoute = createRoute({
@@ -42,7 +41,7 @@ export const updateCompletionRoute = createRoute({
   summary: "Replace a stored chat completion's metadata",
   request: {
     params: CompletionIdParamSchema,
-    body: { required: true, content: { "application/json": { schema: UpdateChatCompletionRequestSchema } } },
+    body: jsonBody(UpdateChatCompletionRequestSchema),
   },
   responses: { 200: json(ChatCompletionSchema, "The updated completion"), ...commonErrorResponses },
 });
