@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { call, json } from "./helpers/gateway";
+
+describe("GET /openapi.json", () => {
+  it("documents every route, with both bearer security schemes", async () => {
+    const res = await call("/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = await json(res);
+    expect(doc.openapi).toBe("3.1.0");
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods as Record<string, any>).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op.operationId, op.security]),
+    );
+    expect(operations.map(([route]) => route).sort()).toEqual(
+      [
+        "POST /v1/chat/completions",
+        "GET /v1/chat/completions",
+        "GET /v1/chat/completions/{completion_id}",
+        "POST /v1/chat/completions/{completion_id}",
+        "DELETE /v1/chat/completions/{completion_id}",
+        "GET /v1/chat/completions/{completion_id}/messages",
+        "POST /admin/teams",
+        "GET /admin/teams",
+        "GET /admin/teams/{team_id}",
+        "POST /admin/teams/{team_id}/keys",
+        "GET /admin/teams/{team_id}/keys",
+        "DELETE /admin/keys/{key_id}",
+      ].sort(),
+    );
+    for (const [route, , security] of operations) {
+      expect(security, route as string).toEqual([{ [(route as string).includes("/admin/") ? "AdminToken" : "TeamKey"]: [] }]);
+    }
+    expect(doc.components.securitySchemes).toMatchObject({ TeamKey: { type: "http", scheme: "bearer" }, AdminToken: { type: "http", scheme: "bearer" } });
+    const listParams = doc.paths["/v1/chat/completions"].get.parameters.map((p: any) => p.name).sort();
+    expect(listParams).toEqual(["after", "limit", "metadata", "model", "order"]);
+    expect(doc.components.schemas.CreateChatCompletionRequest).toBeDefined();
+  });
+});
