@@ -31,7 +31,10 @@ const timeoutMs = Number(process.env.E2E_TIMEOUT_MS) > 0 ? Number(process.env.E2
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
 
+let step = "starting";
 const log = (message) => console.log(`e2e: ${message}`);
+/** Names what the test is doing, for the timeout message. */
+const stepTo = (what) => (step = what);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- everything started here, stopped by cleanup() ----
@@ -125,7 +128,9 @@ async function startGateway(upstreamPort, logFd) {
   writeFileSync(envFile, `ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
   const wrangler = join(root, "node_modules", ".bin", "wrangler");
   // The throwaway D1 gets its tables here (`npm start` migrates the default local D1).
+  stepTo("applying the migrations to a temporary local D1");
   await runCommand(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], logFd, "wrangler d1 migrations apply");
+  stepTo("starting the gateway (npm start)");
   const gateway = spawnGroup(
     "npm",
     [
@@ -180,6 +185,7 @@ async function main() {
   check(existsSync(chromiumPath), `no browser at ${chromiumPath}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
   const logFd = openSync(gatewayLogPath, "w");
   try {
+    stepTo("starting the fake upstream");
     upstream = await startFakeUpstream({ port: 0 });
     const upstreamPort = upstream.address().port;
     log(`fake upstream on http://127.0.0.1:${upstreamPort}/v1`);
@@ -187,6 +193,7 @@ async function main() {
     const { base, adminToken, openapi } = await startGateway(upstreamPort, logFd);
     log(`gateway on ${base}`);
 
+    stepTo("creating a team, a key and a stored completion through the API");
     // Setup through the API: a team, a key, one stored completion.
     const team = await api(base, "POST", "/admin/teams", adminToken, { name: "e2e-team" });
     check(team.status === 201, `POST /admin/teams: expected 201, got ${team.status} ${team.text}`);
@@ -210,6 +217,7 @@ async function main() {
     }
     log(`stored completion ${completionId}`);
 
+    stepTo("checking the headers of /doc and its files");
     // Every /doc response, the static files included, carries the secure headers.
     for (const path of ["/doc", "/doc/init.js", "/doc/swagger-ui.css", "/doc/swagger-ui-bundle.js"]) {
       const response = await fetch(`${base}${path}`);
@@ -221,6 +229,7 @@ async function main() {
     }
 
     // ---- the browser ----
+    stepTo(`launching ${chromiumPath}`);
     const userDataDir = tempDir("gateway-e2e-chromium-");
     browserContext = await chromium.launchPersistentContext(userDataDir, {
       executablePath: chromiumPath,
@@ -259,6 +268,7 @@ async function main() {
       else if (message.type() === "error") log(`(browser console error) ${text}`);
     });
 
+    stepTo("opening /doc");
     const docResponse = await page.goto(`${base}/doc`, { waitUntil: "load" });
     check(docResponse?.status() === 200, `GET /doc in the browser: ${docResponse?.status()}`);
 
@@ -287,6 +297,7 @@ async function main() {
     }
     log(`route list renders all ${expected.length} operations`);
 
+    stepTo("authorising with the team key");
     // Authorize with the team key (the TeamKey bearer scheme).
     await page.locator(".auth-wrapper button.authorize").click();
     const teamKeyAuth = page.locator(".dialog-ux .auth-container").filter({ has: page.locator("h4 code", { hasText: /^TeamKey$/ }) });
@@ -297,6 +308,7 @@ async function main() {
     await page.locator(".dialog-ux").waitFor({ state: "detached" });
     log("authorised with the team key");
 
+    stepTo("executing List stored chat completions");
     // "List stored chat completions" -> Try it out -> Execute.
     const operation = page.locator(".opblock").filter({
       has: page.locator(".opblock-summary", { hasText: "List stored chat completions" }),
@@ -345,7 +357,7 @@ try {
   await Promise.race([
     main(),
     new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s while ${step}`)), timeoutMs);
     }),
   ]);
   console.log("e2e: PASS /doc explorer: renders every route, authorises with a team key, lists stored completions, stays on loopback");

@@ -175,8 +175,8 @@ describe("GET /v1/chat/completions/{id}/messages", () => {
     const body = await json(await call("/v1/chat/completions/chatcmpl-msgs/messages", { key: own }));
     expect(body.data.map((m: any) => m.id)).toEqual(conversation.map((_, i) => `chatcmpl-msgs-${i}`));
     expect(body.data.map((m: any) => m.role)).toEqual(conversation.map((m) => m.role));
-    expect(body.data[0]).toEqual({ id: "chatcmpl-msgs-0", role: "developer", content: "Be brief.", name: null, content_parts: null });
-    expect(body.data[2]).toEqual({ id: "chatcmpl-msgs-2", role: "user", content: "What is this?", name: "ann", content_parts: conversation[2].content });
+    expect(body.data[0]).toEqual({ id: "chatcmpl-msgs-0", role: "developer", content: "Be brief.", refusal: null, name: null, content_parts: null });
+    expect(body.data[2]).toEqual({ id: "chatcmpl-msgs-2", role: "user", content: "What is this?", refusal: null, name: "ann", content_parts: conversation[2].content });
     expect(body.data[3]).toMatchObject({ role: "assistant", content: null, tool_calls: conversation[3].tool_calls });
     expect(body.data[4]).toMatchObject({ role: "tool", content: "a cat", tool_call_id: "call_1" });
     expect(body).toMatchObject({ object: "list", first_id: "chatcmpl-msgs-0", last_id: "chatcmpl-msgs-5", has_more: false });

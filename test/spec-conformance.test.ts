@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { specErrors, validators } from "./helpers/spec";
-import { chunk, completionFixture, jsonResponse, mockUpstream, readSse, sseResponse } from "./helpers/upstream";
+import { chunk, completionFixture, mockUpstream, readSse, sseResponse } from "./helpers/upstream";
 
 // Every answer of the stored-completions API, and every error, checked against OpenAI's official
 // schemas (test/helpers/spec.ts, with the two exceptions CONTRACT.md requires).

@@ -60,7 +60,7 @@ describe.each([
 
   it("reads its own messages", async () => {
     const body = await json(await call(`/v1/chat/completions/${own[0]}/messages`, { key: keyOf() }));
-    expect(body.data).toEqual([{ id: `${own[0]}-0`, role: "user", content: `question ${own[0]}`, name: null, content_parts: null }]);
+    expect(body.data).toEqual([{ id: `${own[0]}-0`, role: "user", content: `question ${own[0]}`, refusal: null, name: null, content_parts: null }]);
   });
 });
 

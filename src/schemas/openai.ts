@@ -18,33 +18,35 @@ export const METADATA_LIMITS = { maxPairs: 16, maxKeyLength: 64, maxValueLength:
 
 const charLength = (s: string) => [...s].length;
 
+// Checked by hand rather than with z.record, which silently drops a "__proto__" key: a key that
+// JSON.parse keeps as an ordinary property must be validated and stored like any other.
 export const MetadataSchema = z
-  .record(z.string(), z.string({ error: "metadata values must be strings." }))
+  .custom<Record<string, string>>()
   .check((ctx) => {
-    const entries = Object.entries(ctx.value);
+    const value = ctx.value as unknown;
+    const issue = (message: string) => void ctx.issues.push({ code: "custom", input: value, message });
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return issue("metadata must be an object of string values.");
+    const entries = Object.entries(value);
     if (entries.length > METADATA_LIMITS.maxPairs) {
-      ctx.issues.push({
-        code: "custom",
-        input: ctx.value,
-        message: `too many properties. Expected an object with at most ${METADATA_LIMITS.maxPairs} properties, but got an object with ${entries.length} properties instead.`,
-      });
+      issue(`too many properties. Expected an object with at most ${METADATA_LIMITS.maxPairs} properties, but got an object with ${entries.length} properties instead.`);
     }
-    for (const [key, value] of entries) {
-      if (charLength(key) > METADATA_LIMITS.maxKeyLength)
-        ctx.issues.push({
-          code: "custom",
-          input: key,
-          message: `key too long. Expected a key with maximum length ${METADATA_LIMITS.maxKeyLength}, but got a key with length ${charLength(key)} instead.`,
-        });
-      if (charLength(value) > METADATA_LIMITS.maxValueLength)
-        ctx.issues.push({
-          code: "custom",
-          input: value,
-          message: `string too long. Expected a value with maximum length ${METADATA_LIMITS.maxValueLength} for key '${key.slice(0, 64)}', but got a value with length ${charLength(value)} instead.`,
-        });
+    for (const [key, item] of entries) {
+      if (typeof item !== "string") {
+        issue(`metadata values must be strings, but the value of '${key.slice(0, 64)}' is not.`);
+        continue;
+      }
+      if (charLength(key) > METADATA_LIMITS.maxKeyLength) {
+        issue(`key too long. Expected a key with maximum length ${METADATA_LIMITS.maxKeyLength}, but got a key with length ${charLength(key)} instead.`);
+      }
+      if (charLength(item) > METADATA_LIMITS.maxValueLength) {
+        issue(`string too long. Expected a value with maximum length ${METADATA_LIMITS.maxValueLength} for key '${key.slice(0, 64)}', but got a value with length ${charLength(item)} instead.`);
+      }
     }
   })
   .openapi("Metadata", {
+    type: "object",
+    additionalProperties: { type: "string", maxLength: METADATA_LIMITS.maxValueLength },
+    maxProperties: METADATA_LIMITS.maxPairs,
     description: "Up to 16 key-value pairs. Keys are strings of at most 64 characters, values strings of at most 512.",
   });
 
@@ -140,6 +142,7 @@ export const StoredMessageSchema = z
     id: z.string(),
     role: z.enum(MESSAGE_ROLES),
     content: z.string().nullable(),
+    refusal: z.string().nullable(),
     name: z.string().nullable(),
     content_parts: z.array(ContentPartSchema).nullable(),
     tool_calls: z.array(ToolCallSchema).optional(),

@@ -29,6 +29,7 @@ export function presentMessage(completionId: string, index: number, stored: unkn
     id: messageId(completionId, index),
     role: message.role,
     content,
+    refusal: typeof message.refusal === "string" ? message.refusal : null,
     name: typeof message.name === "string" ? message.name : null,
     content_parts: parts,
   };
