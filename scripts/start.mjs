@@ -30,7 +30,10 @@ function run(command, commandArgs) {
 }
 
 run(process.execPath, [join(root, "scripts", "copy-doc-assets.mjs")]);
-run(wrangler, ["d1", "migrations", "apply", "DB", "--local"]);
+// The same local D1 as `wrangler dev` below: honour --persist-to (the e2e test passes a temp dir).
+const persistArg = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
+const persistTo = persistArg === -1 ? [] : args[persistArg].includes("=") ? [args[persistArg]] : ["--persist-to", args[persistArg + 1]];
+run(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persistTo]);
 
 const portArg = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
 const port = portArg === -1 ? "8787" : args[portArg].includes("=") ? args[portArg].split("=")[1] : args[portArg + 1];

@@ -1,6 +1,8 @@
 /** Bindings and variables, as configured in wrangler.toml and .dev.vars (see .dev.vars.example). */
 export interface Bindings {
   DB: D1Database;
+  /** The /doc explorer's static files (public/). */
+  ASSETS?: Fetcher;
   UPSTREAM_BASE_URL?: string;
   UPSTREAM_API_KEY?: string;
   ADMIN_TOKEN?: string;

@@ -84,6 +84,8 @@ describe("security headers", () => {
       await call("/nope"),
       await call("/openapi.json"),
       await call("/doc"),
+      await call("/doc/init.js"),
+      await call("/doc/swagger-ui.css"),
     ]) {
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     }

@@ -182,6 +182,8 @@ export const ListCompletionsQuerySchema = z.object({
     .optional()
     .openapi({
       param: { style: "deepObject", explode: true },
+      // Without an example, Swagger UI's "Try it out" fills in made-up pairs that match nothing.
+      example: {},
       description: "Filter by metadata pairs: `metadata[key]=value`, repeatable; all pairs must match.",
     }),
   after: pageAfter.openapi({ description: "The id of the last completion of the previous page." }),

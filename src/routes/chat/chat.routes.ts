@@ -7,7 +7,7 @@ export const createChatCompletionRoute = createRoute({
   path: "/v1/chat/completions",
   operationId: "createChatCompletion",
   tags: ["Chat"],
-  summary: "Create a chat completion (proxied to the upstream; stored with `store: true`)",
+  summary: "Create a chat completion (proxied to the upstream; stored with store: true)",
   security: [{ TeamKey: [] }],
   request: {
     body: jsonBody(CreateChatCompletionRequestSchema),

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { AppEnv } from "../../app";
 import { ApiError } from "../../errors";
 import { DOC_CSP, serveDocInitScript, serveDocPage } from "./doc-page";
 
@@ -6,10 +7,6 @@ import { DOC_CSP, serveDocInitScript, serveDocPage } from "./doc-page";
 // worker's static assets (public/doc, see scripts/copy-doc-assets.mjs). wrangler.toml sets
 // `run_worker_first = true`, so asset requests run this worker too and get the same secure headers
 // (nosniff and friends from the app-wide secureHeaders(), plus the explorer's CSP) as every other answer.
-
-interface DocsEnv {
-  Bindings: { ASSETS?: Fetcher };
-}
 
 /** The files the page loads; if one is missing, public/doc was not built. */
 const REQUIRED_FILES = new Set(["/doc/swagger-ui.css", "/doc/swagger-ui-bundle.js"]);
@@ -23,7 +20,7 @@ const assetsMissing = () =>
     "doc_assets_missing",
   );
 
-export const docsRouter = new Hono<DocsEnv>();
+export const docsRouter = new Hono<AppEnv>();
 
 docsRouter.get("/doc", serveDocPage);
 docsRouter.get("/doc/", (c) => c.redirect("/doc", 301));
