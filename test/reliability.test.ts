@@ -53,6 +53,18 @@ describe("a D1 failure while storing", () => {
     expect(received.filter((e) => e.data !== "[DONE]").map((e) => JSON.parse(e.data).choices[0]?.delta?.content)).toEqual(["", "a", "b", undefined]);
     expect(logs.filter((l) => l.includes('"store_failed"'))).toHaveLength(1);
   });
+
+  it("keeps answering, streamed or not, when D1 is down altogether", async () => {
+    const logs = captureLogs();
+    const down = { prepare: () => { throw new Error("D1_ERROR: unavailable"); }, batch: async () => { throw new Error("D1_ERROR: unavailable"); } } as unknown as D1Database;
+    const fixture = completionFixture({ id: "chatcmpl-d1-gone" });
+    mockUpstream((upstreamCall) => (upstreamCall.body.stream ? sseResponse(textStreamChunks("chatcmpl-d1-gone-s", ["ok"])) : jsonResponse(fixture)));
+    const plain = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { DB: down } });
+    expect(await plain.text()).toBe(JSON.stringify(fixture));
+    const streamed = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true, stream: true }, env: { DB: down } });
+    expect((await readSse(streamed)).at(-1)!.data).toBe("[DONE]");
+    expect(logs.filter((l) => l.includes('"store_failed"'))).toHaveLength(2);
+  });
 });
 
 describe("a client that disconnects mid-stream", () => {

@@ -1,4 +1,4 @@
-import type { AppContext, AppRouteHandler } from "../../app";
+import { type AppContext, type AppRouteHandler, describeError } from "../../app";
 import { createDb } from "../../db/client";
 import { CompletionsRepository } from "../../db/completions";
 import { ApiError, errorBody } from "../../errors";
@@ -43,8 +43,14 @@ async function relayUpstreamError(upstream: Response, idleMs: number): Promise<R
 
 /** The id to store and return: the upstream's, unless it is missing or already stored for the team. */
 async function chooseCompletionId(repo: CompletionsRepository, teamId: string, upstreamId: string | undefined): Promise<string> {
-  if (upstreamId && !(await repo.exists(teamId, upstreamId))) return upstreamId;
-  return newCompletionId();
+  if (!upstreamId) return newCompletionId();
+  try {
+    return (await repo.exists(teamId, upstreamId)) ? newCompletionId() : upstreamId;
+  } catch (err) {
+    // D1 is failing: the answer must not. persistCompletion still guards against a duplicate id.
+    logEvent("error", "store_id_check_failed", { team_id: teamId, completion_id: upstreamId, error: describeError(err) });
+    return upstreamId;
+  }
 }
 
 function storeInBackground(c: AppContext, repo: CompletionsRepository, request: CreateChatCompletionRequest, completion: ChatCompletion) {
