@@ -4,8 +4,8 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "@hono/zod-openapi";
 import type { Bindings, GatewayConfig } from "./env";
-import { ApiError, errorBody } from "./errors";
-import { logEvent } from "./log";
+import { ApiError, errorBody, invalidApiKey } from "./errors";
+import { describeError, logEvent } from "./log";
 
 export interface AuthenticatedKey {
   keyId: string;
@@ -60,15 +60,11 @@ export function handleError(err: unknown, c: Context): Response {
   if (err instanceof ApiError) return err.toResponse();
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    if (status === 401) return new ApiError(401, "Incorrect API key provided.", "invalid_request_error", null, "invalid_api_key").toResponse();
+    if (status === 401) return invalidApiKey().toResponse();
     const message = HTTP_EXCEPTION_MESSAGES[status] ?? (err.message || "Invalid request.");
     return c.json(errorBody(message, status >= 500 ? "server_error" : "invalid_request_error"), status);
   }
   // Never leak internals: the details go to the log, the client gets a generic message.
   logEvent("error", "unhandled_error", { path: new URL(c.req.url).pathname, error: describeError(err) });
   return c.json(errorBody("The server had an error while processing your request.", "server_error"), 500);
-}
-
-export function describeError(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -2,10 +2,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 export type OpenAIErrorType =
   | "invalid_request_error"
-  | "authentication_error"
   | "permission_error"
-  | "not_found_error"
-  | "rate_limit_error"
   | "server_error"
   | "upstream_error"
   | "timeout_error";
@@ -45,5 +42,5 @@ export const invalidRequest = (message: string, param: string | null = null, cod
 
 export const notFound = (message: string) => new ApiError(404, message, "invalid_request_error", null, "not_found");
 
-export const invalidApiKey = (message = "Incorrect API key provided.") =>
-  new ApiError(401, message, "invalid_request_error", null, "invalid_api_key", { "www-authenticate": 'Bearer realm="gateway"' });
+export const invalidApiKey = (message = "Incorrect API key provided.", realm = "gateway") =>
+  new ApiError(401, message, "invalid_request_error", null, "invalid_api_key", { "www-authenticate": `Bearer realm="${realm}"` });

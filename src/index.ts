@@ -19,8 +19,9 @@ const app = new OpenAPIHono<AppEnv>();
 // nosniff and friends on every response; API answers get a CSP that allows nothing, and the
 // explorer a strict one of its own (doc-page.ts).
 app.use(secureHeaders());
-app.use("/v1/*", secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
-app.use("/admin/*", secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
+const apiHeaders = secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } });
+app.use("/v1/*", apiHeaders);
+app.use("/admin/*", apiHeaders);
 app.use(
   createMiddleware<AppEnv>(async (c, next) => {
     c.set("config", readConfig(c.env));

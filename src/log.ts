@@ -10,3 +10,7 @@ export function logEvent(level: "info" | "warn" | "error", event: string, fields
 export function redactKey(key: string): string {
   return key.length <= 12 ? "***" : `${key.slice(0, 10)}…${key.slice(-4)}`;
 }
+
+export function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -152,3 +152,29 @@ describe("team keys on /v1", () => {
     expect(upstream.calls).toHaveLength(1);
   });
 });
+
+describe("key lookups", () => {
+  it("refuses a token that cannot be a gateway key without touching D1", async () => {
+    const noDb = { prepare: () => { throw new Error("D1 must not be asked"); } } as unknown as D1Database;
+    for (const token of ["sk-proj-abc", "sk-gw-short", `sk-gw-${"a".repeat(44)}`, "x".repeat(5000)]) {
+      const res = await call("/v1/chat/completions", { key: token, env: { DB: noDb } });
+      expect(res.status).toBe(401);
+      expect((await json(res)).error.code).toBe("invalid_api_key");
+    }
+  });
+
+  it("asks D1 once for an unknown well-formed key, then answers from the cache", async () => {
+    clearKeyCache();
+    let reads = 0;
+    const counting = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") return (sql: string) => (reads++, target.prepare(sql));
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const unknown = `sk-gw-${"Q".repeat(43)}`;
+    for (let i = 0; i < 5; i++) expect((await call("/v1/chat/completions", { key: unknown, env: { DB: counting } })).status).toBe(401);
+    expect(reads).toBe(1);
+  });
+});

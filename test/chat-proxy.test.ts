@@ -289,3 +289,65 @@ describe("POST /v1/chat/completions: upstream faults", () => {
     expect((await call("/v1/chat/completions/chatcmpl-idle", { key })).status).toBe(404);
   });
 });
+
+describe("POST /v1/chat/completions: upstreams that misbehave", () => {
+  it("gives every concurrent request its own id when the upstream repeats ids (as Ollama's do)", async () => {
+    const { key: own } = await createTeamWithKey();
+    mockUpstream((upstreamCall) =>
+      jsonResponse(completionFixture({ id: "chatcmpl-7", choices: [{ index: 0, message: { role: "assistant", content: upstreamCall.body.messages[0].content, refusal: null }, finish_reason: "stop", logprobs: null }] })),
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) =>
+        json(await call("/v1/chat/completions", { key: own, body: { model: "m", messages: [{ role: "user", content: `ask-${i}` }], store: true } })),
+      ),
+    );
+    const ids = answers.map((a) => a.id);
+    expect(new Set(ids).size).toBe(20);
+    expect(ids.filter((id) => id === "chatcmpl-7")).toHaveLength(1);
+    for (const answer of answers) {
+      const stored = await json(await call(`/v1/chat/completions/${answer.id}`, { key: own }));
+      expect(stored.choices[0].message.content).toBe(answer.choices[0].message.content);
+    }
+  });
+
+  it("keeps the upstream's message when its error body is not in OpenAI's shape", async () => {
+    mockUpstream(() => jsonResponse({ object: "error", message: "max_tokens is too large", type: "BadRequestError", code: 400 }, 400));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages } });
+    expect(res.status).toBe(400);
+    const body = await json(res);
+    expect(body.error).toMatchObject({ type: "invalid_request_error", code: "upstream_400" });
+    expect(body.error.message).toContain("max_tokens is too large");
+  });
+
+  it("skips malformed entries in a stream instead of breaking it", async () => {
+    const id = "chatcmpl-malformed";
+    mockUpstream(() =>
+      sseResponse([
+        chunk(id, { role: "assistant", content: "ok" }),
+        { ...chunk(id, {}), choices: [null] },
+        chunk(id, { tool_calls: [null] }),
+        { ...chunk(id, {}), choices: [{ index: 0, delta: null, finish_reason: "stop" }] },
+      ]),
+    );
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    expect((await readSse(res)).at(-1)!.data).toBe("[DONE]");
+    const stored = await json(await call(`/v1/chat/completions/${id}`, { key }));
+    expect(stored.choices[0]).toMatchObject({ message: { content: "ok" }, finish_reason: "stop" });
+  });
+
+  it("keeps the real id of a stream whose first chunk has none (Azure's filter results)", async () => {
+    const id = "chatcmpl-azure1";
+    mockUpstream(() => sseResponse([{ id: "", object: "", created: 0, model: "", choices: [], prompt_filter_results: [] }, ...textStreamChunks(id, ["hi"])]));
+    await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    expect((await json(await call(`/v1/chat/completions/${id}`, { key }))).choices[0].message.content).toBe("hi");
+  });
+
+  it("stores object and created even when the upstream leaves them out", async () => {
+    const { object: _o, created: _c, ...bare } = completionFixture({ id: "chatcmpl-bare" });
+    mockUpstream(() => jsonResponse(bare));
+    await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } });
+    const stored = await json(await call("/v1/chat/completions/chatcmpl-bare", { key }));
+    expect(stored.object).toBe("chat.completion");
+    expect(Number.isInteger(stored.created)).toBe(true);
+  });
+});

@@ -2,39 +2,68 @@ import type { AuthenticatedKey } from "../app";
 
 // Verified keys are cached in the isolate's memory so that most requests cost no D1 round trip.
 // An entry lives at most `ttlMs` (capped at 60 s), which bounds how long a revoked key still works.
-// Unknown keys are cached too (briefly), so a flood of bad keys cannot hammer D1.
+// Unknown keys are remembered apart, in a smaller map, so that a flood of well-formed but wrong
+// keys neither reaches D1 twice nor pushes the live keys out.
 
-interface Entry {
-  key: AuthenticatedKey | null;
+interface Entry<T> {
+  value: T;
   /** When the cached answer stops being trusted. */
   until: number;
 }
 
-const MAX_ENTRIES = 10_000;
-const entries = new Map<string, Entry>();
+/** A small least-recently-used map whose entries expire. */
+class ExpiringLru<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+  constructor(private readonly capacity: number) {}
 
-export function getCachedKey(keyHash: string, now = Date.now()): Entry | undefined {
-  const entry = entries.get(keyHash);
-  if (entry && entry.until <= now) {
-    entries.delete(keyHash);
-    return undefined;
+  get(key: string, now: number): Entry<T> | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    if (entry.until <= now) return undefined;
+    this.entries.set(key, entry); // Map keeps insertion order: re-inserting marks it most recent.
+    return entry;
   }
-  return entry;
+
+  set(key: string, value: T, until: number): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(key, { value, until });
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+const liveKeys = new ExpiringLru<AuthenticatedKey>(10_000);
+const unknownKeys = new ExpiringLru<null>(2_000);
+
+/** The cached answer for a key hash: the key, null for "no such live key", or undefined if not cached. */
+export function getCachedKey(keyHash: string, now = Date.now()): AuthenticatedKey | null | undefined {
+  const live = liveKeys.get(keyHash, now);
+  if (live) return live.value;
+  return unknownKeys.get(keyHash, now) ? null : undefined;
 }
 
 export function cacheKey(keyHash: string, key: AuthenticatedKey | null, until: number): void {
-  if (entries.size >= MAX_ENTRIES) {
-    // Map keeps insertion order: drop the oldest entry.
-    const oldest = entries.keys().next().value;
-    if (oldest !== undefined) entries.delete(oldest);
-  }
-  entries.set(keyHash, { key, until });
+  if (key) liveKeys.set(keyHash, key, until);
+  else unknownKeys.set(keyHash, null, until);
 }
 
 export function forgetKey(keyHash: string): void {
-  entries.delete(keyHash);
+  liveKeys.delete(keyHash);
+  unknownKeys.delete(keyHash);
 }
 
 export function clearKeyCache(): void {
-  entries.clear();
+  liveKeys.clear();
+  unknownKeys.clear();
 }

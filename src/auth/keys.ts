@@ -12,6 +12,10 @@ export function generateApiKey(): string {
   return KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
+const KEY_PATTERN = /^sk-gw-[A-Za-z0-9_-]{43}$/;
+
+export const isWellFormedKey = (token: string) => KEY_PATTERN.test(token);
+
 export async function hashApiKey(key: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -20,8 +24,4 @@ export async function hashApiKey(key: string): Promise<string> {
 /** What the admin API shows of a key after creation: enough to recognise it, not to use it. */
 export function displayPrefix(key: string): string {
   return `${key.slice(0, KEY_PREFIX.length + 4)}…`;
-}
-
-export function randomId(prefix: string, bytes = 12): string {
-  return prefix + base64url(crypto.getRandomValues(new Uint8Array(bytes))).replace(/[-_]/g, "x");
 }

@@ -6,7 +6,7 @@ import { invalidApiKey } from "../errors";
 import { logEvent, redactKey } from "../log";
 import { bearerToken } from "./bearer";
 import { cacheKey, getCachedKey } from "./key-cache";
-import { hashApiKey } from "./keys";
+import { hashApiKey, isWellFormedKey } from "./keys";
 
 // Not Hono's bearerAuth: a team key is looked up by its hash (with a cache) rather than compared
 // with one known token, and OpenAI answers every bad key, malformed header included, with 401
@@ -15,7 +15,7 @@ import { hashApiKey } from "./keys";
 async function lookUpKey(db: D1Database, keyHash: string, ttlMs: number): Promise<AuthenticatedKey | null> {
   const now = Date.now();
   const cached = getCachedKey(keyHash, now);
-  if (cached) return cached.key;
+  if (cached !== undefined) return cached;
   const row = await new TeamsRepository(createDb(db)).findKeyByHash(keyHash);
   const expiresAtMs = row?.expiresAt != null ? row.expiresAt * 1000 : Infinity;
   const live = row !== null && row.revokedAt === null && expiresAtMs > now;
@@ -34,7 +34,8 @@ export const requireTeamKey = createMiddleware<AppEnv>(async (c, next) => {
       "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
     );
   }
-  const key = await lookUpKey(c.env.DB, await hashApiKey(token), c.var.config.keyCacheTtlMs);
+  // A token that cannot be a gateway key is refused without hashing it or asking D1.
+  const key = isWellFormedKey(token) ? await lookUpKey(c.env.DB, await hashApiKey(token), c.var.config.keyCacheTtlMs) : null;
   if (!key) {
     logEvent("warn", "invalid_api_key", { key: redactKey(token), path: c.req.path });
     throw invalidApiKey(`Incorrect API key provided: ${redactKey(token)}.`);

@@ -3,7 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import { chunkRows, maxUtf8Bytes, PAYLOAD_PIECE_UNITS, splitText } from "./limits";
-import { completionMessages, completionMetadata, completions, payloadParts, type CompletionRow } from "./schema";
+import { completionIds, completionMessages, completionMetadata, completions, payloadParts, type CompletionRow } from "./schema";
 
 // The only module that knows the completion tables. Every query is scoped by team_id.
 
@@ -27,7 +27,6 @@ export interface StoredCompletion {
   created: number;
   body: Record<string, unknown>;
   metadata: Metadata;
-  messageCount: number;
 }
 
 export interface ListCompletionsQuery {
@@ -85,6 +84,16 @@ export class CompletionsRepository {
     for (const group of chunkRows(messageRows, 5, (row) => maxUtf8Bytes(row.data))) statements.push(this.db.insert(completionMessages).values(group));
     for (const group of chunkRows(parts, 5, (row) => maxUtf8Bytes(row.data))) statements.push(this.db.insert(payloadParts).values(group));
     await this.db.batch(statements as [Statement, ...Statement[]]);
+  }
+
+  /** Claims an id for the team; false if it was already claimed (by a stored or in-flight completion). */
+  async claimId(teamId: string, id: string): Promise<boolean> {
+    const claimed = await this.db
+      .insert(completionIds)
+      .values({ teamId, id, claimedAt: Date.now() })
+      .onConflictDoNothing()
+      .returning({ id: completionIds.id });
+    return claimed.length > 0;
   }
 
   async exists(teamId: string, id: string): Promise<boolean> {
@@ -203,6 +212,7 @@ export class CompletionsRepository {
       this.db.delete(completionMetadata).where(and(eq(completionMetadata.teamId, teamId), eq(completionMetadata.completionId, id))),
       this.db.delete(completionMessages).where(and(eq(completionMessages.teamId, teamId), eq(completionMessages.completionId, id))),
       this.db.delete(payloadParts).where(and(eq(payloadParts.teamId, teamId), eq(payloadParts.completionId, id))),
+      this.db.delete(completionIds).where(and(eq(completionIds.teamId, teamId), eq(completionIds.id, id))),
     ])) as [{ id: string }[], ...unknown[]];
     return deleted.length > 0;
   }
@@ -253,7 +263,6 @@ export class CompletionsRepository {
       created: row.created,
       body: JSON.parse(row.body ?? overflow.get(`${row.id}/${BODY_SLOT}`) ?? "{}"),
       metadata: JSON.parse(row.metadata),
-      messageCount: row.messageCount,
     }));
   }
 

@@ -83,6 +83,18 @@ export const completionMessages = sqliteTable(
   (t) => [primaryKey({ columns: [t.teamId, t.completionId, t.idx] })],
 );
 
+// Claims a completion id for a team before the answer goes out, so that two requests given the
+// same upstream id cannot both return it (INSERT … ON CONFLICT DO NOTHING is atomic).
+export const completionIds = sqliteTable(
+  "completion_ids",
+  {
+    teamId: text("team_id").notNull(),
+    id: text("id").notNull(),
+    claimedAt: integer("claimed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.id] })],
+);
+
 // D1 rows are limited to 2 MB, so a large JSON payload (a base64 image, long logprobs) is split
 // into ordered parts. `slot` is -1 for the completion body, or the message index.
 export const payloadParts = sqliteTable(
@@ -98,6 +110,5 @@ export const payloadParts = sqliteTable(
 );
 
 export type CompletionRow = typeof completions.$inferSelect;
-export type MessageRow = typeof completionMessages.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

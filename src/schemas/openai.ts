@@ -85,7 +85,6 @@ export const CreateChatCompletionRequestSchema = z
   .openapi("CreateChatCompletionRequest");
 
 export type CreateChatCompletionRequest = z.infer<typeof CreateChatCompletionRequestSchema>;
-export type RequestMessage = z.infer<typeof RequestMessageSchema>;
 
 const ToolCallSchema = z.looseObject({
   id: z.string(),
@@ -167,12 +166,11 @@ const pageLimit = z.coerce
   .int({ error: "limit must be an integer." })
   .min(1, { error: "limit must be at least 1." })
   .max(100, { error: "limit must be at most 100." })
-  .optional()
-  .openapi({ type: "integer", default: 20, minimum: 1, maximum: 100 });
+  .default(20)
+  .openapi({ type: "integer", minimum: 1, maximum: 100 });
 const pageOrder = z
   .enum(["asc", "desc"], { error: "order must be 'asc' or 'desc'." })
-  .optional()
-  .openapi({ default: "asc" });
+  .default("asc");
 const pageAfter = z.string().min(1).max(512).optional();
 
 export const ListCompletionsQuerySchema = z.object({

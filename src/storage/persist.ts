@@ -1,7 +1,6 @@
 import type { CompletionsRepository, NewStoredCompletion } from "../db/completions";
-import { describeError } from "../app";
-import { logEvent } from "../log";
-import { newCompletionId } from "./record";
+import { newCompletionId } from "../ids";
+import { describeError, logEvent } from "../log";
 
 const isConflict = (err: unknown) => /UNIQUE constraint failed|PRIMARY KEY/i.test(describeError(err) + describeError((err as { cause?: unknown })?.cause));
 

@@ -22,7 +22,7 @@ export function parseMessageId(completionId: string, id: string): number | null 
 export function presentMessage(completionId: string, index: number, stored: unknown): StoredMessage {
   const message = (stored ?? {}) as Record<string, any>;
   const parts = Array.isArray(message.content) ? message.content : null;
-  // Parts are shown joined as text, and whole in `content_parts`.
+  // OpenAI shows content parts both ways: their text joined in `content`, and whole in `content_parts`.
   const texts = parts?.filter((part) => part?.type === "text" && typeof part.text === "string").map((part) => part.text as string);
   const content = parts ? (texts!.length > 0 ? texts!.join("\n") : null) : typeof message.content === "string" ? message.content : null;
   const item: StoredMessage = {

@@ -1,4 +1,5 @@
 import type { Metadata, NewStoredCompletion } from "../db/completions";
+import { nowSeconds } from "../ids";
 import type { ChatCompletion, CreateChatCompletionRequest } from "../schemas/openai";
 
 /** Request settings that OpenAI echoes on a stored completion, where the request gave them. */
@@ -13,21 +14,16 @@ export function echoedSettings(request: CreateChatCompletionRequest): Record<str
 
 export function buildStoredCompletion(teamId: string, request: CreateChatCompletionRequest, completion: ChatCompletion): NewStoredCompletion {
   const { metadata: _ignored, ...answer } = completion;
+  // What is shown must be what is sorted and filtered on, and carry the fields the spec requires.
   const model = typeof answer.model === "string" && answer.model ? answer.model : request.model;
+  const created = Number.isInteger(answer.created) ? answer.created : nowSeconds();
   return {
     teamId,
     id: answer.id,
-    created: Number.isInteger(answer.created) ? answer.created : Math.floor(Date.now() / 1000),
+    created,
     model,
     metadata: (request.metadata ?? {}) as Metadata,
-    body: { ...answer, model, ...echoedSettings(request) },
+    body: { ...answer, object: "chat.completion", created, model, ...echoedSettings(request) },
     messages: request.messages,
   };
-}
-
-/** A fresh completion id in OpenAI's format. */
-export function newCompletionId(): string {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  const bytes = crypto.getRandomValues(new Uint8Array(29));
-  return "chatcmpl-" + [...bytes].map((b) => alphabet[b % alphabet.length]).join("");
 }

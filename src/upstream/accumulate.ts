@@ -6,6 +6,8 @@ import type { ChatCompletion } from "../schemas/openai";
 
 type Json = Record<string, any>;
 
+const isObject = (value: unknown): value is Json => value !== null && typeof value === "object" && !Array.isArray(value);
+
 interface ToolCallState {
   id?: string;
   type?: string;
@@ -32,10 +34,8 @@ export class CompletionAccumulator {
   private serviceTier: string | undefined;
   private usage: Json | undefined;
   private readonly choices = new Map<number, ChoiceState>();
-  chunkCount = 0;
 
   add(chunk: Json): void {
-    this.chunkCount++;
     this.id ??= typeof chunk.id === "string" && chunk.id ? chunk.id : undefined;
     this.created ??= Number.isInteger(chunk.created) ? chunk.created : undefined;
     this.model ??= typeof chunk.model === "string" ? chunk.model : undefined;
@@ -43,7 +43,7 @@ export class CompletionAccumulator {
     if (typeof chunk.service_tier === "string") this.serviceTier = chunk.service_tier;
     if (chunk.usage && typeof chunk.usage === "object") this.usage = chunk.usage;
     if (!Array.isArray(chunk.choices)) return;
-    for (const choice of chunk.choices) this.addChoice(choice);
+    for (const choice of chunk.choices) if (isObject(choice)) this.addChoice(choice);
   }
 
   private choice(index: number): ChoiceState {
@@ -57,7 +57,7 @@ export class CompletionAccumulator {
 
   private addChoice(choice: Json): void {
     const state = this.choice(Number.isInteger(choice?.index) ? choice.index : 0);
-    const delta: Json = choice.delta ?? {};
+    const delta: Json = isObject(choice.delta) ? choice.delta : {};
     if (typeof delta.content === "string") state.content = (state.content ?? "") + delta.content;
     if (typeof delta.refusal === "string") state.refusal = (state.refusal ?? "") + delta.refusal;
     if (Array.isArray(delta.annotations)) (state.annotations ??= []).push(...delta.annotations);
@@ -68,6 +68,7 @@ export class CompletionAccumulator {
     }
     if (Array.isArray(delta.tool_calls)) {
       for (const [position, call] of delta.tool_calls.entries()) {
+        if (!isObject(call)) continue;
         const index = Number.isInteger(call?.index) ? call.index : position;
         let tool = state.toolCalls.get(index);
         if (!tool) {
@@ -87,11 +88,6 @@ export class CompletionAccumulator {
       if (Array.isArray(choice.logprobs.refusal)) (logprobs.refusal ??= []).push(...choice.logprobs.refusal);
     }
     if (typeof choice.finish_reason === "string") state.finishReason = choice.finish_reason;
-  }
-
-  /** The upstream's id, if the stream carried one. */
-  get upstreamId(): string | undefined {
-    return this.id;
   }
 
   result(fallback: { id: string; created: number; model: string }): ChatCompletion {

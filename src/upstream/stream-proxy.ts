@@ -1,5 +1,6 @@
 import { errorBody } from "../errors";
 import type { ChatCompletion } from "../schemas/openai";
+import { newCompletionId, nowSeconds } from "../ids";
 import { CompletionAccumulator } from "./accumulate";
 import { readWithIdleTimeout, UpstreamTimeoutError } from "./client";
 import { formatSseData, SseParser, type SseEvent } from "./sse";
@@ -54,7 +55,9 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
       return `${event.raw}\n\n`;
     }
     let rewrite = false;
-    if (!idResolved) {
+    // Resolved on the first chunk that names the completion (Azure first sends a filter chunk with id "").
+    const namesCompletion = (typeof chunk.id === "string" && chunk.id !== "") || (Array.isArray(chunk.choices) && chunk.choices.length > 0);
+    if (!idResolved && namesCompletion) {
       idResolved = true;
       finalId = await options.resolveId!(typeof chunk.id === "string" && chunk.id ? chunk.id : undefined);
     }
@@ -79,37 +82,16 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
 
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      // Enqueue at least one event per pull, so that each chunk goes out as soon as it arrives.
-      for (;;) {
-        let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        await pump(controller);
+      } catch {
+        // A bug or a malformed chunk must still end the stream cleanly, with an error event.
+        reader.cancel().catch(() => {});
         try {
-          result = await readWithIdleTimeout(reader, options.idleTimeoutMs);
-        } catch (err) {
-          if (err instanceof UpstreamTimeoutError) {
-            return fail(controller, "idle_timeout", `The upstream sent nothing for ${options.idleTimeoutMs} ms.`, "upstream_timeout");
-          }
-          return fail(controller, "upstream_broken", "The upstream connection broke before the stream was complete.", "upstream_disconnected");
+          fail(controller, "gateway_error", "The gateway could not process the upstream stream.", "stream_processing_failed");
+        } catch {
+          settle({ status: "failed", reason: "gateway_error" });
         }
-        const text = result.done ? decoder.decode() : decoder.decode(result.value, { stream: true });
-        const events = parser.push(text);
-        if (result.done) events.push(...parser.flush());
-        let out = "";
-        for (const event of events) out += (await transform(event)) ?? "";
-        if (out) controller.enqueue(encoder.encode(out));
-        if (result.done) {
-          if (upstreamError) {
-            controller.close();
-            return settle({ status: "failed", reason: "upstream_error_event" });
-          }
-          if (!sawDone) {
-            return fail(controller, "no_done", "The upstream stream ended before it was complete.", "upstream_incomplete");
-          }
-          controller.close();
-          const completion = accumulator ? accumulator.result({ id: finalId ?? "", created: nowSeconds(), model: "" }) : null;
-          if (completion && finalId) completion.id = finalId;
-          return settle({ status: "complete", completion });
-        }
-        if (out) return;
       }
     },
     cancel(reason) {
@@ -119,9 +101,41 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
     },
   }, { highWaterMark: 0 });
 
-  return { stream, outcome };
-}
+  /** Moves the upstream forward until at least one event has gone out, so each chunk leaves as soon as it arrives. */
+  async function pump(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    for (;;) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await readWithIdleTimeout(reader, options.idleTimeoutMs);
+      } catch (err) {
+        if (err instanceof UpstreamTimeoutError) {
+          return fail(controller, "idle_timeout", `The upstream sent nothing for ${options.idleTimeoutMs} ms.`, "upstream_timeout");
+        }
+        return fail(controller, "upstream_broken", "The upstream connection broke before the stream was complete.", "upstream_disconnected");
+      }
+      const text = result.done ? decoder.decode() : decoder.decode(result.value, { stream: true });
+      const events = parser.push(text);
+      if (result.done) events.push(...parser.flush());
+      let out = "";
+      for (const event of events) out += (await transform(event)) ?? "";
+      if (out) controller.enqueue(encoder.encode(out));
+      if (result.done) {
+        if (upstreamError) {
+          controller.close();
+          return settle({ status: "failed", reason: "upstream_error_event" });
+        }
+        if (!sawDone) {
+          return fail(controller, "no_done", "The upstream stream ended before it was complete.", "upstream_incomplete");
+        }
+        controller.close();
+        finalId ??= newCompletionId();
+        const completion = accumulator ? accumulator.result({ id: finalId, created: nowSeconds(), model: "" }) : null;
+        if (completion) completion.id = finalId;
+        return settle({ status: "complete", completion });
+      }
+      if (out) return;
+    }
+  }
 
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
+  return { stream, outcome };
 }

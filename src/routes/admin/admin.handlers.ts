@@ -1,6 +1,7 @@
 import type { AppContext, AppRouteHandler } from "../../app";
 import { forgetKey } from "../../auth/key-cache";
-import { displayPrefix, generateApiKey, hashApiKey, randomId } from "../../auth/keys";
+import { displayPrefix, generateApiKey, hashApiKey } from "../../auth/keys";
+import { nowSeconds, randomId } from "../../ids";
 import { createDb } from "../../db/client";
 import type { ApiKeyRow, TeamRow } from "../../db/schema";
 import { TeamsRepository } from "../../db/teams";
@@ -8,7 +9,6 @@ import { notFound } from "../../errors";
 import type { createKeyRoute, createTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
 
 const repository = (c: AppContext) => new TeamsRepository(createDb(c.env.DB));
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const presentTeam = (team: TeamRow) => ({ id: team.id, object: "team" as const, name: team.name, created_at: team.createdAt });
 const presentKey = (key: ApiKeyRow) => ({

@@ -1,60 +1,27 @@
-import { type AppContext, type AppRouteHandler, describeError } from "../../app";
+import type { AppContext, AppRouteHandler } from "../../app";
 import { createDb } from "../../db/client";
 import { CompletionsRepository } from "../../db/completions";
-import { ApiError, errorBody } from "../../errors";
+import { ApiError } from "../../errors";
 import { logEvent } from "../../log";
 import type { ChatCompletion, CreateChatCompletionRequest } from "../../schemas/openai";
+import { chooseCompletionId } from "../../storage/completion-id";
 import { persistCompletion } from "../../storage/persist";
-import { buildStoredCompletion, newCompletionId } from "../../storage/record";
+import { buildStoredCompletion } from "../../storage/record";
 import { forwardedHeaders, postChatCompletion, readBodyText } from "../../upstream/client";
+import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request";
 import { proxyChatStream } from "../../upstream/stream-proxy";
 import type { createChatCompletionRoute } from "./chat.routes";
 
-/** The body sent upstream: the client's, minus what the gateway itself handles. */
-function upstreamRequest(request: CreateChatCompletionRequest, store: boolean): { body: string; hideUsage: boolean } {
-  // `store` and `metadata` stay here: the gateway is the store, and some compatible servers reject them.
-  const { store: _store, metadata: _metadata, ...forwarded } = request;
-  let hideUsage = false;
-  if (store && request.stream === true && request.stream_options?.include_usage !== true) {
-    // Ask for usage so the stored completion has it; the client, who did not ask, will not see it.
-    forwarded.stream_options = { ...request.stream_options, include_usage: true };
-    hideUsage = true;
-  }
-  return { body: JSON.stringify(forwarded), hideUsage };
-}
-
-/** An upstream error keeps its status and body; a body that is not OpenAI's shape is wrapped in it. */
-async function relayUpstreamError(upstream: Response, idleMs: number): Promise<Response> {
-  const headers = forwardedHeaders(upstream.headers);
-  headers.set("content-type", "application/json");
-  const text = await readBodyText(upstream, idleMs).catch(() => "");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const body =
-    parsed && typeof parsed === "object" && "error" in parsed
-      ? text
-      : JSON.stringify(errorBody(`The upstream answered with status ${upstream.status}.`, upstream.status >= 500 ? "upstream_error" : "invalid_request_error", null, `upstream_${upstream.status}`));
-  return new Response(body, { status: upstream.status, headers });
-}
-
-/** The id to store and return: the upstream's, unless it is missing or already stored for the team. */
-async function chooseCompletionId(repo: CompletionsRepository, teamId: string, upstreamId: string | undefined): Promise<string> {
-  if (!upstreamId) return newCompletionId();
-  try {
-    return (await repo.exists(teamId, upstreamId)) ? newCompletionId() : upstreamId;
-  } catch (err) {
-    // D1 is failing: the answer must not. persistCompletion still guards against a duplicate id.
-    logEvent("error", "store_id_check_failed", { team_id: teamId, completion_id: upstreamId, error: describeError(err) });
-    return upstreamId;
-  }
-}
-
-function storeInBackground(c: AppContext, repo: CompletionsRepository, request: CreateChatCompletionRequest, completion: ChatCompletion) {
-  c.executionCtx.waitUntil(persistCompletion(repo, buildStoredCompletion(c.var.apiKey.teamId, request, completion)));
+/**
+ * Stores in waitUntil, once `completion` settles. The work starts after a timer tick, so that even
+ * the serialising of a large request happens after the response has gone out.
+ */
+function storeInBackground(c: AppContext, repo: CompletionsRepository, request: CreateChatCompletionRequest, completion: Promise<ChatCompletion | null>) {
+  const teamId = c.var.apiKey.teamId;
+  const afterResponse = new Promise((resolve) => setTimeout(resolve, 0));
+  c.executionCtx.waitUntil(
+    Promise.all([completion, afterResponse]).then(([answer]) => answer && persistCompletion(repo, buildStoredCompletion(teamId, request, answer))),
+  );
 }
 
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
@@ -65,7 +32,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   }
   const store = request.store === true;
   const repo = new CompletionsRepository(createDb(c.env.DB));
-  const { body, hideUsage } = upstreamRequest(request, store);
+  const { body, hideUsage } = upstreamRequestBody(request, store);
   const upstream = await postChatCompletion(config, body, c.req.raw.signal);
   if (!upstream.ok) return relayUpstreamError(upstream, config.upstreamIdleTimeoutMs);
 
@@ -79,14 +46,12 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
       resolveId: store ? (id) => chooseCompletionId(repo, apiKey.teamId, id) : undefined,
     });
     if (store) {
-      c.executionCtx.waitUntil(
-        outcome.then((result) => {
-          if (result.status === "complete" && result.completion) {
-            return persistCompletion(repo, buildStoredCompletion(apiKey.teamId, request, result.completion));
-          }
-          logEvent("warn", "stream_not_stored", { team_id: apiKey.teamId, outcome: result.status, reason: "reason" in result ? result.reason : undefined });
-        }),
-      );
+      const completion = outcome.then((result) => {
+        if (result.status === "complete") return result.completion;
+        logEvent("warn", "stream_not_stored", { team_id: apiKey.teamId, outcome: result.status, reason: "reason" in result ? result.reason : undefined });
+        return null;
+      });
+      storeInBackground(c, repo, request, completion);
     }
     headers.set("content-type", "text/event-stream; charset=utf-8");
     headers.set("cache-control", "no-cache");
@@ -105,10 +70,10 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
     logEvent("warn", "completion_not_stored", { team_id: apiKey.teamId, reason: "upstream answer is not a chat.completion" });
     return new Response(text, { status: upstream.status, headers });
   }
-  const id = await chooseCompletionId(repo, apiKey.teamId, typeof completion.id === "string" ? completion.id : undefined);
+  const id = await chooseCompletionId(repo, apiKey.teamId, typeof completion.id === "string" && completion.id ? completion.id : undefined);
   const rewritten = id !== completion.id;
   completion.id = id;
-  storeInBackground(c, repo, request, completion);
-  // Returned as the upstream sent it, unless the id had to change.
+  storeInBackground(c, repo, request, Promise.resolve(completion));
+  // As the upstream sent it, unless the id had to change.
   return new Response(rewritten ? JSON.stringify(completion) : text, { status: upstream.status, headers });
 };

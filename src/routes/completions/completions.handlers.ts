@@ -12,8 +12,6 @@ import type {
 } from "./completions.routes";
 import { parseMetadataFilter } from "./metadata-filter";
 
-const DEFAULT_LIMIT = 20;
-
 const repository = (c: AppContext) => new CompletionsRepository(createDb(c.env.DB));
 // The same 404 for a missing id and another team's: it must not reveal that the id exists.
 const completionNotFound = (id: string) => notFound(`No chat completion found with id '${id}'.`);
@@ -27,8 +25,8 @@ export const listCompletions: AppRouteHandler<typeof listCompletionsRoute> = asy
     model: query.model,
     metadata: parseMetadataFilter(new URL(c.req.url).searchParams),
     after: query.after,
-    limit: query.limit ?? DEFAULT_LIMIT,
-    order: query.order ?? "asc",
+    limit: query.limit,
+    order: query.order,
   });
   // An `after` that is not one of the team's completions is an error, not a silently empty page.
   if (page.items.length === 0 && query.after && !(await repo.exists(teamId, query.after))) {
@@ -70,8 +68,8 @@ export const listMessages: AppRouteHandler<typeof listMessagesRoute> = async (c)
   }
   const page = await repository(c).listMessages(c.var.apiKey.teamId, completion_id, {
     afterIndex,
-    limit: query.limit ?? DEFAULT_LIMIT,
-    order: query.order ?? "asc",
+    limit: query.limit,
+    order: query.order,
   });
   if (!page) throw completionNotFound(completion_id);
   const data = page.items.map(([index, message]) => presentMessage(completion_id, index, message));
