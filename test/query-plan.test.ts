@@ -20,7 +20,7 @@ beforeAll(async () => {
         model: i % 3 ? "gpt-a" : "gpt-b",
         metadata: i % 2 ? { env: "prod", tier: "gold" } : { env: "dev" },
         body: { object: "chat.completion", choices: [] },
-        messages: [{ role: "user", content: "x" }],
+        messages: [JSON.stringify({ role: "user", content: "x" })],
       });
     }
   }

@@ -18,8 +18,8 @@ export interface NewStoredCompletion {
   metadata: Metadata;
   /** The chat.completion plus the request settings OpenAI echoes; metadata is kept apart. */
   body: Record<string, unknown>;
-  /** The request's input messages, as sent. */
-  messages: unknown[];
+  /** The JSON of each of the request's input messages, as sent. */
+  messages: string[];
 }
 
 export interface StoredCompletion {
@@ -56,18 +56,18 @@ function layoutPayload(json: string): { inline: string | null; parts: string[] }
 export class CompletionsRepository {
   constructor(private readonly db: Db) {}
 
-  /** Stores a completion, its metadata and its messages in one D1 batch, which is atomic. */
-  async insert(record: NewStoredCompletion): Promise<void> {
-    const { teamId, id } = record;
-    const body = layoutPayload(JSON.stringify(record.body));
-    const parts: (typeof payloadParts.$inferInsert)[] = body.parts.map((data, part) => ({ teamId, completionId: id, slot: BODY_SLOT, part, data }));
-    const messageRows = record.messages.map((message, idx) => {
-      const layout = layoutPayload(JSON.stringify(message));
-      layout.parts.forEach((data, part) => parts.push({ teamId, completionId: id, slot: idx, part, data }));
-      return { teamId, completionId: id, idx, data: layout.inline, dataParts: layout.parts.length };
-    });
-    const statements: Statement[] = [
-      this.db.insert(completions).values({
+  /** Stores completions with their metadata and messages in one D1 batch, which is atomic: all or none. */
+  async insertMany(records: NewStoredCompletion[]): Promise<void> {
+    const completionRows: (typeof completions.$inferInsert)[] = [];
+    const metadataRows: (typeof completionMetadata.$inferInsert)[] = [];
+    const messageRows: (typeof completionMessages.$inferInsert)[] = [];
+    const parts: (typeof payloadParts.$inferInsert)[] = [];
+    const storedAt = Date.now();
+    for (const record of records) {
+      const { teamId, id } = record;
+      const body = layoutPayload(JSON.stringify(record.body));
+      body.parts.forEach((data, part) => parts.push({ teamId, completionId: id, slot: BODY_SLOT, part, data }));
+      completionRows.push({
         teamId,
         id,
         created: record.created,
@@ -76,24 +76,42 @@ export class CompletionsRepository {
         body: body.inline,
         bodyParts: body.parts.length,
         messageCount: record.messages.length,
-        storedAt: Date.now(),
-      }),
-    ];
-    const metadataRows = Object.entries(record.metadata).map(([key, value]) => ({ teamId, completionId: id, key, value, created: record.created }));
+        storedAt,
+      });
+      for (const [key, value] of Object.entries(record.metadata)) metadataRows.push({ teamId, completionId: id, key, value, created: record.created });
+      record.messages.forEach((message, idx) => {
+        const layout = layoutPayload(message);
+        layout.parts.forEach((data, part) => parts.push({ teamId, completionId: id, slot: idx, part, data }));
+        messageRows.push({ teamId, completionId: id, idx, data: layout.inline, dataParts: layout.parts.length });
+      });
+    }
+    const statements: Statement[] = [];
+    for (const group of chunkRows(completionRows, 9, (row) => maxUtf8Bytes(row.body) + maxUtf8Bytes(row.metadata))) statements.push(this.db.insert(completions).values(group));
     for (const group of chunkRows(metadataRows, 5)) statements.push(this.db.insert(completionMetadata).values(group));
     for (const group of chunkRows(messageRows, 5, (row) => maxUtf8Bytes(row.data))) statements.push(this.db.insert(completionMessages).values(group));
     for (const group of chunkRows(parts, 5, (row) => maxUtf8Bytes(row.data))) statements.push(this.db.insert(payloadParts).values(group));
-    await this.db.batch(statements as [Statement, ...Statement[]]);
+    if (statements.length > 0) await this.db.batch(statements as [Statement, ...Statement[]]);
   }
 
-  /** Claims an id for the team; false if it was already claimed (by a stored or in-flight completion). */
-  async claimId(teamId: string, id: string): Promise<boolean> {
-    const claimed = await this.db
-      .insert(completionIds)
-      .values({ teamId, id, claimedAt: Date.now() })
-      .onConflictDoNothing()
-      .returning({ id: completionIds.id });
-    return claimed.length > 0;
+  insert(record: NewStoredCompletion): Promise<void> {
+    return this.insertMany([record]);
+  }
+
+  /**
+   * Claims ids, each for its team, in one batch. An id is claimed only once: by the first of the
+   * inputs that names it, and only if no earlier completion of the team has it.
+   */
+  async claimIds(wanted: { teamId: string; id: string }[]): Promise<boolean[]> {
+    const keyOf = (w: { teamId: string; id: string }) => `${w.teamId}\n${w.id}`;
+    const firsts = new Map<string, number>();
+    wanted.forEach((w, i) => firsts.has(keyOf(w)) || firsts.set(keyOf(w), i));
+    const rows = [...firsts.keys()].map((key) => wanted[firsts.get(key)!]).map((w) => ({ ...w, claimedAt: Date.now() }));
+    const statements = chunkRows(rows, 3).map((group) =>
+      this.db.insert(completionIds).values(group).onConflictDoNothing().returning({ teamId: completionIds.teamId, id: completionIds.id }),
+    );
+    const results = (await this.db.batch(statements as unknown as [Statement, ...Statement[]])) as { teamId: string; id: string }[][];
+    const claimed = new Set(results.flat().map(keyOf));
+    return wanted.map((w, i) => firsts.get(keyOf(w)) === i && claimed.has(keyOf(w)));
   }
 
   async exists(teamId: string, id: string): Promise<boolean> {

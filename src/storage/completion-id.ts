@@ -1,6 +1,6 @@
-import type { CompletionsRepository } from "../db/completions";
 import { newCompletionId } from "../ids";
 import { describeError, logEvent } from "../log";
+import type { CompletionStore } from "./completion-store";
 
 /** How long the answer may wait for D1 to confirm an id before the gateway uses a fresh one. */
 export const ID_CLAIM_TIMEOUT_MS = 300;
@@ -10,12 +10,12 @@ export const ID_CLAIM_TIMEOUT_MS = 300;
  * The id is claimed atomically, so two concurrent requests given the same upstream id (Ollama's
  * ids repeat often) never both return it. If D1 is slow or failing, a fresh id is always safe.
  */
-export async function chooseCompletionId(repo: CompletionsRepository, teamId: string, upstreamId: string | undefined): Promise<string> {
+export async function chooseCompletionId(store: CompletionStore, teamId: string, upstreamId: string | undefined): Promise<string> {
   if (!upstreamId) return newCompletionId();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ID_CLAIM_TIMEOUT_MS)));
   try {
-    const claimed = await Promise.race([repo.claimId(teamId, upstreamId), timeout]);
+    const claimed = await Promise.race([store.claims.submit({ teamId, id: upstreamId }), timeout]);
     if (claimed === "timeout") logEvent("warn", "store_id_claim_slow", { team_id: teamId, completion_id: upstreamId });
     return claimed === true ? upstreamId : newCompletionId();
   } catch (err) {

@@ -24,6 +24,6 @@ export function buildStoredCompletion(teamId: string, request: CreateChatComplet
     model,
     metadata: (request.metadata ?? {}) as Metadata,
     body: { ...answer, object: "chat.completion", created, model, ...echoedSettings(request) },
-    messages: request.messages,
+    messages: request.messages.map((message) => JSON.stringify(message)),
   };
 }

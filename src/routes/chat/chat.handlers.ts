@@ -1,11 +1,9 @@
 import type { AppContext, AppRouteHandler } from "../../app";
-import { createDb } from "../../db/client";
-import { CompletionsRepository } from "../../db/completions";
 import { ApiError } from "../../errors";
 import { logEvent } from "../../log";
 import type { ChatCompletion, CreateChatCompletionRequest } from "../../schemas/openai";
 import { chooseCompletionId } from "../../storage/completion-id";
-import { persistCompletion } from "../../storage/persist";
+import { completionStore, type CompletionStore } from "../../storage/completion-store";
 import { buildStoredCompletion } from "../../storage/record";
 import { forwardedHeaders, postChatCompletion, readBodyText } from "../../upstream/client";
 import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request";
@@ -16,11 +14,11 @@ import type { createChatCompletionRoute } from "./chat.routes";
  * Stores in waitUntil, once `completion` settles. The work starts after a timer tick, so that even
  * the serialising of a large request happens after the response has gone out.
  */
-function storeInBackground(c: AppContext, repo: CompletionsRepository, request: CreateChatCompletionRequest, completion: Promise<ChatCompletion | null>) {
+function storeInBackground(c: AppContext, store: CompletionStore, request: CreateChatCompletionRequest, completion: Promise<ChatCompletion | null>) {
   const teamId = c.var.apiKey.teamId;
   const afterResponse = new Promise((resolve) => setTimeout(resolve, 0));
   c.executionCtx.waitUntil(
-    Promise.all([completion, afterResponse]).then(([answer]) => answer && persistCompletion(repo, buildStoredCompletion(teamId, request, answer))),
+    Promise.all([completion, afterResponse]).then(([answer]) => answer && store.writes.submit(buildStoredCompletion(teamId, request, answer))),
   );
 }
 
@@ -30,9 +28,9 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   if (apiKey.allowedModels && !apiKey.allowedModels.includes(request.model)) {
     throw new ApiError(403, `This API key is not allowed to use the model '${request.model}'.`, "permission_error", "model", "model_not_allowed");
   }
-  const store = request.store === true;
-  const repo = new CompletionsRepository(createDb(c.env.DB));
-  const { body, hideUsage } = upstreamRequestBody(request, store);
+  const storing = request.store === true;
+  const store = completionStore(c.env.DB);
+  const { body, hideUsage } = upstreamRequestBody(request, storing);
   const upstream = await postChatCompletion(config, body, c.req.raw.signal);
   if (!upstream.ok) return relayUpstreamError(upstream, config.upstreamIdleTimeoutMs);
 
@@ -41,17 +39,17 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   if (isStream && upstream.body) {
     const { stream, outcome } = proxyChatStream(upstream.body, {
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
-      accumulate: store,
+      accumulate: storing,
       hideUsage,
-      resolveId: store ? (id) => chooseCompletionId(repo, apiKey.teamId, id) : undefined,
+      resolveId: storing ? (id) => chooseCompletionId(store, apiKey.teamId, id) : undefined,
     });
-    if (store) {
+    if (storing) {
       const completion = outcome.then((result) => {
         if (result.status === "complete") return result.completion;
         logEvent("warn", "stream_not_stored", { team_id: apiKey.teamId, outcome: result.status, reason: "reason" in result ? result.reason : undefined });
         return null;
       });
-      storeInBackground(c, repo, request, completion);
+      storeInBackground(c, store, request, completion);
     }
     headers.set("content-type", "text/event-stream; charset=utf-8");
     headers.set("cache-control", "no-cache");
@@ -60,7 +58,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
 
   const text = await readBodyText(upstream, config.upstreamIdleTimeoutMs);
   headers.set("content-type", upstream.headers.get("content-type") ?? "application/json");
-  if (!store) return new Response(text, { status: upstream.status, headers });
+  if (!storing) return new Response(text, { status: upstream.status, headers });
 
   let completion: ChatCompletion;
   try {
@@ -70,10 +68,10 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
     logEvent("warn", "completion_not_stored", { team_id: apiKey.teamId, reason: "upstream answer is not a chat.completion" });
     return new Response(text, { status: upstream.status, headers });
   }
-  const id = await chooseCompletionId(repo, apiKey.teamId, typeof completion.id === "string" && completion.id ? completion.id : undefined);
+  const id = await chooseCompletionId(store, apiKey.teamId, typeof completion.id === "string" && completion.id ? completion.id : undefined);
   const rewritten = id !== completion.id;
   completion.id = id;
-  storeInBackground(c, repo, request, Promise.resolve(completion));
+  storeInBackground(c, store, request, Promise.resolve(completion));
   // As the upstream sent it, unless the id had to change.
   return new Response(rewritten ? JSON.stringify(completion) : text, { status: upstream.status, headers });
 };
