@@ -72,6 +72,26 @@ describe("a D1 failure while storing", () => {
   });
 });
 
+describe("a slow D1", () => {
+  it("does not hold up the answer: past the claim timeout a fresh id is used, and stored", async () => {
+    const slow = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch") return async (list: D1PreparedStatement[]) => (await new Promise((r) => setTimeout(r, 1_000)), target.batch(list));
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const fixture = completionFixture({ id: "chatcmpl-slow-claim" });
+    mockUpstream(() => jsonResponse(fixture));
+    const { response, settled } = await callLive("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { DB: slow } });
+    const answer = await json(response);
+    expect(answer.id).not.toBe(fixture.id);
+    expect(answer.id).toMatch(/^chatcmpl-[A-Za-z0-9]{29}$/);
+    await settled();
+    expect((await json(await call(`/v1/chat/completions/${answer.id}`, { key }))).choices).toEqual(fixture.choices);
+  });
+});
+
 describe("a client that disconnects mid-stream", () => {
   it("cancels the upstream request and stores nothing", async () => {
     let cancelled: unknown = null;
