@@ -1,10 +1,9 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-// OpenAI's own spec subset (openai/openai-openapi, MIT; see CONTRACT.md for the commit). It lives
-// outside the repo, in ../shared/reference, which CI copies beside the clone. Workerd has no
-// filesystem, but Vite inlines the JSON when it transforms this module, in Node, so the import
-// works inside the pool.
-import officialSpec from "../../../shared/reference/openai-chat-completions.openapi.json";
+// OpenAI's own spec subset: the chat-completions part of openapi.json in openai/openai-openapi (MIT),
+// at commit f85dbe2, copied unchanged so that a fresh clone tests on its own. Workerd has no
+// filesystem, but Vite inlines the JSON when it transforms this module, so the import works in the pool.
+import officialSpec from "../fixtures/openai-chat-completions.openapi.json";
 
 // Ajv compiles validators with `new Function`, which workerd forbids. The vitest pool replaces
 // `globalThis.Function` in its runner with one backed by workerd's unsafe-eval binding (test-only;
