@@ -2,7 +2,7 @@ import { errorBody } from "../errors";
 import type { ChatCompletion } from "../schemas/openai";
 import { newCompletionId, nowSeconds } from "../ids";
 import { CompletionAccumulator } from "./accumulate";
-import { readWithIdleTimeout, UpstreamTimeoutError } from "./client";
+import { IdleTimeoutReader, UpstreamTimeoutError } from "./client";
 import { formatSseData, SseParser, type SseEvent } from "./sse";
 
 export interface StreamProxyOptions {
@@ -26,7 +26,7 @@ export type StreamOutcome =
  * `data: [DONE]` counts as complete.
  */
 export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: StreamProxyOptions) {
-  const reader = upstream.getReader();
+  const reader = new IdleTimeoutReader(upstream.getReader(), options.idleTimeoutMs);
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   const parser = new SseParser();
@@ -106,7 +106,7 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
     for (;;) {
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        result = await readWithIdleTimeout(reader, options.idleTimeoutMs);
+        result = await reader.read();
       } catch (err) {
         if (err instanceof UpstreamTimeoutError) {
           return fail(controller, "idle_timeout", `The upstream sent nothing for ${options.idleTimeoutMs} ms.`, "upstream_timeout");

@@ -56,9 +56,10 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
     return new Response(stream, { status: 200, headers });
   }
 
-  const text = await readBodyText(upstream, config.upstreamIdleTimeoutMs);
   headers.set("content-type", upstream.headers.get("content-type") ?? "application/json");
-  if (!storing) return new Response(text, { status: upstream.status, headers });
+  // Not stored: the body goes through untouched, as a stream, without being read here.
+  if (!storing) return new Response(upstream.body, { status: upstream.status, headers });
+  const text = await readBodyText(upstream, config.upstreamIdleTimeoutMs);
 
   let completion: ChatCompletion;
   try {
