@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
-import { chunk, completionFixture, jsonResponse, mockUpstream, readSse, sseResponse, textStreamChunks, UPSTREAM } from "./helpers/upstream";
+import { chunk, completionFixture, gatedSseBody, jsonResponse, mockUpstream, readSse, sseResponse, textStreamChunks, UPSTREAM } from "./helpers/upstream";
 
 let key: string;
 beforeAll(async () => {
@@ -96,20 +96,8 @@ describe("POST /v1/chat/completions: streaming", () => {
   });
 
   it("delivers the first chunk before the upstream has sent the rest", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    mockUpstream(() => {
-      const encoder = new TextEncoder();
-      const body = new ReadableStream<Uint8Array>({
-        async start(controller) {
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk("c", { content: "first" }))}\n\n`));
-          await gate;
-          controller.enqueue(encoder.encode("data: [DONE]\n\n"));
-          controller.close();
-        },
-      });
-      return new Response(body, { headers: { "content-type": "text/event-stream" } });
-    });
+    const { body, release } = gatedSseBody("first");
+    mockUpstream(() => new Response(body, { headers: { "content-type": "text/event-stream" } }));
     const { response } = await callLive("/v1/chat/completions", { key, body: { model: "m", messages, stream: true } });
     const reader = response.body!.getReader();
     const first = await reader.read();

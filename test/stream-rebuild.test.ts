@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CompletionAccumulator } from "../src/upstream/accumulate";
 import { SseParser } from "../src/upstream/sse";
 import { proxyChatStream } from "../src/upstream/stream-proxy";
-import { chunk, sseResponse, textStreamChunks } from "./helpers/upstream";
+import { chunk, gatedSseBody, sseResponse, textStreamChunks } from "./helpers/upstream";
 
 const fallback = { id: "fallback", created: 1, model: "m" };
 
@@ -148,17 +148,7 @@ describe("proxyChatStream", () => {
   });
 
   it("passes each event on before the next one arrives", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const encoder = new TextEncoder();
-    const upstream = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk("c", { content: "first" }))}\n\n`));
-        await gate;
-        controller.enqueue(encoder.encode("data: [DONE]\n\n"));
-        controller.close();
-      },
-    });
+    const { body: upstream, release } = gatedSseBody("first");
     const { stream } = proxyChatStream(upstream, { idleTimeoutMs: 5_000, accumulate: false, hideUsage: false });
     const reader = stream.getReader();
     const first = await reader.read();

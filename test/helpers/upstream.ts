@@ -115,3 +115,19 @@ export async function readSse(response: Response): Promise<{ event: string | nul
       return { event, data };
     });
 }
+
+/** An SSE body that sends one chunk, then holds [DONE] back until `release()`: to show nothing is buffered. */
+export function gatedSseBody(firstContent: string): { body: ReadableStream<Uint8Array>; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk("c", { content: firstContent }))}\n\n`));
+      await gate;
+      controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+      controller.close();
+    },
+  });
+  return { body, release };
+}
