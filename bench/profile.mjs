@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+// Where does a scenario's time go? Runs one scenario under load while the V8 CPU profiler samples
+// the gateway's isolate, the D1 simulator's isolates and Miniflare's entry isolate (all inside one
+// workerd process), and prints each isolate's busy share, the functions with the most self time
+// (mapped back to src/ through the bundle's source map), the time per source file, and the CPU
+// time of each workerd thread.
+//   node bench/profile.mjs gateway|store|stream|stream-store|floor|floor-stream|get|list|list-metadata
+//   PROFILE_SECONDS=8 PROFILE_CONNECTIONS=32 PROFILE_TOP=30 PROFILE_INTERVAL_US=100 PROFILE_ISOLATES=all
+//   PROFILE_OUT=bench/results/profile-<scenario>.json
+// Not part of `npm run bench`: the profiler slows the worker down; use it to explain a figure.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { SourceMap } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { startFakeUpstream } from "./fake-upstream.mjs";
+import {
+  ROOT,
+  FLOOR_WORKER,
+  applyMigrations,
+  buildWorkerBundle,
+  createTeamWithKey,
+  openInspector,
+  seedCompletions,
+  seededCompletionId,
+  startWorker,
+} from "./harness.mjs";
+import { runLoad } from "./load.mjs";
+
+/** CPU time (ms) of each thread of a process, by thread name. Linux only. */
+export function threadCpuMs(pid) {
+  const out = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      out[`${comm}#${tid}`] = ms;
+    }
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return out;
+}
+
+/**
+ * Summarises a V8 CPU profile (Profiler.stop's `profile`): total and busy ms, and self time per
+ * function and per source file. `mapPosition(url, line, column)` may map a bundle position back to
+ * its original source: it returns { source, line, name } or null.
+ */
+export function summarizeProfile(profile, mapPosition = () => null) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map();
+  const deltas = profile.timeDeltas ?? [];
+  for (let i = 0; i < profile.samples.length; i++) {
+    // Each sample's time is the delta to the next sample (V8's convention).
+    const dt = deltas[i + 1] ?? 0;
+    selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + dt);
+  }
+  const totalUs = profile.endTime - profile.startTime;
+  let idleUs = 0;
+  let sampledUs = 0;
+  let programUs = 0;
+  const functions = new Map();
+  const files = new Map();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id);
+    const frame = node?.callFrame ?? {};
+    const name = frame.functionName || "(anonymous)";
+    sampledUs += us;
+    if (name === "(idle)") {
+      idleUs += us;
+      continue;
+    }
+    // Native time outside JavaScript (V8 "(program)"): in workerd this includes the thread's other work.
+    if (name === "(program)") programUs += us;
+    const mapped = frame.url && frame.lineNumber >= 0 ? mapPosition(frame.url, frame.lineNumber, frame.columnNumber) : null;
+    const file = mapped?.source ?? (frame.url ? frame.url : name);
+    const label = `${mapped?.name || name} ${mapped ? `${mapped.source}:${mapped.line + 1}` : frame.url ? `${frame.url}:${frame.lineNumber + 1}` : ""}`.trim();
+    functions.set(label, (functions.get(label) ?? 0) + us);
+    files.set(file, (files.get(file) ?? 0) + us);
+  }
+  // Busy = sampled time in JavaScript, native calls made from it, and GC; "(program)" is left out.
+  const busyUs = sampledUs - idleUs - programUs;
+  const top = (map) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, us]) => ({ name, ms: us / 1000, shareOfBusy: busyUs > 0 ? us / busyUs : 0 }));
+  functions.delete("(program)");
+  files.delete("(program)");
+  return { totalMs: totalUs / 1000, sampledMs: sampledUs / 1000, busyMs: busyUs / 1000, programMs: programUs / 1000, functions: top(functions), files: top(files) };
+}
+
+/** A position mapper for a wrangler bundle (index.js + index.js.map); sources are made relative to the repo. */
+export function bundleMapper(bundlePath, root = ROOT) {
+  let map;
+  try {
+    map = new SourceMap(JSON.parse(readFileSync(`${bundlePath}.map`, "utf8")));
+  } catch {
+    return () => null;
+  }
+  const bundleUrl = pathToFileURL(bundlePath).href;
+  const bundleName = bundlePath.split("/").pop();
+  return (url, line, column) => {
+    if (url !== bundleUrl && !url.endsWith(`/${bundleName}`) && url !== bundleName) return null;
+    const entry = map.findEntry(line, column);
+    if (!entry?.originalSource) return null;
+    let source = entry.originalSource.replace(/^file:\/\//, "");
+    const marker = source.lastIndexOf("/work/main/");
+    if (source.includes("node_modules/")) source = source.slice(source.indexOf("node_modules/"));
+    else if (source.includes("/src/")) source = source.slice(source.lastIndexOf("/src/") + 1);
+    else if (marker >= 0) source = source.slice(marker + "/work/main/".length);
+    else source = relative(root, source);
+    return { source, line: entry.originalLine, name: entry.name };
+  };
+}
+
+async function main() {
+  const scenario = process.argv[2] ?? "gateway";
+  const seconds = Number(process.env.PROFILE_SECONDS ?? 8);
+  const connections = Number(process.env.PROFILE_CONNECTIONS ?? 32);
+  const topN = Number(process.env.PROFILE_TOP ?? 30);
+  const out = process.env.PROFILE_OUT ?? join(ROOT, "bench", "results", `profile-${scenario}.json`);
+  const adminToken = `adm-${randomBytes(12).toString("base64url")}`;
+  const work = mkdtempSync(join(tmpdir(), "llm-gateway-profile-"));
+  const closers = [async () => rmSync(work, { recursive: true, force: true })];
+  try {
+    const bundle = await buildWorkerBundle(join(work, "dist"));
+    const upstream = await startFakeUpstream({ port: 0 });
+    closers.push(() => new Promise((r) => (upstream.closeAllConnections?.(), upstream.close(() => r()))));
+    const upstreamBase = `http://127.0.0.1:${upstream.address().port}/v1`;
+    const isFloor = scenario.startsWith("floor");
+    const worker = await startWorker(
+      isFloor
+        ? { name: "floor", scriptPath: FLOOR_WORKER, bindings: { UPSTREAM_BASE_URL: upstreamBase }, inspector: true }
+        : { name: "gateway", scriptPath: bundle, bindings: { UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN: adminToken }, d1Persist: join(work, "d1"), inspector: true },
+    );
+    closers.push(() => worker.dispose());
+    const messages = [
+      { role: "system", content: "You are a helpful assistant for an online shop. Answer briefly." },
+      { role: "user", content: "Where is my order #1234? It was supposed to arrive yesterday." },
+    ];
+    const body = (extra) => JSON.stringify({ model: "gpt-4o-mini", messages, ...extra });
+    const headers = { "content-type": "application/json" };
+    const url = new URL("/v1/chat/completions", worker.url).href;
+    let job;
+    if (!isFloor) {
+      const d1 = await worker.mf.getD1Database("DB");
+      await applyMigrations(d1);
+      const team = await createTeamWithKey(worker.url, adminToken, "profile");
+      headers.authorization = `Bearer ${team.key}`;
+      if (["get", "list", "list-metadata"].includes(scenario)) {
+        await seedCompletions(d1, { teamId: team.teamId, to: 100_000, baseCreated: Math.floor(Date.now() / 1000) - 200_000 });
+      }
+      const ids = Array.from({ length: 1000 }, (_, i) => seededCompletionId(((i * 7919) % 1000) * 100));
+      job = {
+        gateway: { url, method: "POST", headers, body: body({}) },
+        store: { url, method: "POST", headers, body: body({ store: true, metadata: { bench: "store" } }) },
+        stream: { url, method: "POST", headers, body: body({ stream: true }) },
+        "stream-store": { url, method: "POST", headers, body: body({ stream: true, store: true, metadata: { bench: "s" } }) },
+        get: { url, method: "GET", headers: { authorization: headers.authorization }, paths: ids.map((id) => `/v1/chat/completions/${id}`) },
+        list: { url, method: "GET", headers: { authorization: headers.authorization }, paths: ids.slice(0, 200).map((id, i) => `/v1/chat/completions?limit=20${i % 2 ? "&order=desc" : ""}${i % 4 >= 2 ? `&after=${id}` : ""}`) },
+        "list-metadata": { url, method: "GET", headers: { authorization: headers.authorization }, paths: ids.slice(0, 200).map((id, i) => `/v1/chat/completions?limit=20&metadata%5Btier%5D=gold${i % 2 ? "&order=desc" : ""}${i % 4 >= 2 ? `&after=${id}` : ""}`) },
+      }[scenario];
+    } else {
+      job = { url, method: "POST", headers, body: body(scenario === "floor-stream" ? { stream: true } : {}) };
+    }
+    if (!job) throw new Error(`unknown scenario ${scenario}`);
+
+    // Warm up, then profile every isolate of the worker's workerd process.
+    await runLoad({ ...job, connections, seconds: 2 });
+    const targets = await (await fetch(`http://${worker.inspectorHost}/json/list`)).json();
+    const sessions = [];
+    // PROFILE_ISOLATES=all profiles every isolate; by default only the worker's own.
+    const wanted = process.env.PROFILE_ISOLATES === "all" ? targets : targets.filter((t) => t.id === `core:user:${worker.name}`);
+    for (const t of wanted) {
+      const session = await openInspector(worker.inspectorHost, t.id.replace(/^core:user:/, ""), { targetId: t.id });
+      closers.push(async () => session.close());
+      await session.call("Profiler.enable");
+      await session.call("Profiler.setSamplingInterval", { interval: Number(process.env.PROFILE_INTERVAL_US ?? 100) });
+      await session.call("Profiler.start");
+      sessions.push({ id: t.id, session });
+    }
+    const threadsBefore = threadCpuMs(worker.pid);
+    const result = await runLoad({ ...job, connections, seconds });
+    const threadsAfter = threadCpuMs(worker.pid);
+    const mapper = bundleMapper(bundle);
+    const isolates = [];
+    for (const { id, session } of sessions) {
+      const { profile } = await session.call("Profiler.stop", {}, 120_000);
+      isolates.push({ id, ...summarizeProfile(profile, mapper) });
+    }
+    const threads = Object.entries(threadsAfter)
+      .map(([name, ms]) => ({ name, ms: ms - (threadsBefore[name] ?? 0) }))
+      .filter((t) => t.ms > 0)
+      .sort((a, b) => b.ms - a.ms);
+
+    console.log(`\nprofile of '${scenario}': ${result.ok} ok responses in ${result.seconds} s (${result.rps.toFixed(0)} rps with the profiler on), p50 ${result.latencyMs.p50?.toFixed(2)} ms`);
+    console.log(`workerd threads (CPU ms during the run): ${threads.map((t) => `${t.name} ${t.ms.toFixed(0)}`).join(", ")}`);
+    for (const iso of isolates.sort((a, b) => b.busyMs - a.busyMs)) {
+      if (iso.busyMs < 1) continue;
+      const perReq = result.ok ? (iso.busyMs * 1000) / result.ok : 0;
+      console.log(`\n== isolate ${iso.id}: JS+native+GC ${iso.busyMs.toFixed(0)} ms of ${iso.totalMs.toFixed(0)} ms (${perReq.toFixed(0)} µs per response; "(program)" ${iso.programMs.toFixed(0)} ms not counted)`);
+      console.log("  by file:");
+      for (const f of iso.files.slice(0, 12)) console.log(`    ${(f.shareOfBusy * 100).toFixed(1).padStart(5)}%  ${((f.ms * 1000) / Math.max(1, result.ok)).toFixed(1).padStart(7)} µs/req  ${f.name}`);
+      console.log("  by function (self time):");
+      for (const f of iso.functions.slice(0, topN)) console.log(`    ${(f.shareOfBusy * 100).toFixed(1).padStart(5)}%  ${((f.ms * 1000) / Math.max(1, result.ok)).toFixed(1).padStart(7)} µs/req  ${f.name}`);
+    }
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify({ scenario, load: result, threads, isolates: isolates.map((i) => ({ ...i, functions: i.functions.slice(0, 200) })) }, null, 2) + "\n");
+    console.log(`\nwritten to ${relative(ROOT, out)}`);
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => {});
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  try {
+    await main();
+    process.exit(0);
+  } catch (err) {
+    console.error(err instanceof Error ? err.stack : String(err));
+    process.exit(1);
+  }
+}

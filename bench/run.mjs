@@ -1,0 +1,452 @@
+#!/usr/bin/env node
+// `npm run bench`: measures the gateway against the fastest possible floor in the same run.
+//
+//  1. Builds the worker as it deploys (`wrangler deploy --dry-run --outdir <tmp>`), and runs that
+//     bundle under Miniflare (workerd) on 127.0.0.1 with a local D1 that has the migrations applied.
+//  2. Runs the floor (bench/floor-worker.js: read the body, fetch the upstream, return its body) the
+//     same way, and the fake upstream (bench/fake-upstream.mjs) in this process.
+//  3. Loads each scenario from a second process (autocannon, bench/load.mjs) at fixed concurrency,
+//     after a warm-up; samples time to first byte of a slow stream; seeds 100,000 completions and
+//     reads them back; reads the worker's V8 heap after 1,000 and 10,000 stored requests.
+//  4. Prints a table and a closing line of ratios with PASS/FAIL, and writes every figure to
+//     bench/results/latest.json. Exits 0 even when a target fails: it is a measurement, not a test.
+//
+// Settings (environment):
+//   BENCH_SECONDS=4          measured seconds per scenario and round
+//   BENCH_WARMUP_SECONDS=2   discarded warm-up seconds before each
+//   BENCH_ROUNDS=3           rounds; scenarios run A B C, A B C, … and each one's rounds are pooled
+//   BENCH_PIN=1              pin workerd to CPU 0 and the upstream + load generator to the others (0: don't)
+//   BENCH_CONNECTIONS=32     concurrent connections
+//   BENCH_ROWS=100000        completions seeded for the big team
+//   BENCH_TTFB_SAMPLES=50    time-to-first-byte samples per target
+//   BENCH_HEAP_REQUESTS=1000,10000   stored requests at the two heap readings
+//   BENCH_ONLY=proxy,ttfb,read,heap  run only these groups (default: all)
+//   BENCH_OUT=bench/results/latest.json
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { startFakeUpstream } from "./fake-upstream.mjs";
+import {
+  ROOT,
+  FLOOR_WORKER,
+  applyMigrations,
+  buildWorkerBundle,
+  countCompletions,
+  createTeamWithKey,
+  machineBusyCpuMs,
+  measureHeap,
+  openInspector,
+  pinProcess,
+  processCpuMs,
+  sampleFirstByte,
+  seedCompletions,
+  seededCompletionId,
+  startWorker,
+  waitForCompletions,
+  workerdChildren,
+} from "./harness.mjs";
+import { mergeRuns, runLoad } from "./load.mjs";
+import { evaluateInfo, evaluateTargets, formatRatioLine, formatTable } from "./report.mjs";
+
+const intEnv = (name, fallback, min = 1) => {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === "" ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min} (got ${raw})`);
+  return n;
+};
+
+const settings = {
+  seconds: intEnv("BENCH_SECONDS", 4),
+  warmupSeconds: intEnv("BENCH_WARMUP_SECONDS", 2, 0),
+  rounds: intEnv("BENCH_ROUNDS", 3),
+  pin: process.env.BENCH_PIN !== "0",
+  connections: intEnv("BENCH_CONNECTIONS", 32),
+  rows: intEnv("BENCH_ROWS", 100_000),
+  ttfbSamples: intEnv("BENCH_TTFB_SAMPLES", 50),
+  heapRequests: (process.env.BENCH_HEAP_REQUESTS ?? "1000,10000").split(",").map(Number),
+  only: new Set((process.env.BENCH_ONLY ?? "proxy,ttfb,read,heap").split(",").map((s) => s.trim()).filter(Boolean)),
+  out: process.env.BENCH_OUT ?? join(ROOT, "bench", "results", "latest.json"),
+};
+if (settings.heapRequests.length !== 2 || !settings.heapRequests.every((n) => Number.isInteger(n) && n > 0) || settings.heapRequests[0] >= settings.heapRequests[1]) {
+  throw new Error("BENCH_HEAP_REQUESTS must be two increasing counts, e.g. 1000,10000");
+}
+
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+const ADMIN_TOKEN = `adm-${randomBytes(18).toString("base64url")}`;
+const MESSAGES = [
+  { role: "system", content: "You are a helpful assistant for an online shop. Answer briefly." },
+  { role: "user", content: "Where is my order #1234? It was supposed to arrive yesterday." },
+];
+const chatBody = (extra = {}) => JSON.stringify({ model: "gpt-4o-mini", messages: MESSAGES, ...extra });
+// Shapes the fake upstream's answer through the gateway, which forwards unknown body fields.
+const SLOW_STREAM = { first_delay_ms: 200, chunk_delay_ms: 20, chunks: 8 };
+
+// Everything that must be closed, newest first.
+const cleanups = [];
+let cleaningUp = null;
+function cleanup() {
+  cleaningUp ??= (async () => {
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop();
+      await Promise.race([fn().catch((err) => log(`cleanup: ${err.message}`)), new Promise((r) => setTimeout(r, 15_000))]);
+    }
+  })();
+  return cleaningUp;
+}
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    log(`${signal}: stopping`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+// The workers' structured log lines, counted by worker, level, event and outcome; the first line
+// of each kind is kept. Streams cut off when a load run stops are expected ("cancelled").
+const workerLogs = new Map();
+function recordWorkerLog(worker, event, line) {
+  const kind = [worker, event.level ?? "?", event.event, event.outcome ?? event.reason ?? ""].filter(Boolean).join(" ");
+  const entry = workerLogs.get(kind) ?? { worker, level: event.level, event: event.event, outcome: event.outcome, count: 0, first: line.slice(0, 600) };
+  entry.count++;
+  workerLogs.set(kind, entry);
+  if (event.level === "error" && entry.count <= 3) log(`worker error: [${worker}] ${line.slice(0, 400)}`);
+}
+
+/**
+ * One measured round of a scenario: a warm-up (discarded), then the measured run, with the
+ * worker process's CPU time around the measured run only.
+ */
+async function measureRound(scenario) {
+  const job = { connections: settings.connections, timeoutSeconds: 30, keepLatencies: true, ...scenario.job() };
+  let warmup = null;
+  if (settings.warmupSeconds > 0) warmup = await runLoad({ ...job, keepLatencies: false, seconds: settings.warmupSeconds });
+  if (scenario.store) await scenario.store.beforeMeasure(warmup);
+  const worker = scenario.worker?.();
+  const ours = () => workerdChildren().reduce((a, pid) => a + (processCpuMs(pid) ?? 0), 0);
+  const cpuBefore = { worker: worker?.pid ? processCpuMs(worker.pid) : null, self: process.cpuUsage(), ours: ours(), machine: machineBusyCpuMs() };
+  const wallStart = performance.now();
+  const run = await runLoad({ ...job, seconds: settings.seconds });
+  const wallMs = performance.now() - wallStart;
+  const self = process.cpuUsage(cpuBefore.self);
+  run.workerCpuMs = worker?.pid && cpuBefore.worker !== null ? processCpuMs(worker.pid) - cpuBefore.worker : null;
+  run.upstreamProcessCpuMs = (self.user + self.system) / 1000;
+  // CPU that processes other than this bench's used meanwhile, as a share of the machine.
+  const machine = machineBusyCpuMs();
+  if (machine !== null && cpuBefore.machine !== null) {
+    const foreign = machine - cpuBefore.machine - (ours() - cpuBefore.ours) - run.upstreamProcessCpuMs - run.loaderCpuMs;
+    run.foreignCpuShare = Math.max(0, foreign / (wallMs * cpus().length));
+  }
+  if (scenario.store) Object.assign(run, await scenario.store.afterMeasure(run));
+  log(`  ${scenario.label}: ${run.rps.toFixed(0)} rps, p50 ${run.latencyMs.p50?.toFixed(2)} ms, p99 ${run.latencyMs.p99?.toFixed(2)} ms`);
+  return run;
+}
+
+/**
+ * Runs the scenarios in rounds (A B C, A B C, ...), so that a slow spell of the machine falls on
+ * every scenario alike, and pools each scenario's rounds.
+ */
+async function measureScenarios(scenarios) {
+  const runs = new Map(scenarios.map((s) => [s.key, []]));
+  for (let round = 1; round <= settings.rounds; round++) {
+    log(`round ${round}/${settings.rounds}: ${scenarios.length} scenarios, each ${settings.warmupSeconds} s warm-up + ${settings.seconds} s at ${settings.connections} connections`);
+    for (const scenario of scenarios) runs.get(scenario.key).push(await measureRound(scenario));
+  }
+  const out = {};
+  for (const scenario of scenarios) {
+    const rounds = runs.get(scenario.key);
+    const merged = mergeRuns(rounds);
+    const sum = (key) => (rounds.every((r) => typeof r[key] === "number") ? rounds.reduce((a, r) => a + r[key], 0) : null);
+    const workerCpuMs = sum("workerCpuMs");
+    const notes = [];
+    if (merged.non2xx > 0) notes.push(`${merged.non2xx} non-2xx ${JSON.stringify(merged.statusCounts)}`);
+    if (merged.errors > 0) notes.push(`${merged.errors} errors`);
+    if (scenario.store) {
+      const stored = sum("stored");
+      // Requests still in flight when the load stops are answered and stored too, but not counted as responses.
+      notes.push(`stored ${stored} for ${merged.ok} responses${stored < merged.ok ? " (ROWS MISSING)" : ""}, drained ≤ ${Math.max(...rounds.map((r) => r.storeDrainMs)) / 1000} s after the load`);
+      merged.stored = stored;
+    }
+    if (scenario.note) notes.push(scenario.note);
+    const foreign = Math.max(...rounds.map((r) => r.foreignCpuShare ?? 0));
+    if (foreign > 0.05) notes.push(`other processes used up to ${(foreign * 100).toFixed(0)} % of the machine`);
+    out[scenario.key] = {
+      label: scenario.label,
+      ...merged,
+      workerCpuMs,
+      workerCpuUsPerRequest: workerCpuMs !== null && merged.ok > 0 ? (workerCpuMs * 1000) / merged.ok : null,
+      upstreamProcessCpuUsPerRequest: merged.ok > 0 ? (sum("upstreamProcessCpuMs") * 1000) / merged.ok : null,
+      loaderCpuUsPerRequest: merged.ok > 0 ? (merged.loaderCpuMs * 1000) / merged.ok : null,
+      foreignCpuShareMax: foreign,
+      notes: notes.join("; ") || undefined,
+    };
+    const f = out[scenario.key];
+    log(`${f.label}: ${f.rps.toFixed(0)} rps (rounds ${f.rpsByRound.map((r) => r.toFixed(0)).join(", ")}), p50 ${f.latencyMs.p50?.toFixed(2)} ms, p99 ${f.latencyMs.p99?.toFixed(2)} ms${f.notes ? ` — ${f.notes}` : ""}`);
+  }
+  return out;
+}
+
+/** For store scenarios: measure from an empty write backlog, and count what was stored. */
+function storeAccounting(getD1, teamId) {
+  let countBefore = 0;
+  return {
+    async beforeMeasure() {
+      // The warm-up's writes finish first (the count stops moving for 1 s).
+      countBefore = await waitForCompletions(getD1(), teamId, Infinity, { limitMs: 60_000, stallMs: 1_000 });
+    },
+    async afterMeasure(run) {
+      const started = Date.now();
+      const count = await waitForCompletions(getD1(), teamId, countBefore + run.ok, { limitMs: 120_000, stallMs: 10_000 });
+      return { stored: count - countBefore, storeDrainMs: Date.now() - started };
+    },
+  };
+}
+
+async function main() {
+  const startedAt = new Date();
+  const work = mkdtempSync(join(tmpdir(), "llm-gateway-bench-"));
+  cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
+
+  log("building the worker: wrangler deploy --dry-run");
+  const bundle = await buildWorkerBundle(join(work, "dist"));
+
+  const upstreamServer = await startFakeUpstream({ port: 0 });
+  cleanups.push(
+    () =>
+      new Promise((resolve) => {
+        upstreamServer.closeAllConnections?.();
+        upstreamServer.close(() => resolve());
+      }),
+  );
+  const upstreamBase = `http://127.0.0.1:${upstreamServer.address().port}/v1`;
+  const direct = `${upstreamBase}/chat/completions`;
+
+  // With 2+ CPUs, workerd (the measured side) gets CPU 0 to itself; this process (the fake
+  // upstream) and the load generator (forked from it, so it inherits the pinning) get the others.
+  const pinned = settings.pin && cpus().length >= 2 && pinProcess(process.pid, cpus().length === 2 ? "1" : `1-${cpus().length - 1}`);
+  if (settings.pin && !pinned) log("not pinning processes to CPUs (needs Linux, taskset and 2+ CPUs)");
+  const started = async (options) => {
+    const w = await startWorker({ onLog: recordWorkerLog, ...options });
+    cleanups.push(() => w.dispose());
+    if (pinned && w.pid) pinProcess(w.pid, "0");
+    return w;
+  };
+
+  const figures = {
+    startedAt: startedAt.toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMiB: Math.round(totalmem() / 1048576), node: process.version, platform: process.platform },
+    settings: { ...settings, only: [...settings.only], out: relative(ROOT, settings.out) },
+    method: {
+      build: "wrangler deploy --dry-run --outdir <tmp>; index.js run under Miniflare (workerd), logRequests off, on 127.0.0.1",
+      load: "autocannon in a child process; latencies from its per-response hrtime, 2xx only",
+      workerCpu: "user+system CPU of the worker's workerd process (/proc/<pid>/stat) during the measured run, per 2xx response",
+      heap: "V8 inspector on the worker's isolate: HeapProfiler.takeHeapSnapshot (forces a full GC), then Runtime.getHeapUsage usedSize; min of 3",
+      pinning: "workerd alone on CPU 0, so that each worker's rps is what one core gives it; the fake upstream and autocannon share the other CPUs (this caps 'direct upstream', which is shown for reference only)",
+      foreignCpu: "per scenario, the largest share of the machine's CPU used by processes other than this bench during a measured run",
+    },
+    pinnedToCpus: pinned ? { workerd: "0", upstreamAndLoader: cpus().length === 2 ? "1" : `1-${cpus().length - 1}` } : null,
+    scenarios: {},
+  };
+  const S = figures.scenarios;
+
+  const needGateway = ["proxy", "ttfb", "read"].some((g) => settings.only.has(g));
+  let gateway = null;
+  let floor = null;
+  let d1 = null;
+  let proxyTeam = null;
+  if (needGateway) {
+    gateway = await started({ name: "gateway", scriptPath: bundle, bindings: { UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN }, d1Persist: join(work, "d1-gateway") });
+    d1 = await gateway.mf.getD1Database("DB");
+    await applyMigrations(d1);
+    proxyTeam = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-proxy");
+    floor = await started({ name: "floor", scriptPath: FLOOR_WORKER, bindings: { UPSTREAM_BASE_URL: upstreamBase } });
+    log(`gateway ${gateway.url.origin} (workerd pid ${gateway.pid}), floor ${floor.url.origin} (pid ${floor.pid}), upstream ${upstreamBase}`);
+  }
+  const gw = (path) => new URL(path, gateway.url).href;
+  const fl = (path) => new URL(path, floor.url).href;
+  const json = { "content-type": "application/json" };
+  const auth = (key = proxyTeam.key) => ({ authorization: `Bearer ${key}`, "content-type": "application/json" });
+  const onGateway = () => gateway;
+  const onFloor = () => floor;
+
+  if (settings.only.has("proxy")) {
+    const post = (url, headers, extra) => () => ({ url, method: "POST", headers, body: chatBody(extra) });
+    Object.assign(
+      S,
+      await measureScenarios([
+        { key: "direct", label: "direct upstream", job: post(direct, json) },
+        { key: "floor", label: "floor", job: post(fl("/v1/chat/completions"), json), worker: onFloor },
+        { key: "gateway", label: "gateway", job: post(gw("/v1/chat/completions"), auth()), worker: onGateway },
+        {
+          key: "gateway_store",
+          label: "gateway store:true",
+          job: post(gw("/v1/chat/completions"), auth(), { store: true, metadata: { bench: "store" } }),
+          worker: onGateway,
+          store: storeAccounting(() => d1, proxyTeam.teamId),
+        },
+        { key: "direct_stream", label: "direct upstream streamed", job: post(direct, json, { stream: true }) },
+        { key: "floor_stream", label: "floor streamed", job: post(fl("/v1/chat/completions"), json, { stream: true }), worker: onFloor },
+        { key: "gateway_stream", label: "gateway streamed", job: post(gw("/v1/chat/completions"), auth(), { stream: true }), worker: onGateway },
+        {
+          key: "gateway_stream_store",
+          label: "gateway streamed+store",
+          job: post(gw("/v1/chat/completions"), auth(), { stream: true, store: true, metadata: { bench: "stream-store" } }),
+          worker: onGateway,
+          store: storeAccounting(() => d1, proxyTeam.teamId),
+        },
+      ]),
+    );
+  }
+
+  if (settings.only.has("ttfb")) {
+    log(`time to first byte: ${settings.ttfbSamples} samples each, first chunk after ${SLOW_STREAM.first_delay_ms} ms, then one every ${SLOW_STREAM.chunk_delay_ms} ms`);
+    const body = chatBody({ stream: true, x_fake: SLOW_STREAM });
+    const sample = (url, headers) => sampleFirstByte(url, { method: "POST", headers, body }, { samples: settings.ttfbSamples, concurrency: 5 });
+    figures.ttfb = {
+      direct: await sample(direct, json),
+      floor: await sample(fl("/v1/chat/completions"), json),
+      gateway: await sample(gw("/v1/chat/completions"), auth()),
+    };
+    for (const [name, r] of Object.entries(figures.ttfb)) log(`ttfb ${name}: p50 ${r.firstByteMs.p50.toFixed(2)} ms, p99 ${r.firstByteMs.p99.toFixed(2)} ms`);
+    if (figures.ttfb.gateway.firstByteMs.min < SLOW_STREAM.first_delay_ms * 0.9) {
+      figures.ttfb.warning = "the gateway's first byte came before the upstream's delay: the x_fake body field did not reach the upstream";
+      log(`WARNING: ${figures.ttfb.warning}`);
+    }
+  }
+
+  if (settings.only.has("read")) {
+    const rows = settings.rows;
+    const smallRows = 50;
+    const now = Math.floor(Date.now() / 1000);
+    const baseCreated = now - Math.ceil(rows / 10) - 86_400;
+    // Both teams are made through the admin API, so that their keys map to the team ids seeded here.
+    const big = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-big");
+    const small = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-small");
+    log(`seeding ${rows} completions for the big team and ${smallRows} for a small one, straight into D1`);
+    const seedStarted = Date.now();
+    await seedCompletions(d1, { teamId: big.teamId, to: rows, baseCreated });
+    await seedCompletions(d1, { teamId: small.teamId, to: smallRows, baseCreated, idPrefix: "chatcmpl-small" });
+    const bigCount = await countCompletions(d1, big.teamId);
+    const goldCount = Number((await d1.prepare("SELECT count(*) AS n FROM completion_metadata WHERE team_id = ? AND key = 'tier' AND value = 'gold'").bind(big.teamId).first())?.n ?? 0);
+    figures.seed = { bigTeamRows: bigCount, smallTeamRows: await countCompletions(d1, small.teamId), metadataFilter: "tier=gold", matchingRows: goldCount, seconds: (Date.now() - seedStarted) / 1000 };
+    log(`seeded in ${figures.seed.seconds.toFixed(1)} s: the big team holds ${bigCount} completions, ${goldCount} of them with tier=gold`);
+
+    // Pages from both ends (asc, desc) and after cursors spread over the team's rows; every page is full.
+    const pick = (i, n) => Math.floor(((i * 7919) % 1000) * (n / 1000)) % n;
+    const listPaths = (extra, n, prefix) =>
+      Array.from({ length: 200 }, (_, i) => {
+        const variant = i % 4;
+        const order = variant % 2 === 1 ? "&order=desc" : "";
+        const cursor = variant % 2 === 1 ? n - 1 - pick(i, n - 20) : pick(i, n - 20);
+        const after = variant >= 2 ? `&after=${seededCompletionId(cursor, prefix)}` : "";
+        return `/v1/chat/completions?limit=20${order}${after}${extra}`;
+      });
+    const getPaths = Array.from({ length: 1000 }, (_, i) => `/v1/chat/completions/${seededCompletionId(pick(i, rows))}`);
+    const read = (key) => (paths) => () => ({ url: gw("/"), method: "GET", headers: { authorization: `Bearer ${key}` }, paths });
+    Object.assign(
+      S,
+      await measureScenarios([
+        { key: "get", label: `get (${bigCount} rows)`, job: read(big.key)(getPaths), worker: onGateway },
+        { key: "list", label: `list limit 20 (${bigCount} rows)`, job: read(big.key)(listPaths("", rows, "chatcmpl-")), worker: onGateway },
+        {
+          key: "list_metadata",
+          label: `list limit 20, metadata[tier]=gold (${bigCount} rows)`,
+          job: read(big.key)(listPaths("&metadata%5Btier%5D=gold", rows, "chatcmpl-")),
+          worker: onGateway,
+        },
+        {
+          key: "list_small_team",
+          label: `list limit 20, small team (${smallRows} rows)`,
+          job: read(small.key)(listPaths("", smallRows, "chatcmpl-small")),
+          worker: onGateway,
+        },
+      ]),
+    );
+  }
+
+  // The heap is read on an instance of its own, with the V8 inspector open (nothing else runs on it).
+  if (gateway) await gateway.dispose();
+  if (floor) await floor.dispose();
+  if (settings.only.has("heap")) {
+    const [first, total] = settings.heapRequests;
+    const heapWorker = await started({
+      name: "gateway-heap",
+      scriptPath: bundle,
+      bindings: { UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN },
+      d1Persist: join(work, "d1-heap"),
+      inspector: true,
+    });
+    const heapD1 = await heapWorker.mf.getD1Database("DB");
+    await applyMigrations(heapD1);
+    const heapTeam = await createTeamWithKey(heapWorker.url, ADMIN_TOKEN, "bench-heap");
+    const session = await openInspector(heapWorker.inspectorHost, heapWorker.name);
+    cleanups.push(async () => session.close());
+    // Stored requests alternate non-streamed and streamed.
+    const storeJob = (amount) => ({
+      url: new URL("/v1/chat/completions", heapWorker.url).href,
+      method: "POST",
+      headers: { authorization: `Bearer ${heapTeam.key}`, "content-type": "application/json" },
+      bodies: [chatBody({ store: true, metadata: { bench: "heap" } }), chatBody({ store: true, stream: true, metadata: { bench: "heap" } })],
+      amount,
+      connections: settings.connections,
+    });
+    let sent = 0;
+    let answered = 0;
+    const storeUpTo = async (target) => {
+      log(`heap: sending ${target - sent} stored requests`);
+      const result = await runLoad(storeJob(target - sent), { limitMs: 600_000 });
+      sent = target;
+      answered += result.ok;
+      const count = await waitForCompletions(heapD1, heapTeam.teamId, answered, { limitMs: 120_000 });
+      if (count < answered) log(`heap: WARNING only ${count} completions stored for ${answered} answered store requests (${answered - count} lost)`);
+      const heap = await measureHeap(session);
+      log(`heap after ${target} stored requests (${count} rows): ${(heap.usedBytes / 1048576).toFixed(2)} MiB`);
+      return { ...heap, requests: target, answered, stored: count, lost: answered - count, rps: result.rps };
+    };
+    const baseline = await measureHeap(session);
+    const after1k = await storeUpTo(first);
+    const after10k = await storeUpTo(total);
+    figures.heap = { baseline, after1k, after10k, requests: settings.heapRequests };
+  }
+
+  figures.workerLogs = [...workerLogs.values()];
+  figures.finishedAt = new Date().toISOString();
+  figures.targets = evaluateTargets(figures).map(({ id, label, target, value, pass }) => ({ id, label, target, value, pass }));
+  figures.info = evaluateInfo(figures).map(({ id, label, value }) => ({ id, label, value }));
+  return figures;
+}
+
+let exitCode = 0;
+try {
+  const figures = await main();
+  await cleanup();
+  mkdirSync(dirname(settings.out), { recursive: true });
+  writeFileSync(settings.out, JSON.stringify(figures, null, 2) + "\n");
+  const evaluated = evaluateTargets(figures);
+  console.log("");
+  const pinning = figures.pinnedToCpus ? `workerd on CPU ${figures.pinnedToCpus.workerd}, upstream + load generator on CPU ${figures.pinnedToCpus.upstreamAndLoader}` : "not pinned";
+  console.log(
+    `LLM gateway benchmark — ${figures.machine.cpus} CPUs (${pinning}), ${figures.machine.node}, ${settings.connections} connections, ` +
+      `${settings.rounds} × ${settings.seconds} s per scenario, each after ${settings.warmupSeconds} s warm-up`,
+  );
+  console.log("");
+  console.log(formatTable(figures));
+  console.log("");
+  console.log(evaluateInfo(figures).map((i) => i.text).join("; "));
+  console.log(formatRatioLine(evaluated));
+  if (figures.workerLogs.length > 0) {
+    console.log("");
+    console.log("worker log events (streams cut off when a load run stops are expected as 'cancelled'):");
+    for (const e of figures.workerLogs) console.log(`  ${String(e.count).padStart(6)} × [${e.worker}] ${e.level} ${e.event}${e.outcome ? ` (${e.outcome})` : ""}`);
+  }
+  const lost = figures.heap?.after10k?.lost;
+  if (lost > 0) console.log(`\nSTORE LOST ${lost} of ${figures.heap.after10k.answered} answered store:true requests in the heap run (see worker errors above)`);
+  const failed = evaluated.filter((e) => e.pass === false);
+  if (failed.length > 0) console.log(`\nTARGET MISSED: ${failed.map((e) => `${e.label} (target ${e.target})`).join(", ")}`);
+  console.log(`\nFigures written to ${relative(ROOT, settings.out)}`);
+} catch (err) {
+  console.error(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}`);
+  exitCode = 1;
+} finally {
+  await cleanup();
+}
+process.exit(exitCode);
