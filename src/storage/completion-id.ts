@@ -10,12 +10,20 @@ export const ID_CLAIM_TIMEOUT_MS = 300;
  * The id is claimed atomically, so two concurrent requests given the same upstream id (Ollama's
  * ids repeat often) never both return it. If D1 is slow or failing, a fresh id is always safe.
  */
-export async function chooseCompletionId(store: CompletionStore, teamId: string, upstreamId: string | undefined): Promise<string> {
+export async function chooseCompletionId(
+  store: CompletionStore,
+  teamId: string,
+  upstreamId: string | undefined,
+  waitUntil: (work: Promise<unknown>) => void,
+): Promise<string> {
   if (!upstreamId) return newCompletionId();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ID_CLAIM_TIMEOUT_MS)));
+  // The claim may flush other requests' claims too: this request stays alive until it is done.
+  const claim = store.claims.submit({ teamId, id: upstreamId });
+  waitUntil(claim.catch(() => {}));
   try {
-    const claimed = await Promise.race([store.claims.submit({ teamId, id: upstreamId }), timeout]);
+    const claimed = await Promise.race([claim, timeout]);
     if (claimed === "timeout") logEvent("warn", "store_id_claim_slow", { team_id: teamId, completion_id: upstreamId });
     return claimed === true ? upstreamId : newCompletionId();
   } catch (err) {

@@ -17,6 +17,11 @@ export class GroupCommit<In, Out> {
     private readonly limits: { maxItems: number; maxWeight?: number; weigh?: (input: In) => number },
   ) {}
 
+  /** Items waiting for a flush. */
+  get backlog(): number {
+    return this.pending.length;
+  }
+
   async submit(input: In): Promise<Out> {
     const item: Item<In, Out> = { input, settled: false };
     this.pending.push(item);
