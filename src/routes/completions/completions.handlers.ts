@@ -1,7 +1,6 @@
 import type { AppContext, AppRouteHandler } from "../../app";
-import { createDb } from "../../db/client";
-import { CompletionsRepository } from "../../db/completions";
 import { invalidRequest, notFound } from "../../errors";
+import { completionStore } from "../../storage/completion-store";
 import { listPage, parseMessageId, presentCompletion, presentMessage } from "../../storage/present";
 import type {
   deleteCompletionRoute,
@@ -12,7 +11,8 @@ import type {
 } from "./completions.routes";
 import { parseMetadataFilter } from "./metadata-filter";
 
-const repository = (c: AppContext) => new CompletionsRepository(createDb(c.env.DB));
+// One repository per D1 binding per isolate, shared with the chat route.
+const repository = (c: AppContext) => completionStore(c.env.DB).repo;
 // The same 404 for a missing id and another team's: it must not reveal that the id exists.
 const completionNotFound = (id: string) => notFound(`No chat completion found with id '${id}'.`);
 
