@@ -19,8 +19,8 @@ export async function chooseCompletionId(
   if (!upstreamId) return newCompletionId();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ID_CLAIM_TIMEOUT_MS)));
-  // The claim may flush other requests' claims too: this request stays alive until it is done.
-  const claim = store.claims.submit({ teamId, id: upstreamId });
+  // Past the timeout the claim still finishes in waitUntil, so its outcome is logged, not dropped.
+  const claim = store.claimId(teamId, upstreamId);
   waitUntil(claim.catch(() => {}));
   try {
     const claimed = await Promise.race([claim, timeout]);

@@ -10,9 +10,6 @@ import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request"
 import { proxyChatStream } from "../../upstream/stream-proxy";
 import type { createChatCompletionRoute } from "./chat.routes";
 
-/** Past this many completions waiting to be written, a non-streamed answer waits for its own write. */
-const WRITE_BACKLOG_LIMIT = 256;
-
 /**
  * Stores in waitUntil, once `completion` settles. The work starts after a timer tick, so that even
  * the serialising of a large request happens after the response has gone out.
@@ -20,9 +17,8 @@ const WRITE_BACKLOG_LIMIT = 256;
 function storeInBackground(c: AppContext, store: CompletionStore, request: CreateChatCompletionRequest, completion: Promise<ChatCompletion | null>) {
   const teamId = c.var.apiKey.teamId;
   const afterResponse = new Promise((resolve) => setTimeout(resolve, 0));
-  const written = Promise.all([completion, afterResponse]).then(([answer]) => answer && store.writes.submit(buildStoredCompletion(teamId, request, answer)));
+  const written = Promise.all([completion, afterResponse]).then(([answer]) => answer && store.write(buildStoredCompletion(teamId, request, answer)));
   c.executionCtx.waitUntil(written);
-  return written;
 }
 
 const keepAlive = (c: AppContext) => (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
@@ -77,9 +73,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   const id = await chooseCompletionId(store, apiKey.teamId, typeof completion.id === "string" && completion.id ? completion.id : undefined, keepAlive(c));
   const rewritten = id !== completion.id;
   completion.id = id;
-  const written = storeInBackground(c, store, request, Promise.resolve(completion));
-  // Backpressure: if D1 falls behind, answers slow down rather than writes pile up past waitUntil's limits.
-  if (store.writes.backlog >= WRITE_BACKLOG_LIMIT) await written;
+  storeInBackground(c, store, request, Promise.resolve(completion));
   // As the upstream sent it, unless the id had to change.
   return new Response(rewritten ? JSON.stringify(completion) : text, { status: upstream.status, headers });
 };
