@@ -19,7 +19,8 @@ export async function chooseCompletionId(
   if (!upstreamId) return newCompletionId();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ID_CLAIM_TIMEOUT_MS)));
-  // Past the timeout the claim still finishes in waitUntil, so its outcome is logged, not dropped.
+  // A claim that outlives the timeout still runs to its end within this request (Workers cancel I/O
+  // of a request that has ended), so it never leaves a D1 call half done.
   const claim = store.claimId(teamId, upstreamId);
   waitUntil(claim.catch(() => {}));
   try {
