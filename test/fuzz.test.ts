@@ -550,7 +550,9 @@ describe("fuzz", () => {
         const headers: Record<string, string> = { ...(asTeamA ? authHeaders("A") : auth), "content-type": "application/json" };
         const { status } = await roundTrip({ method, path, headers, body });
         // Only the admin token opens the admin API.
-        if (headers.authorization !== `Bearer ${ADMIN_TOKEN}`) expect(status, `${method} ${path}`).toBe(401);
+        // A path like /admin/.. is normalised by the URL parser to / and is not an admin route.
+        const isAdminPath = new URL(path, "http://gw").pathname.startsWith("/admin");
+        if (isAdminPath && headers.authorization !== `Bearer ${ADMIN_TOKEN}`) expect(status, `${method} ${path}`).toBe(401);
       }),
       { numRuns: RUNS },
     );
