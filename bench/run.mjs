@@ -21,6 +21,7 @@
 //   BENCH_TTFB_SAMPLES=50    time-to-first-byte samples per target
 //   BENCH_HEAP_REQUESTS=1000,10000   stored requests at the two heap readings
 //   BENCH_ONLY=proxy,ttfb,read,heap  run only these groups (default: all)
+//   BENCH_SCENARIOS=gateway,gateway_store   run only these scenarios of the groups (default: all)
 //   BENCH_OUT=bench/results/latest.json
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -66,6 +67,7 @@ const settings = {
   ttfbSamples: intEnv("BENCH_TTFB_SAMPLES", 50),
   heapRequests: (process.env.BENCH_HEAP_REQUESTS ?? "1000,10000").split(",").map(Number),
   only: new Set((process.env.BENCH_ONLY ?? "proxy,ttfb,read,heap").split(",").map((s) => s.trim()).filter(Boolean)),
+  scenarios: process.env.BENCH_SCENARIOS ? new Set(process.env.BENCH_SCENARIOS.split(",").map((s) => s.trim())) : null,
   out: process.env.BENCH_OUT ?? join(ROOT, "bench", "results", "latest.json"),
 };
 if (settings.heapRequests.length !== 2 || !settings.heapRequests.every((n) => Number.isInteger(n) && n > 0) || settings.heapRequests[0] >= settings.heapRequests[1]) {
@@ -145,7 +147,8 @@ async function measureRound(scenario) {
  * Runs the scenarios in rounds (A B C, A B C, ...), so that a slow spell of the machine falls on
  * every scenario alike, and pools each scenario's rounds.
  */
-async function measureScenarios(scenarios) {
+async function measureScenarios(allScenarios) {
+  const scenarios = allScenarios.filter((s) => !settings.scenarios || settings.scenarios.has(s.key));
   const runs = new Map(scenarios.map((s) => [s.key, []]));
   for (let round = 1; round <= settings.rounds; round++) {
     log(`round ${round}/${settings.rounds}: ${scenarios.length} scenarios, each ${settings.warmupSeconds} s warm-up + ${settings.seconds} s at ${settings.connections} connections`);

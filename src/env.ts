@@ -39,7 +39,16 @@ function positiveInt(value: string | undefined, fallback: number): number {
   return Number.isFinite(n) && n > 0 ? Math.floor(n) : fallback;
 }
 
+const configs = new WeakMap<Bindings, GatewayConfig>();
+
+/** The config of an env object, read once: workerd hands every request of an isolate the same env. */
 export function readConfig(env: Bindings): GatewayConfig {
+  let config = configs.get(env);
+  if (!config) configs.set(env, (config = parseConfig(env)));
+  return config;
+}
+
+function parseConfig(env: Bindings): GatewayConfig {
   return {
     upstreamBaseUrl: (env.UPSTREAM_BASE_URL || DEFAULTS.upstreamBaseUrl).replace(/\/+$/, ""),
     upstreamApiKey: env.UPSTREAM_API_KEY || undefined,

@@ -263,6 +263,15 @@ describe("POST /v1/chat/completions: upstream faults", () => {
     expect((await json(res)).error.code).toBe("upstream_timeout");
   });
 
+  it.each([false, true])("relays an upstream's mid-stream error event as its last event, not stored (store: %s)", async (store) => {
+    const upstreamError = { error: { message: "The model crashed.", type: "server_error", param: null, code: null } };
+    mockUpstream(() => sseResponse([chunk(`chatcmpl-crash-${store}`, { content: "par" }), upstreamError], { done: false, splitEvery: 7 }));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store } });
+    const events = await readSse(res);
+    expect(events.map((e) => JSON.parse(e.data))).toEqual([expect.objectContaining({ id: `chatcmpl-crash-${store}` }), upstreamError]);
+    expect((await call(`/v1/chat/completions/chatcmpl-crash-${store}`, { key })).status).toBe(404);
+  });
+
   it("ends a stream that goes silent mid-way with an error event the SDK raises", async () => {
     mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-idle", ["a", "b"]), { delayMs: 150 }));
     const res = await call("/v1/chat/completions", {

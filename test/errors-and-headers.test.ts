@@ -88,7 +88,19 @@ describe("security headers", () => {
       await call("/doc/swagger-ui.css"),
     ]) {
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("strict-transport-security")).toMatch(/^max-age=\d+/);
+      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
     }
+  });
+
+  it("adds the page headers to the explorer's files only", async () => {
+    for (const path of ["/doc", "/doc/init.js", "/doc/swagger-ui.css"]) {
+      const res = await call(path);
+      expect(res.headers.get("x-frame-options"), path).toBe("SAMEORIGIN");
+      expect(res.headers.get("cross-origin-opener-policy"), path).toBe("same-origin");
+    }
+    const api = await call("/v1/chat/completions", { key });
+    expect(api.headers.get("x-frame-options")).toBeNull();
   });
 
   it("gives /doc a CSP that allows only its own origin", async () => {

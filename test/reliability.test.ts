@@ -74,9 +74,22 @@ describe("a D1 failure while storing", () => {
 
 describe("a slow D1", () => {
   it("does not hold up the answer: past the claim timeout a fresh id is used, and stored", async () => {
+    // Every query answers a second late: batches, and statements however they are run.
+    const late = <T>(work: () => Promise<T>) => new Promise((r) => setTimeout(r, 1_000)).then(work);
+    const slowStatement = (statement: D1PreparedStatement): D1PreparedStatement =>
+      new Proxy(statement, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop);
+          if (typeof value !== "function") return value;
+          if (prop === "bind") return (...args: unknown[]) => slowStatement(value.apply(target, args));
+          if (["first", "all", "raw", "run"].includes(String(prop))) return (...args: unknown[]) => late(() => value.apply(target, args));
+          return value.bind(target);
+        },
+      });
     const slow = new Proxy(env.DB, {
       get(target, prop) {
-        if (prop === "batch") return async (list: D1PreparedStatement[]) => (await new Promise((r) => setTimeout(r, 1_000)), target.batch(list));
+        if (prop === "batch") return (list: D1PreparedStatement[]) => late(() => target.batch(list));
+        if (prop === "prepare") return (query: string) => slowStatement(target.prepare(query));
         const value = Reflect.get(target, prop);
         return typeof value === "function" ? value.bind(target) : value;
       },

@@ -5,8 +5,8 @@ import { TeamsRepository } from "../db/teams";
 import { invalidApiKey } from "../errors";
 import { logEvent, redactKey } from "../log";
 import { bearerToken } from "./bearer";
-import { cacheKey, getCachedKey } from "./key-cache";
-import { hashApiKey, isWellFormedKey } from "./keys";
+import { cacheKey, getCachedKey, hashOfToken } from "./key-cache";
+import { isWellFormedKey } from "./keys";
 
 // Not Hono's bearerAuth: a team key is looked up by its hash (with a cache) rather than compared
 // with one known token, and OpenAI answers every bad key, malformed header included, with 401
@@ -35,7 +35,7 @@ export const requireTeamKey = createMiddleware<AppEnv>(async (c, next) => {
     );
   }
   // A token that cannot be a gateway key is refused without hashing it or asking D1.
-  const key = isWellFormedKey(token) ? await lookUpKey(c.env.DB, await hashApiKey(token), c.var.config.keyCacheTtlMs) : null;
+  const key = isWellFormedKey(token) ? await lookUpKey(c.env.DB, await hashOfToken(token), c.var.config.keyCacheTtlMs) : null;
   if (!key) {
     logEvent("warn", "invalid_api_key", { key: redactKey(token), path: c.req.path });
     throw invalidApiKey(`Incorrect API key provided: ${redactKey(token)}.`);

@@ -21,7 +21,7 @@ export function completionStore(db: D1Database): CompletionStore {
     const repo = new CompletionsRepository(createDb(db));
     store = {
       repo,
-      claimId: async (teamId, id) => (await repo.claimIds([{ teamId, id }]))[0],
+      claimId: (teamId, id) => repo.claimId(teamId, id),
       write: (record) => persistCompletion(repo, record),
     };
     stores.set(db, store);

@@ -17,12 +17,12 @@ export class UpstreamTimeoutError extends Error {}
 /**
  * POSTs a chat completion request upstream. Resolves once the upstream's headers arrive; throws
  * ApiError 504 if that takes longer than `upstreamTimeoutMs`, and 502 if it cannot be reached.
+ * The client's request.signal is not wired in: without the `enable_request_signal` flag it never
+ * fires in Workers, and the runtime itself cancels the subrequests of a client that went away.
  */
-export async function postChatCompletion(config: GatewayConfig, body: string, clientSignal?: AbortSignal): Promise<Response> {
+export async function postChatCompletion(config: GatewayConfig, body: string): Promise<Response> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new UpstreamTimeoutError("first byte")), config.upstreamTimeoutMs);
-  const onClientAbort = () => controller.abort(clientSignal?.reason);
-  clientSignal?.addEventListener("abort", onClientAbort);
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json, text/event-stream" };
   // The client's own credentials never go upstream: only the gateway's key does.
   if (config.upstreamApiKey) headers.authorization = `Bearer ${config.upstreamApiKey}`;
@@ -35,7 +35,6 @@ export async function postChatCompletion(config: GatewayConfig, body: string, cl
     throw new ApiError(502, "The upstream could not be reached.", "upstream_error", null, "upstream_unreachable");
   } finally {
     clearTimeout(timer);
-    clientSignal?.removeEventListener("abort", onClientAbort);
   }
 }
 

@@ -37,12 +37,15 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
   let upstreamError = false;
   let settle!: (outcome: StreamOutcome) => void;
   const outcome = new Promise<StreamOutcome>((resolve) => (settle = resolve));
+  // Nothing to rebuild, rename or hide: a chunk is parsed only if it may be an error.
+  const passThrough = !accumulator && !options.hideUsage && idResolved;
 
   async function transform(event: SseEvent): Promise<string | null> {
     if (event.data === "[DONE]") {
       sawDone = true;
       return formatSseData("[DONE]");
     }
+    if (passThrough && event.event !== "error" && !event.data.includes('"error"')) return `${event.raw}\n\n`;
     let chunk: Record<string, any>;
     try {
       chunk = JSON.parse(event.data);

@@ -32,7 +32,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   const storing = request.store === true;
   const store = completionStore(c.env.DB);
   const { body, hideUsage } = upstreamRequestBody(request, storing);
-  const upstream = await postChatCompletion(config, body, c.req.raw.signal);
+  const upstream = await postChatCompletion(config, body);
   if (!upstream.ok) return relayUpstreamError(upstream, config.upstreamIdleTimeoutMs);
 
   const headers = forwardedHeaders(upstream.headers);

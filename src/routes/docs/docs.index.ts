@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../../app";
 import { ApiError } from "../../errors";
 import { DOC_CSP, serveDocInitScript, serveDocPage } from "./doc-page";
@@ -6,7 +7,7 @@ import { DOC_CSP, serveDocInitScript, serveDocPage } from "./doc-page";
 // The /doc explorer: the page and /doc/init.js come from doc-page.ts, every other /doc/* file from the
 // worker's static assets (public/doc, see scripts/copy-doc-assets.mjs). wrangler.toml sets
 // `run_worker_first = true`, so asset requests run this worker too and get the same secure headers
-// (nosniff and friends from the app-wide secureHeaders(), plus the explorer's CSP) as every other answer.
+// (the full secureHeaders() set, plus the explorer's CSP) as the page.
 
 /** The files the page loads; if one is missing, public/doc was not built. */
 const REQUIRED_FILES = new Set(["/doc/swagger-ui.css", "/doc/swagger-ui-bundle.js"]);
@@ -21,6 +22,10 @@ const assetsMissing = () =>
   );
 
 export const docsRouter = new Hono<AppEnv>();
+
+// The page headers (framing, COOP…) on top of the app-wide ones.
+docsRouter.use("/doc", secureHeaders());
+docsRouter.use("/doc/*", secureHeaders());
 
 docsRouter.get("/doc", serveDocPage);
 docsRouter.get("/doc/", (c) => c.redirect("/doc", 301));
