@@ -18,7 +18,8 @@ export class UpstreamTimeoutError extends Error {}
  * POSTs a chat completion request upstream. Resolves once the upstream's headers arrive; throws
  * ApiError 504 if that takes longer than `upstreamTimeoutMs`, and 502 if it cannot be reached.
  * The client's request.signal is not wired in: without the `enable_request_signal` flag it never
- * fires in Workers, and the runtime itself cancels the subrequests of a client that went away.
+ * fires in Workers, and when a client goes away the runtime cancels the request's pending work
+ * (all but waitUntil) itself; a stream's cancel reaches the upstream through stream-proxy.ts.
  */
 export async function postChatCompletion(config: GatewayConfig, body: string): Promise<Response> {
   const controller = new AbortController();
