@@ -163,34 +163,13 @@ describe("POST /v1/chat/completions: storage", () => {
   it("stores the completion, echoed settings and metadata under the upstream's id", async () => {
     const fixture = completionFixture();
     mockUpstream(() => jsonResponse(fixture));
-    const request = {
-      model: "gpt-4o-mini",
-      messages,
-      store: true,
-      metadata: { project: "alpha" },
-      temperature: 0.5,
-      top_p: 0.9,
-      seed: 42,
-      presence_penalty: 0.1,
-      frequency_penalty: 0.2,
-      response_format: { type: "text" },
-      user: "user-7",
-      n: 1,
-    };
+    // Settings OpenAI echoes under their own names; `user` comes back as `input_user`, `n` not at all.
+    const echoed = { temperature: 0.5, top_p: 0.9, seed: 42, presence_penalty: 0.1, frequency_penalty: 0.2, response_format: { type: "text" } };
+    const request = { model: "gpt-4o-mini", messages, store: true, metadata: { project: "alpha" }, ...echoed, user: "user-7", n: 1 };
     const res = await json(await call("/v1/chat/completions", { key, body: request }));
     expect(res.id).toBe(fixture.id);
     const stored = await json(await call(`/v1/chat/completions/${fixture.id}`, { key }));
-    expect(stored).toEqual({
-      ...fixture,
-      metadata: { project: "alpha" },
-      temperature: 0.5,
-      top_p: 0.9,
-      seed: 42,
-      presence_penalty: 0.1,
-      frequency_penalty: 0.2,
-      response_format: { type: "text" },
-      input_user: "user-7",
-    });
+    expect(stored).toEqual({ ...fixture, metadata: { project: "alpha" }, ...echoed, input_user: "user-7" });
   });
 
   it("gives a new chatcmpl id, to the client too, when the upstream's id is already stored or missing", async () => {
