@@ -1,6 +1,6 @@
 import { newCompletionId } from "../ids";
 import { describeError, logEvent } from "../log";
-import type { CompletionStore } from "./completion-store";
+import type { CompletionsRepository } from "../db/completions";
 
 /** How long the answer may wait for D1 to confirm an id before the gateway uses a fresh one. */
 export const ID_CLAIM_TIMEOUT_MS = 300;
@@ -11,7 +11,7 @@ export const ID_CLAIM_TIMEOUT_MS = 300;
  * ids repeat often) never both return it. If D1 is slow or failing, a fresh id is always safe.
  */
 export async function chooseCompletionId(
-  store: CompletionStore,
+  repo: CompletionsRepository,
   teamId: string,
   upstreamId: string | undefined,
   waitUntil: (work: Promise<unknown>) => void,
@@ -21,7 +21,7 @@ export async function chooseCompletionId(
   const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ID_CLAIM_TIMEOUT_MS)));
   // A claim that outlives the timeout still runs to its end within this request (Workers cancel I/O
   // of a request that has ended), so it never leaves a D1 call half done.
-  const claim = store.claimId(teamId, upstreamId);
+  const claim = repo.claimId(teamId, upstreamId);
   waitUntil(claim.catch(() => {}));
   try {
     const claimed = await Promise.race([claim, timeout]);

@@ -3,7 +3,9 @@ import { ApiError } from "../../errors";
 import { logEvent } from "../../log";
 import type { ChatCompletion, CreateChatCompletionRequest } from "../../schemas/openai";
 import { chooseCompletionId } from "../../storage/completion-id";
-import { completionStore, type CompletionStore } from "../../storage/completion-store";
+import type { CompletionsRepository } from "../../db/completions";
+import { completionsRepository } from "../../storage/completion-store";
+import { persistCompletion } from "../../storage/persist";
 import { buildStoredCompletion } from "../../storage/record";
 import { forwardedHeaders, postChatCompletion, readBodyText } from "../../upstream/client";
 import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request";
@@ -14,10 +16,10 @@ import type { createChatCompletionRoute } from "./chat.routes";
  * Stores in waitUntil, once `completion` settles. The work starts after a timer tick, so that even
  * the serialising of a large request happens after the response has gone out.
  */
-function storeInBackground(c: AppContext, store: CompletionStore, request: CreateChatCompletionRequest, completion: Promise<ChatCompletion | null>) {
+function storeInBackground(c: AppContext, repo: CompletionsRepository, request: CreateChatCompletionRequest, completion: Promise<ChatCompletion | null>) {
   const teamId = c.var.apiKey.teamId;
   const afterResponse = new Promise((resolve) => setTimeout(resolve, 0));
-  const written = Promise.all([completion, afterResponse]).then(([answer]) => answer && store.write(buildStoredCompletion(teamId, request, answer)));
+  const written = Promise.all([completion, afterResponse]).then(([answer]) => answer && persistCompletion(repo, buildStoredCompletion(teamId, request, answer)));
   c.executionCtx.waitUntil(written);
 }
 
@@ -30,7 +32,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
     throw new ApiError(403, `This API key is not allowed to use the model '${request.model}'.`, "permission_error", "model", "model_not_allowed");
   }
   const storing = request.store === true;
-  const store = completionStore(c.env.DB);
+  const repo = completionsRepository(c.env.DB);
   const { body, hideUsage } = upstreamRequestBody(request, storing);
   const upstream = await postChatCompletion(config, body);
   if (!upstream.ok) return relayUpstreamError(upstream, config.upstreamIdleTimeoutMs);
@@ -42,7 +44,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
       accumulate: storing,
       hideUsage,
-      resolveId: storing ? (id) => chooseCompletionId(store, apiKey.teamId, id, keepAlive(c)) : undefined,
+      resolveId: storing ? (id) => chooseCompletionId(repo, apiKey.teamId, id, keepAlive(c)) : undefined,
     });
     if (storing) {
       const completion = outcome.then((result) => {
@@ -50,7 +52,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
         logEvent("warn", "stream_not_stored", { team_id: apiKey.teamId, outcome: result.status, reason: "reason" in result ? result.reason : undefined });
         return null;
       });
-      storeInBackground(c, store, request, completion);
+      storeInBackground(c, repo, request, completion);
     }
     headers.set("content-type", "text/event-stream; charset=utf-8");
     headers.set("cache-control", "no-cache");
@@ -70,10 +72,10 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
     logEvent("warn", "completion_not_stored", { team_id: apiKey.teamId, reason: "upstream answer is not a chat.completion" });
     return new Response(text, { status: upstream.status, headers });
   }
-  const id = await chooseCompletionId(store, apiKey.teamId, typeof completion.id === "string" && completion.id ? completion.id : undefined, keepAlive(c));
+  const id = await chooseCompletionId(repo, apiKey.teamId, typeof completion.id === "string" && completion.id ? completion.id : undefined, keepAlive(c));
   const rewritten = id !== completion.id;
   completion.id = id;
-  storeInBackground(c, store, request, Promise.resolve(completion));
+  storeInBackground(c, repo, request, Promise.resolve(completion));
   // As the upstream sent it, unless the id had to change.
   return new Response(rewritten ? JSON.stringify(completion) : text, { status: upstream.status, headers });
 };

@@ -1,6 +1,6 @@
 import type { AppContext, AppRouteHandler } from "../../app";
 import { invalidRequest, notFound } from "../../errors";
-import { completionStore } from "../../storage/completion-store";
+import { completionsRepository } from "../../storage/completion-store";
 import { listPage, parseMessageId, presentCompletion, presentMessage } from "../../storage/present";
 import type {
   deleteCompletionRoute,
@@ -12,7 +12,7 @@ import type {
 import { parseMetadataFilter } from "./metadata-filter";
 
 // One repository per D1 binding per isolate, shared with the chat route.
-const repository = (c: AppContext) => completionStore(c.env.DB).repo;
+const repository = (c: AppContext) => completionsRepository(c.env.DB);
 // The same 404 for a missing id and another team's: it must not reveal that the id exists.
 const completionNotFound = (id: string) => notFound(`No chat completion found with id '${id}'.`);
 
