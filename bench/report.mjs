@@ -6,29 +6,13 @@
  * `value(figures)` returns the measured ratio or difference (null when a figure is missing).
  */
 export const TARGETS = [
-  {
-    id: "gateway_floor_rps",
-    label: "gateway/floor rps",
-    target: "≥ 0.80",
-    value: (f) => ratio(f.scenarios.gateway?.rps, f.scenarios.floor?.rps),
-    pass: (v) => v >= 0.8,
-    format: (v) => v.toFixed(2),
-  },
-  {
-    id: "store_gateway_rps",
-    label: "store/gateway rps",
-    target: "≥ 0.90",
-    value: (f) => ratio(f.scenarios.gateway_store?.rps, f.scenarios.gateway?.rps),
-    pass: (v) => v >= 0.9,
-    format: (v) => v.toFixed(2),
-  },
+  { id: "gateway_floor_rps", label: "gateway/floor rps", value: (f) => ratio(f.scenarios.gateway?.rps, f.scenarios.floor?.rps), ...atLeast(0.8) },
+  { id: "store_gateway_rps", label: "store/gateway rps", value: (f) => ratio(f.scenarios.gateway_store?.rps, f.scenarios.gateway?.rps), ...atLeast(0.9) },
   {
     id: "stream_store_stream_rps",
     label: "stream+store/stream rps",
-    target: "≥ 0.90",
     value: (f) => ratio(f.scenarios.gateway_stream_store?.rps, f.scenarios.gateway_stream?.rps),
-    pass: (v) => v >= 0.9,
-    format: (v) => v.toFixed(2),
+    ...atLeast(0.9),
   },
   {
     id: "ttfb_p50_gateway_minus_direct_ms",
@@ -38,30 +22,9 @@ export const TARGETS = [
     pass: (v) => v <= 5,
     format: (v) => `${v >= 0 ? "+" : ""}${v.toFixed(1)} ms`,
   },
-  {
-    id: "list_get_p99",
-    label: "list p99/get p99",
-    target: "≤ 2.0",
-    value: (f) => ratio(f.scenarios.list?.latencyMs?.p99, f.scenarios.get?.latencyMs?.p99),
-    pass: (v) => v <= 2,
-    format: (v) => v.toFixed(2),
-  },
-  {
-    id: "list_metadata_get_p99",
-    label: "list+meta p99/get p99",
-    target: "≤ 2.0",
-    value: (f) => ratio(f.scenarios.list_metadata?.latencyMs?.p99, f.scenarios.get?.latencyMs?.p99),
-    pass: (v) => v <= 2,
-    format: (v) => v.toFixed(2),
-  },
-  {
-    id: "heap_10k_1k",
-    label: "heap 10k/1k",
-    target: "≤ 1.10",
-    value: (f) => ratio(f.heap?.after10k?.usedBytes, f.heap?.after1k?.usedBytes),
-    pass: (v) => v <= 1.1,
-    format: (v) => v.toFixed(3),
-  },
+  { id: "list_get_p99", label: "list p99/get p99", value: (f) => p99Ratio(f, "list", "get"), ...atMost(2) },
+  { id: "list_metadata_get_p99", label: "list+meta p99/get p99", value: (f) => p99Ratio(f, "list_metadata", "get"), ...atMost(2) },
+  { id: "heap_10k_1k", label: "heap 10k/1k", value: (f) => ratio(f.heap?.after10k?.usedBytes, f.heap?.after1k?.usedBytes), ...atMost(1.1, 3) },
 ];
 
 /** Figures shown next to the targets, without a target of their own. */
@@ -69,7 +32,7 @@ export const INFO = [
   {
     id: "list_small_get_p99",
     label: "list(small team) p99/get p99",
-    value: (f) => ratio(f.scenarios.list_small_team?.latencyMs?.p99, f.scenarios.get?.latencyMs?.p99),
+    value: (f) => p99Ratio(f, "list_small_team", "get"),
     format: (v) => v.toFixed(2),
   },
   {
@@ -79,6 +42,20 @@ export const INFO = [
     format: (v) => v.toFixed(2),
   },
 ];
+
+/** A ratio target met at or above `bound`. */
+function atLeast(bound) {
+  return { target: `≥ ${bound.toFixed(2)}`, pass: (v) => v >= bound, format: (v) => v.toFixed(2) };
+}
+
+/** A ratio target met at or below `bound`, shown with `digits` decimals. */
+function atMost(bound, digits = 2) {
+  return { target: `≤ ${bound.toFixed(2)}`, pass: (v) => v <= bound, format: (v) => v.toFixed(digits) };
+}
+
+function p99Ratio(f, scenario, base) {
+  return ratio(f.scenarios[scenario]?.latencyMs?.p99, f.scenarios[base]?.latencyMs?.p99);
+}
 
 export function ratio(a, b) {
   return typeof a === "number" && typeof b === "number" && b > 0 ? a / b : null;
