@@ -3,9 +3,10 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "@hono/zod-openapi";
-import type { Bindings, GatewayConfig } from "./env";
+import type { Bindings, GatewayConfig } from "./config";
 import { ApiError, errorBody, invalidApiKey } from "./errors";
 import { describeError, logEvent } from "./log";
+import type { RequestAnnotations } from "./usage/request-finished";
 
 export interface AuthenticatedKey {
   keyId: string;
@@ -16,7 +17,7 @@ export interface AuthenticatedKey {
 
 export interface AppEnv {
   Bindings: Bindings;
-  Variables: { config: GatewayConfig; apiKey: AuthenticatedKey };
+  Variables: { config: GatewayConfig; apiKey: AuthenticatedKey; requestAnnotations?: RequestAnnotations };
 }
 
 export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

@@ -1,11 +1,16 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
+// Every error the gateway makes is built here, by a named constructor, so each has one wording.
+
 export type OpenAIErrorType =
   | "invalid_request_error"
   | "permission_error"
   | "server_error"
   | "upstream_error"
-  | "timeout_error";
+  | "timeout_error"
+  | "insufficient_quota"
+  | "requests"
+  | "tokens";
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -37,10 +42,58 @@ export class ApiError extends Error {
   }
 }
 
+// 400
 export const invalidRequest = (message: string, param: string | null = null, code: string | null = null) =>
   new ApiError(400, message, "invalid_request_error", param, code);
 
-export const notFound = (message: string) => new ApiError(404, message, "invalid_request_error", null, "not_found");
-
+// 401
 export const invalidApiKey = (message = "Incorrect API key provided.", realm = "gateway") =>
   new ApiError(401, message, "invalid_request_error", null, "invalid_api_key", { "www-authenticate": `Bearer realm="${realm}"` });
+
+// 403
+export const modelNotAllowed = (model: string) =>
+  new ApiError(403, `This API key is not allowed to use the model '${model}'.`, "permission_error", "model", "model_not_allowed");
+
+// 404
+export const notFound = (message: string) => new ApiError(404, message, "invalid_request_error", null, "not_found");
+
+export const unknownUrl = (method: string, path: string) =>
+  new ApiError(404, `Unknown request URL: ${method} ${path}.`, "invalid_request_error", null, "unknown_url");
+
+/** OpenAI's own wording for a model that does not exist or that the key may not use. */
+export const modelNotFound = (model: string) =>
+  new ApiError(404, `The model \`${model}\` does not exist or you do not have access to it.`, "invalid_request_error", "model", "model_not_found");
+
+// 405
+export const methodNotAllowed = (method: string, path: string, allowed: string[]) =>
+  new ApiError(405, `Method ${method} is not allowed on ${path}. Allowed: ${allowed.join(", ")}.`, "invalid_request_error", null, "method_not_allowed", {
+    allow: allowed.join(", "),
+  });
+
+// 413
+export const requestTooLarge = (maxBytes: number) =>
+  new ApiError(413, `The request body is larger than the ${maxBytes} bytes allowed.`, "invalid_request_error", null, "request_too_large");
+
+// 500
+export const gatewayMisconfigured = (problem: string) =>
+  new ApiError(500, `The gateway is misconfigured: ${problem}`, "server_error", null, "gateway_misconfigured");
+
+// 502 / 504
+export const upstreamUnreachable = () => new ApiError(502, "The upstream could not be reached.", "upstream_error", null, "upstream_unreachable");
+
+export const upstreamDisconnected = () =>
+  new ApiError(502, "The upstream connection broke before the answer was complete.", "upstream_error", null, "upstream_disconnected");
+
+export const upstreamTimeout = (ms: number) => new ApiError(504, `The upstream did not answer within ${ms} ms.`, "timeout_error", null, "upstream_timeout");
+
+export const upstreamIdleTimeout = (ms: number) => new ApiError(504, `The upstream stopped sending for ${ms} ms.`, "timeout_error", null, "upstream_timeout");
+
+// 503
+export const docAssetsMissing = () =>
+  new ApiError(
+    503,
+    "The /doc explorer's files are missing: run `npm run build:doc-assets` (npm start and npm test do it for you).",
+    "server_error",
+    null,
+    "doc_assets_missing",
+  );

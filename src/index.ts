@@ -5,14 +5,19 @@ import { secureHeaders } from "hono/secure-headers";
 import { type AppEnv, handleError } from "./app";
 import { requireAdminToken } from "./auth/admin-auth";
 import { requireTeamKey } from "./auth/team-auth";
-import { readConfig } from "./env";
-import { ApiError } from "./errors";
+import { type Bindings, ConfigError, readConfig } from "./config";
+import type { BackgroundMessage } from "./queue/messages";
+import { gatewayMisconfigured, methodNotAllowed, requestTooLarge, unknownUrl } from "./errors";
+import { TeamLimiter } from "./limits/team-limiter";
+import { handleQueueBatch } from "./queue/consumer";
+import { runScheduledJobs } from "./scheduled";
+import { recordRequestFinished } from "./usage/request-finished";
 import { adminRouter } from "./routes/admin/admin.index";
 import { chatRouter } from "./routes/chat/chat.index";
 import { completionsRouter } from "./routes/completions/completions.index";
 import { docsRouter } from "./routes/docs/docs.index";
 import { registerOpenApiDocument } from "./routes/docs/openapi";
-import { allowedMethods, methodNotAllowed } from "./routes/method-not-allowed";
+import { allowedMethods } from "./routes/method-not-allowed";
 
 const app = new OpenAPIHono<AppEnv>();
 
@@ -32,7 +37,12 @@ app.use(
 );
 app.use(
   createMiddleware<AppEnv>(async (c, next) => {
-    c.set("config", readConfig(c.env));
+    try {
+      c.set("config", readConfig(c.env));
+    } catch (err) {
+      if (err instanceof ConfigError) throw gatewayMisconfigured(err.message);
+      throw err;
+    }
     await next();
   }),
 );
@@ -40,11 +50,12 @@ const limitBody = createMiddleware<AppEnv>((c, next) =>
   bodyLimit({
     maxSize: c.var.config.maxBodyBytes,
     onError: () => {
-      throw new ApiError(413, `The request body is larger than the ${c.var.config.maxBodyBytes} bytes allowed.`, "invalid_request_error", null, "request_too_large");
+      throw requestTooLarge(c.var.config.maxBodyBytes);
     },
   })(c, next),
 );
 app.use("/v1/*", limitBody, requireTeamKey);
+app.on("POST", "/v1/chat/completions", recordRequestFinished);
 app.use("/admin/*", limitBody, requireAdminToken);
 
 app.route("/", chatRouter);
@@ -57,8 +68,15 @@ app.get("/", (c) => c.redirect("/doc"));
 app.notFound((c) => {
   const allowed = allowedMethods(app, c.req.path);
   if (allowed.length > 0 && !allowed.includes(c.req.method)) return methodNotAllowed(c.req.method, c.req.path, allowed).toResponse();
-  return new ApiError(404, `Unknown request URL: ${c.req.method} ${c.req.path}.`, "invalid_request_error", null, "unknown_url").toResponse();
+  return unknownUrl(c.req.method, c.req.path).toResponse();
 });
 app.onError(handleError);
 
-export default app;
+// Every entry point of the worker; each hands its work to the module that owns it.
+export default {
+  fetch: app.fetch,
+  queue: handleQueueBatch,
+  scheduled: runScheduledJobs,
+} satisfies ExportedHandler<Bindings, BackgroundMessage>;
+
+export { TeamLimiter };

@@ -1,5 +1,4 @@
 import type { Hono } from "hono";
-import { ApiError } from "../errors";
 
 /**
  * Hono answers a known path with the wrong method as "not found". OpenAI answers 405, so this
@@ -26,10 +25,4 @@ function routePattern(path: string): RegExp {
     patterns.set(path, pattern);
   }
   return pattern;
-}
-
-export function methodNotAllowed(method: string, path: string, allowed: string[]): ApiError {
-  return new ApiError(405, `Method ${method} is not allowed on ${path}. Allowed: ${allowed.join(", ")}.`, "invalid_request_error", null, "method_not_allowed", {
-    allow: allowed.join(", "),
-  });
 }

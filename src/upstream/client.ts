@@ -1,5 +1,4 @@
-import type { GatewayConfig } from "../env";
-import { ApiError } from "../errors";
+import { upstreamDisconnected, upstreamIdleTimeout } from "../errors";
 
 /** Headers of an upstream answer that a client of OpenAI's API relies on (rate limits, request ids). */
 const FORWARDED_HEADER = /^(retry-after|retry-after-ms|x-request-id|openai-[\w-]+|x-ratelimit-[\w-]+)$/i;
@@ -13,31 +12,6 @@ export function forwardedHeaders(upstream: Headers): Headers {
 }
 
 export class UpstreamTimeoutError extends Error {}
-
-/**
- * POSTs a chat completion request upstream. Resolves once the upstream's headers arrive; throws
- * ApiError 504 if that takes longer than `upstreamTimeoutMs`, and 502 if it cannot be reached.
- * The client's request.signal is not wired in: without the `enable_request_signal` flag it never
- * fires in Workers, and when a client goes away the runtime cancels the request's pending work
- * (all but waitUntil) itself; a stream's cancel reaches the upstream through stream-proxy.ts.
- */
-export async function postChatCompletion(config: GatewayConfig, body: string): Promise<Response> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new UpstreamTimeoutError("first byte")), config.upstreamTimeoutMs);
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-  // The client's own credentials never go upstream: only the gateway's key does.
-  if (config.upstreamApiKey) headers.authorization = `Bearer ${config.upstreamApiKey}`;
-  try {
-    return await fetch(`${config.upstreamBaseUrl}/chat/completions`, { method: "POST", headers, body, signal: controller.signal });
-  } catch (err) {
-    if (controller.signal.reason instanceof UpstreamTimeoutError) {
-      throw new ApiError(504, `The upstream did not answer within ${config.upstreamTimeoutMs} ms.`, "timeout_error", null, "upstream_timeout");
-    }
-    throw new ApiError(502, "The upstream could not be reached.", "upstream_error", null, "upstream_unreachable");
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Reads a body, throwing UpstreamTimeoutError (and cancelling the body) after `idleMs` of silence.
@@ -97,9 +71,9 @@ export async function readBodyText(response: Response, idleMs: number): Promise<
     }
   } catch (err) {
     if (err instanceof UpstreamTimeoutError) {
-      throw new ApiError(504, `The upstream stopped sending for ${idleMs} ms.`, "timeout_error", null, "upstream_timeout");
+      throw upstreamIdleTimeout(idleMs);
     }
-    throw new ApiError(502, "The upstream connection broke before the answer was complete.", "upstream_error", null, "upstream_disconnected");
+    throw upstreamDisconnected();
   }
   return text + decoder.decode();
 }

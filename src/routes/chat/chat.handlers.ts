@@ -1,5 +1,6 @@
 import type { AppContext, AppRouteHandler } from "../../app";
-import { ApiError } from "../../errors";
+import { modelNotAllowed } from "../../errors";
+import { admitRequest } from "../../limits/admission";
 import { logEvent } from "../../log";
 import type { ChatCompletion, CreateChatCompletionRequest } from "../../schemas/openai";
 import { chooseCompletionId } from "../../storage/completion-id";
@@ -7,9 +8,11 @@ import type { CompletionsRepository } from "../../db/completions";
 import { completionsRepository } from "../../storage/completion-store";
 import { persistCompletion } from "../../storage/persist";
 import { buildStoredCompletion } from "../../storage/record";
-import { forwardedHeaders, postChatCompletion, readBodyText } from "../../upstream/client";
+import { forwardToUpstream, gatewayHeaders } from "../../upstreams/forward";
+import { forwardedHeaders, readBodyText } from "../../upstream/client";
 import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request";
 import { proxyChatStream } from "../../upstream/stream-proxy";
+import { annotateRequest } from "../../usage/request-finished";
 import type { createChatCompletionRoute } from "./chat.routes";
 
 /**
@@ -28,16 +31,19 @@ const keepAlive = (c: AppContext) => (work: Promise<unknown>) => c.executionCtx.
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
   const request = c.req.valid("json");
   const { apiKey, config } = c.var;
-  if (apiKey.allowedModels && !apiKey.allowedModels.includes(request.model)) {
-    throw new ApiError(403, `This API key is not allowed to use the model '${request.model}'.`, "permission_error", "model", "model_not_allowed");
-  }
+  if (apiKey.allowedModels && !apiKey.allowedModels.includes(request.model)) throw modelNotAllowed(request.model);
+  annotateRequest(c, { model: request.model });
+  const admission = await admitRequest(c, { model: request.model, inputTokens: 0, outputTokens: 0 });
   const storing = request.store === true;
   const repo = completionsRepository(c.env.DB);
   const { body, hideUsage } = upstreamRequestBody(request, storing);
-  const upstream = await postChatCompletion(config, body);
+  const forwarded = await forwardToUpstream(config, { path: "/chat/completions", model: request.model, body: () => body, contentType: "application/json", replayable: true });
+  const upstream = forwarded.response;
+  annotateRequest(c, { model: request.model, upstream: forwarded.upstream.name, attempts: forwarded.attempts });
   if (!upstream.ok) return relayUpstreamError(upstream, config.upstreamIdleTimeoutMs);
 
   const headers = forwardedHeaders(upstream.headers);
+  for (const [name, value] of Object.entries({ ...gatewayHeaders(forwarded), ...admission.headers })) headers.set(name, value);
   const isStream = request.stream === true && (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
   if (isStream && upstream.body) {
     const { stream, outcome } = proxyChatStream(upstream.body, {

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../../app";
-import { ApiError } from "../../errors";
+import { docAssetsMissing } from "../../errors";
 import { DOC_CSP, serveDocInitScript, serveDocPage } from "./doc-page";
 
 // The /doc explorer: the page and /doc/init.js come from doc-page.ts, every other /doc/* file from the
@@ -11,15 +11,6 @@ import { DOC_CSP, serveDocInitScript, serveDocPage } from "./doc-page";
 
 /** The files the page loads; if one is missing, public/doc was not built. */
 const REQUIRED_FILES = new Set(["/doc/swagger-ui.css", "/doc/swagger-ui-bundle.js"]);
-
-const assetsMissing = () =>
-  new ApiError(
-    503,
-    "The /doc explorer's files are missing: run `npm run build:doc-assets` (npm start and npm test do it for you).",
-    "server_error",
-    null,
-    "doc_assets_missing",
-  );
 
 export const docsRouter = new Hono<AppEnv>();
 
@@ -32,10 +23,10 @@ docsRouter.get("/doc/", (c) => c.redirect("/doc", 301));
 docsRouter.get("/doc/init.js", serveDocInitScript);
 docsRouter.get("/doc/*", async (c) => {
   const assets = c.env.ASSETS;
-  if (!assets) throw assetsMissing();
+  if (!assets) throw docAssetsMissing();
   const asset = await assets.fetch(c.req.raw);
   if (asset.status === 404) {
-    if (REQUIRED_FILES.has(c.req.path)) throw assetsMissing();
+    if (REQUIRED_FILES.has(c.req.path)) throw docAssetsMissing();
     return c.notFound();
   }
   // A fetched response's headers are immutable; copy it so the secure headers can be added.
