@@ -46,6 +46,12 @@ export class ApiError extends Error {
 export const invalidRequest = (message: string, param: string | null = null, code: string | null = null) =>
   new ApiError(400, message, "invalid_request_error", param, code);
 
+/** OpenAI's wording for a request without a model. */
+export const missingModel = () => new ApiError(400, "you must provide a model parameter", "invalid_request_error", "model", "missing_required_parameter");
+
+export const invalidMultipart = (problem: string) =>
+  new ApiError(400, `The multipart form could not be read: ${problem}`, "invalid_request_error", null, "invalid_multipart");
+
 // 401
 export const invalidApiKey = (message = "Incorrect API key provided.", realm = "gateway") =>
   new ApiError(401, message, "invalid_request_error", null, "invalid_api_key", { "www-authenticate": `Bearer realm="${realm}"` });
@@ -64,6 +70,10 @@ export const unknownUrl = (method: string, path: string) =>
 export const modelNotFound = (model: string) =>
   new ApiError(404, `The model \`${model}\` does not exist or you do not have access to it.`, "invalid_request_error", "model", "model_not_found");
 
+/** A stateful OpenAI endpoint: its state would live in the one upstream account that every team shares. */
+export const endpointNotAvailable = (method: string, path: string, reason: string) =>
+  new ApiError(404, `${method} ${path} is not available through this gateway: ${reason}`, "invalid_request_error", null, "endpoint_not_available");
+
 // 405
 export const methodNotAllowed = (method: string, path: string, allowed: string[]) =>
   new ApiError(405, `Method ${method} is not allowed on ${path}. Allowed: ${allowed.join(", ")}.`, "invalid_request_error", null, "method_not_allowed", {
@@ -79,12 +89,14 @@ export const gatewayMisconfigured = (problem: string) =>
   new ApiError(500, `The gateway is misconfigured: ${problem}`, "server_error", null, "gateway_misconfigured");
 
 // 502 / 504
-export const upstreamUnreachable = () => new ApiError(502, "The upstream could not be reached.", "upstream_error", null, "upstream_unreachable");
+export const upstreamUnreachable = (headers: Record<string, string> = {}) =>
+  new ApiError(502, "The upstream could not be reached.", "upstream_error", null, "upstream_unreachable", headers);
 
 export const upstreamDisconnected = () =>
   new ApiError(502, "The upstream connection broke before the answer was complete.", "upstream_error", null, "upstream_disconnected");
 
-export const upstreamTimeout = (ms: number) => new ApiError(504, `The upstream did not answer within ${ms} ms.`, "timeout_error", null, "upstream_timeout");
+export const upstreamTimeout = (ms: number, headers: Record<string, string> = {}) =>
+  new ApiError(504, `The upstream did not answer within ${ms} ms.`, "timeout_error", null, "upstream_timeout", headers);
 
 export const upstreamIdleTimeout = (ms: number) => new ApiError(504, `The upstream stopped sending for ${ms} ms.`, "timeout_error", null, "upstream_timeout");
 

@@ -1,6 +1,9 @@
 import type { GatewayConfig, UpstreamConfig } from "../config";
-import { upstreamTimeout, upstreamUnreachable } from "../errors";
+import { modelNotFound, upstreamTimeout, upstreamUnreachable } from "../errors";
+import { logEvent } from "../log";
 import { UpstreamTimeoutError } from "../upstream/client";
+import { backoffDelayMs, isRetryableStatus, retryAfterMs } from "./retry";
+import { upstreamModelName, upstreamsFor } from "./routing";
 
 export interface ForwardRequest {
   /** The path under the upstream's base URL, e.g. "/chat/completions". */
@@ -20,33 +23,102 @@ export interface Forwarded {
   attempts: number;
 }
 
+/** The upstreams that take `model`, in order; 404 `model_not_found` (OpenAI's answer) when none does. */
+export function requireRoute(config: GatewayConfig, model: string): UpstreamConfig[] {
+  const candidates = upstreamsFor(config.upstreams, model);
+  if (candidates.length === 0) throw modelNotFound(model);
+  return candidates;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+type Failure = { kind: "response"; response: Response } | { kind: "unreachable" };
+
 /**
- * Sends a request to the upstream that serves its model. Resolves once the upstream's headers
- * arrive; throws ApiError 504 after `upstreamTimeoutMs`, and 502 if it cannot be reached.
+ * Sends a request to the first upstream that takes its model. A retryable failure (connection
+ * error, 408, 429, 5xx but 501) is tried again on the same upstream (RETRY_ATTEMPTS in all, with
+ * backoff), then on the next upstream that takes the model, all within UPSTREAM_TIMEOUT_MS.
+ * Resolves once an upstream's headers arrive: nothing is retried after that, so no byte of a
+ * stream ever reaches the client twice. When every attempt fails, the last upstream error is
+ * returned as it came (status, retry-after); 502 when nothing answered, 504 at the deadline.
  * The client's request.signal is not wired in: without the `enable_request_signal` flag it never
  * fires in Workers, and when a client goes away the runtime cancels the request's pending work
  * (all but waitUntil) itself; a stream's cancel reaches the upstream through stream-proxy.ts.
  */
 export async function forwardToUpstream(config: GatewayConfig, request: ForwardRequest): Promise<Forwarded> {
-  const upstream = config.upstreams[0];
+  const candidates = requireRoute(config, request.model);
+  const deadline = Date.now() + config.upstreamTimeoutMs;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new UpstreamTimeoutError("first byte")), config.upstreamTimeoutMs);
+  let attempts = 0;
+  let upstream = candidates[0];
+  let last: Failure = { kind: "unreachable" };
+  try {
+    for (let u = 0; u < candidates.length; u++) {
+      upstream = candidates[u];
+      for (let retry = 0; retry < config.retryAttempts; retry++) {
+        attempts++;
+        last = await attempt(upstream, request, controller.signal);
+        if (last.kind === "response" && !isRetryableStatus(last.response.status)) return { response: last.response, upstream, attempts };
+        // A one-time body has been read: it cannot go anywhere again.
+        if (!request.replayable) break;
+        const sameUpstreamAgain = retry + 1 < config.retryAttempts;
+        if (!sameUpstreamAgain && u + 1 === candidates.length) break;
+        // The next upstream is another server: it has no reason to wait.
+        const delay = sameUpstreamAgain ? backoffDelayMs(retry, last.kind === "response" ? retryAfterMs(last.response.headers) : null) : 0;
+        if (Date.now() + delay >= deadline) break;
+        logEvent("warn", "upstream_retry", {
+          upstream: upstream.name,
+          attempt: attempts,
+          status: last.kind === "response" ? last.response.status : null,
+          next: sameUpstreamAgain ? upstream.name : candidates[u + 1].name,
+          delay_ms: delay,
+        });
+        if (last.kind === "response") last.response.body?.cancel().catch(() => {});
+        if (!sameUpstreamAgain) break;
+        await sleep(delay);
+      }
+      if (!request.replayable || Date.now() >= deadline) break;
+    }
+  } catch (err) {
+    if (controller.signal.reason instanceof UpstreamTimeoutError) {
+      throw upstreamTimeout(config.upstreamTimeoutMs, gatewayHeaders({ upstream, attempts }));
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (last.kind === "response") return { response: last.response, upstream, attempts };
+  throw upstreamUnreachable(gatewayHeaders({ upstream, attempts }));
+}
+
+async function attempt(upstream: UpstreamConfig, request: ForwardRequest, signal: AbortSignal): Promise<Failure> {
   const headers: Record<string, string> = { "content-type": request.contentType, accept: "application/json, text/event-stream" };
   // The client's own credentials never go upstream: only the gateway's key does.
   if (upstream.apiKey) headers.authorization = `Bearer ${upstream.apiKey}`;
+  const body = request.body(upstreamModelName(upstream, request.model));
   try {
-    const body = request.body(upstream.modelMap[request.model] ?? request.model);
-    const response = await fetch(`${upstream.baseUrl}${request.path}`, { method: "POST", headers, body, signal: controller.signal });
-    return { response, upstream, attempts: 1 };
-  } catch {
-    if (controller.signal.reason instanceof UpstreamTimeoutError) throw upstreamTimeout(config.upstreamTimeoutMs);
-    throw upstreamUnreachable();
-  } finally {
-    clearTimeout(timer);
+    const response = await fetch(`${upstream.baseUrl}${request.path}`, { method: "POST", headers, body, signal });
+    return { kind: "response", response };
+  } catch (err) {
+    // The deadline: no attempt is left; the caller answers 504.
+    if (signal.reason instanceof UpstreamTimeoutError) throw err;
+    return { kind: "unreachable" };
   }
 }
 
 /** The headers that say which upstream answered, after how many attempts. */
 export function gatewayHeaders(forwarded: Pick<Forwarded, "upstream" | "attempts">): Record<string, string> {
   return { "x-gateway-upstream": forwarded.upstream.name, "x-gateway-attempts": String(forwarded.attempts) };
+}
+
+/** Adds the gateway's headers to an answer built from the upstream's (e.g. a relayed error). */
+export function withGatewayHeaders(response: Response, forwarded: Pick<Forwarded, "upstream" | "attempts">): Response {
+  for (const [name, value] of Object.entries(gatewayHeaders(forwarded))) response.headers.set(name, value);
+  return response;
+}
+
+/** The JSON body with `model` replaced, when the upstream knows the model by another name (model_map). */
+export function jsonBodyFor(body: string, model: string, upstreamModel: string): string {
+  return upstreamModel === model ? body : JSON.stringify({ ...JSON.parse(body), model: upstreamModel });
 }

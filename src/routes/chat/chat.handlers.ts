@@ -8,7 +8,7 @@ import type { CompletionsRepository } from "../../db/completions";
 import { completionsRepository } from "../../storage/completion-store";
 import { persistCompletion } from "../../storage/persist";
 import { buildStoredCompletion } from "../../storage/record";
-import { forwardToUpstream, gatewayHeaders } from "../../upstreams/forward";
+import { forwardToUpstream, gatewayHeaders, jsonBodyFor, requireRoute, withGatewayHeaders } from "../../upstreams/forward";
 import { forwardedHeaders, readBodyText } from "../../upstream/client";
 import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request";
 import { proxyChatStream } from "../../upstream/stream-proxy";
@@ -33,14 +33,15 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   const { apiKey, config } = c.var;
   if (apiKey.allowedModels && !apiKey.allowedModels.includes(request.model)) throw modelNotAllowed(request.model);
   annotateRequest(c, { model: request.model });
+  requireRoute(config, request.model);
   const admission = await admitRequest(c, { model: request.model, inputTokens: 0, outputTokens: 0 });
   const storing = request.store === true;
   const repo = completionsRepository(c.env.DB);
   const { body, hideUsage } = upstreamRequestBody(request, storing);
-  const forwarded = await forwardToUpstream(config, { path: "/chat/completions", model: request.model, body: () => body, contentType: "application/json", replayable: true });
+  const forwarded = await forwardToUpstream(config, { path: "/chat/completions", model: request.model, body: (upstreamModel) => jsonBodyFor(body, request.model, upstreamModel), contentType: "application/json", replayable: true });
   const upstream = forwarded.response;
   annotateRequest(c, { model: request.model, upstream: forwarded.upstream.name, attempts: forwarded.attempts });
-  if (!upstream.ok) return relayUpstreamError(upstream, config.upstreamIdleTimeoutMs);
+  if (!upstream.ok) return withGatewayHeaders(await relayUpstreamError(upstream, config.upstreamIdleTimeoutMs), forwarded);
 
   const headers = forwardedHeaders(upstream.headers);
   for (const [name, value] of Object.entries({ ...gatewayHeaders(forwarded), ...admission.headers })) headers.set(name, value);
