@@ -13,11 +13,16 @@ import { handleQueueBatch } from "./queue/consumer";
 import { runScheduledJobs } from "./scheduled";
 import { recordRequestFinished } from "./usage/request-finished";
 import { adminRouter } from "./routes/admin/admin.index";
+import { adminUpstreamsRouter } from "./routes/admin/upstreams.index";
 import { chatRouter } from "./routes/chat/chat.index";
 import { completionsRouter } from "./routes/completions/completions.index";
 import { docsRouter } from "./routes/docs/docs.index";
 import { registerOpenApiDocument } from "./routes/docs/openapi";
 import { allowedMethods } from "./routes/method-not-allowed";
+import { modelsRouter } from "./routes/models/models.index";
+import { PASS_THROUGH_PATHS } from "./routes/passthrough/passthrough.endpoints";
+import { passThroughRouter } from "./routes/passthrough/passthrough.index";
+import { refuseUnavailableEndpoints } from "./routes/refused/refused.middleware";
 
 const app = new OpenAPIHono<AppEnv>();
 
@@ -55,15 +60,20 @@ const limitBody = createMiddleware<AppEnv>((c, next) =>
   })(c, next),
 );
 app.use("/v1/*", limitBody, requireTeamKey);
-app.on("POST", "/v1/chat/completions", recordRequestFinished);
+app.on("POST", ["/v1/chat/completions", ...PASS_THROUGH_PATHS], recordRequestFinished);
 app.use("/admin/*", limitBody, requireAdminToken);
 
 app.route("/", chatRouter);
 app.route("/", completionsRouter);
+app.route("/", modelsRouter);
+app.route("/", passThroughRouter);
 app.route("/", adminRouter);
+app.route("/", adminUpstreamsRouter);
 registerOpenApiDocument(app);
 app.route("/", docsRouter);
 app.get("/", (c) => c.redirect("/doc"));
+// After every router: only a request that no route took reaches it.
+app.use("/v1/*", refuseUnavailableEndpoints);
 
 app.notFound((c) => {
   const allowed = allowedMethods(app, c.req.path);

@@ -9,6 +9,15 @@ const TAGS = [
     description: "The completions a team stored with `store: true`, served by the gateway itself. Needs a team key.",
   },
   {
+    name: "Models",
+    description: "The models the upstreams serve (each upstream's own list, kept to its patterns), filtered by the key's allowed models. Needs a team key.",
+  },
+  {
+    name: "Passed through",
+    description:
+      "OpenAI's stateless endpoints, passed through to the upstream that serves the model, with the same auth, allow-list, routing, retries and fallback as chat. Needs a team key.",
+  },
+  {
     name: "Admin",
     description:
       "Teams and their keys. Needs the `ADMIN_TOKEN` (locally, in `.dev.vars`): create a team, then a key, then use the key with Authorize → TeamKey.",

@@ -1,0 +1,5 @@
+import { createRouter } from "../../app";
+import { listUpstreams } from "./upstreams.handlers";
+import { listUpstreamsRoute } from "./upstreams.routes";
+
+export const adminUpstreamsRouter = createRouter().openapi(listUpstreamsRoute, listUpstreams);

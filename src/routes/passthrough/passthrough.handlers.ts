@@ -1,0 +1,117 @@
+import type { AppContext, AppRouteHandler } from "../../app";
+import { invalidRequest, modelNotAllowed } from "../../errors";
+import { admitRequest } from "../../limits/admission";
+import type { ModelRequest } from "../../schemas/passthrough";
+import { forwardedHeaders } from "../../upstream/client";
+import { relayUpstreamError } from "../../upstream/request";
+import { forwardToUpstream, gatewayHeaders, type ForwardRequest, requireRoute, withGatewayHeaders } from "../../upstreams/forward";
+import { multipartBoundary, readMultipartModel } from "../../upstreams/multipart-model";
+import { withReportedUsage } from "../../upstreams/reported-usage";
+import { annotateRequest } from "../../usage/request-finished";
+import { PASS_THROUGH, type PassThroughEndpoint } from "./passthrough.endpoints";
+import type {
+  createCompletionRoute,
+  createEmbeddingRoute,
+  createImageRoute,
+  createModerationRoute,
+  createSpeechRoute,
+  createTranscriptionRoute,
+  createTranslationRoute,
+} from "./passthrough.routes";
+
+interface Outgoing extends Omit<ForwardRequest, "path"> {
+  /** Rough token counts for admission: input bytes / 4, and the output the request asks for. */
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/**
+ * The part every passed-through endpoint shares: the key's allow-list, admission, routing with
+ * retries and fallback, and the answer streamed back with the gateway's headers.
+ */
+async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoing: Outgoing): Promise<Response> {
+  const { apiKey, config } = c.var;
+  const { model } = outgoing;
+  if (apiKey.allowedModels && !apiKey.allowedModels.includes(model)) throw modelNotAllowed(model);
+  annotateRequest(c, { model });
+  requireRoute(config, model);
+  const admission = await admitRequest(c, { model, inputTokens: outgoing.inputTokens, outputTokens: outgoing.outputTokens });
+  const forwarded = await forwardToUpstream(config, { ...outgoing, path: endpoint.upstreamPath });
+  const upstream = forwarded.response;
+  annotateRequest(c, { model, upstream: forwarded.upstream.name, attempts: forwarded.attempts });
+  if (!upstream.ok) {
+    annotateRequest(c, { model, usage: null });
+    return withGatewayHeaders(await relayUpstreamError(upstream, config.upstreamIdleTimeoutMs), forwarded);
+  }
+
+  const headers = forwardedHeaders(upstream.headers);
+  for (const [name, value] of Object.entries({ ...gatewayHeaders(forwarded), ...admission.headers })) headers.set(name, value);
+  const contentType = upstream.headers.get("content-type") ?? "application/json";
+  headers.set("content-type", contentType);
+  let body = upstream.body;
+  if (endpoint.reportsUsage && body) {
+    const reported = withReportedUsage(body, contentType);
+    body = reported.body;
+    annotateRequest(c, { model, usage: reported.usage });
+  } else {
+    annotateRequest(c, { model, usage: null });
+  }
+  // The body goes through as the upstream sends it (audio included), never read here.
+  return new Response(body, { status: upstream.status, headers });
+}
+
+/** A JSON request: read whole (bounded by MAX_BODY_BYTES), since its model may be anywhere in it. */
+function passJson(c: AppContext, endpoint: PassThroughEndpoint, request: ModelRequest, outputTokens = 0): Promise<Response> {
+  const model = request.model || endpoint.defaultModel;
+  if (!model) throw invalidRequest("you must provide a model parameter", "model");
+  const body = JSON.stringify(request);
+  return passThrough(c, endpoint, {
+    model,
+    // Only a renamed model changes the body; a default model is never added to it.
+    body: (upstreamModel) => (upstreamModel === model ? body : JSON.stringify({ ...request, model: upstreamModel })),
+    contentType: "application/json",
+    replayable: true,
+    inputTokens: Math.ceil(body.length / 4),
+    outputTokens,
+  });
+}
+
+/**
+ * A multipart form (audio): read only as far as its `model` field. When the model comes before the
+ * file, the file streams through unread, and the body cannot be sent twice (one attempt, no
+ * fallback); when it comes last, the form has been read anyway and may be retried.
+ */
+async function passMultipart(c: AppContext, endpoint: PassThroughEndpoint): Promise<Response> {
+  const contentType = c.req.header("content-type");
+  const boundary = multipartBoundary(contentType);
+  if (!boundary || !contentType) throw invalidRequest("The request body must be multipart/form-data with a `file` and a `model` field.", null, "invalid_content_type");
+  if (!c.req.raw.body) throw invalidRequest("The request has no body.", null);
+  const declared = c.req.header("content-length");
+  const declaredLength = declared && /^\d+$/.test(declared) ? Number(declared) : null;
+  const form = await readMultipartModel(c.req.raw.body, boundary, c.var.config.maxBodyBytes, declaredLength);
+  return passThrough(c, endpoint, {
+    model: form.model,
+    body: form.body,
+    contentType,
+    replayable: form.replayable,
+    inputTokens: 0,
+    outputTokens: 0,
+  });
+}
+
+export const createEmbedding: AppRouteHandler<typeof createEmbeddingRoute> = (c) => passJson(c, PASS_THROUGH.embeddings, c.req.valid("json"));
+
+export const createCompletion: AppRouteHandler<typeof createCompletionRoute> = (c) => {
+  const request = c.req.valid("json");
+  return passJson(c, PASS_THROUGH.completions, request, request.max_tokens ?? 16);
+};
+
+export const createModeration: AppRouteHandler<typeof createModerationRoute> = (c) => passJson(c, PASS_THROUGH.moderations, c.req.valid("json"));
+
+export const createImage: AppRouteHandler<typeof createImageRoute> = (c) => passJson(c, PASS_THROUGH.imageGenerations, c.req.valid("json"));
+
+export const createSpeech: AppRouteHandler<typeof createSpeechRoute> = (c) => passJson(c, PASS_THROUGH.speech, c.req.valid("json"));
+
+export const createTranscription: AppRouteHandler<typeof createTranscriptionRoute> = (c) => passMultipart(c, PASS_THROUGH.transcriptions);
+
+export const createTranslation: AppRouteHandler<typeof createTranslationRoute> = (c) => passMultipart(c, PASS_THROUGH.translations);
