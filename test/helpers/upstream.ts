@@ -131,3 +131,57 @@ export function gatedSseBody(firstContent: string): { body: ReadableStream<Uint8
   });
   return { body, release };
 }
+
+// Two upstreams, told apart by host, for routing and fallback (UPSTREAMS).
+
+export const UPSTREAM_A = "http://alpha.upstream.test/v1";
+export const UPSTREAM_B = "http://beta.upstream.test/v1";
+
+/** UPSTREAMS with two upstreams and their secrets: pass as `env` to `call`. */
+export function twoUpstreamsEnv(overrides: { alpha?: Record<string, unknown>; beta?: Record<string, unknown>; extra?: Record<string, unknown> } = {}) {
+  return {
+    UPSTREAMS: JSON.stringify([
+      { name: "alpha", base_url: UPSTREAM_A, api_key_env: "ALPHA_API_KEY", models: ["gpt-*", "text-embedding-*", "shared-*", "omni-moderation-*", "dall-e-*", "whisper-*", "tts-*"], ...overrides.alpha },
+      { name: "beta", base_url: UPSTREAM_B, api_key_env: "BETA_API_KEY", models: ["llama*", "shared-*"], model_map: { llama3: "meta-llama/Llama-3-8B" }, ...overrides.beta },
+    ]),
+    ALPHA_API_KEY: "sk-alpha-secret",
+    BETA_API_KEY: "sk-beta-secret",
+    ...overrides.extra,
+  } as Partial<Cloudflare.Env>;
+}
+
+export interface HostCall {
+  host: "alpha" | "beta";
+  method: string;
+  url: string;
+  headers: Headers;
+  /** The body as bytes (multipart, binary) … */
+  bytes: Uint8Array;
+  /** … and parsed, when it is JSON. */
+  body: any;
+}
+
+type HostHandler = (call: HostCall) => Response | Promise<Response>;
+
+/**
+ * Mocks both upstreams through `globalThis.fetch`: each host has its handler (a handler that throws
+ * is a connection error); any other host is refused. Returns the recorded calls, in order.
+ */
+export function mockTwoUpstreams(handlers: { alpha?: HostHandler; beta?: HostHandler }) {
+  const calls: HostCall[] = [];
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input as RequestInfo, init);
+    const host = request.url.startsWith(UPSTREAM_A) ? "alpha" : request.url.startsWith(UPSTREAM_B) ? "beta" : null;
+    if (!host) throw new TypeError(`unexpected fetch to ${request.url}`);
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    let body: any;
+    if ((request.headers.get("content-type") ?? "").includes("json") && bytes.length > 0) body = JSON.parse(new TextDecoder().decode(bytes));
+    const call: HostCall = { host, method: request.method, url: request.url, headers: request.headers, bytes, body };
+    calls.push(call);
+    if (request.signal?.aborted) throw request.signal.reason;
+    const handler = handlers[host];
+    if (!handler) throw new TypeError(`connection refused: ${host}`);
+    return handler(call);
+  });
+  return { calls, spy };
+}
