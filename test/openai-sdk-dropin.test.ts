@@ -105,7 +105,7 @@ describe("the official openai SDK against several upstreams", () => {
     // The file reached the upstream intact, inside the same form.
     const form = await new Request("http://x/", { method: "POST", body: received!.bytes, headers: { "content-type": received!.headers.get("content-type")! } }).formData();
     expect(form.get("model")).toBe("whisper-1");
-    const file = form.get("file");
+    const file: unknown = form.get("file");
     if (!(file instanceof File)) throw new Error("no file part");
     expect(new Uint8Array(await file.arrayBuffer())).toEqual(wav);
   });
