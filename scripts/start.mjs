@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // `npm start [-- wrangler dev args]`: runs the gateway locally on a local D1.
 // 1. Creates .dev.vars with a random ADMIN_TOKEN on first run.
-// 2. Copies the /doc explorer's assets, and applies the migrations to the local D1.
-// 3. Starts `wrangler dev`, passing any extra args through (e.g. --port 9000, --var KEY:VALUE).
+// 2. Checks the configuration with the worker's own parser, and stops with the problem if it is bad.
+// 3. Copies the /doc explorer's assets, and applies the migrations to the local D1.
+// 4. Starts `wrangler dev`, passing any extra args through (e.g. --port 9000, --var KEY:VALUE).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { configProblem } from "./check-config.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const devVars = join(root, ".dev.vars");
@@ -27,6 +29,12 @@ if (!existsSync(devVars)) {
 function run(command, commandArgs) {
   const result = spawnSync(command, commandArgs, { cwd: root, stdio: "inherit", env: { WRANGLER_SEND_METRICS: "false", ...process.env, CI: "true" } });
   if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+const problem = await configProblem(args);
+if (problem) {
+  console.error(`\nnpm start: the gateway's configuration is not valid:\n  ${problem}\nFix it in wrangler.toml [vars], .dev.vars or --var (see .dev.vars.example), then run npm start again.\n`);
+  process.exit(1);
 }
 
 run(process.execPath, [join(root, "scripts", "copy-doc-assets.mjs")]);
