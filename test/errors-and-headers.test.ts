@@ -17,7 +17,7 @@ function expectOpenAIError(body: any) {
 
 describe("errors in OpenAI's shape", () => {
   it("answers an unknown route with 404", async () => {
-    for (const path of ["/nope", "/v1/models", "/v1/chat/completions/x/y/z", "/admin/nothing"]) {
+    for (const path of ["/nope", "/v1/no-such-endpoint", "/v1/chat/completions/x/y/z", "/admin/nothing"]) {
       const res = await call(path, { key: path.startsWith("/admin") ? "test-admin-token" : key });
       expect(res.status, path).toBe(404);
       expectOpenAIError(await json(res));

@@ -24,6 +24,16 @@ describe("GET /openapi.json", () => {
         "POST /admin/teams/{team_id}/keys",
         "GET /admin/teams/{team_id}/keys",
         "DELETE /admin/keys/{key_id}",
+        "GET /v1/models",
+        "GET /v1/models/{model}",
+        "POST /v1/embeddings",
+        "POST /v1/completions",
+        "POST /v1/moderations",
+        "POST /v1/images/generations",
+        "POST /v1/audio/speech",
+        "POST /v1/audio/transcriptions",
+        "POST /v1/audio/translations",
+        "GET /admin/upstreams",
       ].sort(),
     );
     for (const [route, , security] of operations) {
