@@ -147,10 +147,11 @@ describe("the other JSON endpoints", () => {
   it("streams generated speech through as binary, byte for byte", async () => {
     const mp3 = new Uint8Array(100_000).map((_, i) => (i * 31) % 256);
     const upstreams = mockTwoUpstreams({ alpha: () => new Response(mp3, { headers: { "content-type": "audio/mpeg" } }) });
-    const res = await call("/v1/audio/speech", { key, body: { model: "tts-1", input: "Hello", voice: "alloy" }, env: env2() });
+    const res = await call("/v1/audio/speech", { key, body: { model: "tts-1", input: "Hello", voice: "alloy" }, env: env2(), headers: { accept: "application/octet-stream" } });
     expect([res.status, res.headers.get("content-type"), res.headers.get("x-gateway-upstream")]).toEqual([200, "audio/mpeg", "alpha"]);
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(mp3);
     expect(upstreams.calls[0].url).toBe("http://alpha.upstream.test/v1/audio/speech");
+    expect(upstreams.calls[0].headers.get("accept")).toBe("application/octet-stream");
   });
 });
 

@@ -13,6 +13,8 @@ export interface ForwardRequest {
   /** Builds the body for one attempt, with the model name that upstream knows it by. */
   body: (upstreamModel: string) => BodyInit | null;
   contentType: string;
+  /** The client's Accept (e.g. audio for speech); by default JSON or an event stream. */
+  accept?: string;
   /** False when the body is a one-time stream: no attempt may be repeated. */
   replayable: boolean;
 }
@@ -93,7 +95,7 @@ export async function forwardToUpstream(config: GatewayConfig, request: ForwardR
 }
 
 async function attempt(upstream: UpstreamConfig, request: ForwardRequest, signal: AbortSignal): Promise<Failure> {
-  const headers: Record<string, string> = { "content-type": request.contentType, accept: "application/json, text/event-stream" };
+  const headers: Record<string, string> = { "content-type": request.contentType, accept: request.accept ?? "application/json, text/event-stream" };
   // The client's own credentials never go upstream: only the gateway's key does.
   if (upstream.apiKey) headers.authorization = `Bearer ${upstream.apiKey}`;
   const body = request.body(upstreamModelName(upstream, request.model));

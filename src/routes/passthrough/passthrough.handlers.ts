@@ -1,5 +1,5 @@
 import type { AppContext, AppRouteHandler } from "../../app";
-import { invalidRequest, modelNotAllowed } from "../../errors";
+import { ApiError, invalidRequest, modelNotAllowed } from "../../errors";
 import { admitRequest } from "../../limits/admission";
 import type { ModelRequest } from "../../schemas/passthrough";
 import { forwardedHeaders } from "../../upstream/client";
@@ -36,7 +36,13 @@ async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoin
   annotateRequest(c, { model });
   requireRoute(config, model);
   const admission = await admitRequest(c, { model, inputTokens: outgoing.inputTokens, outputTokens: outgoing.outputTokens });
-  const forwarded = await forwardToUpstream(config, { ...outgoing, path: endpoint.upstreamPath });
+  const forwarded = await forwardToUpstream(config, { ...outgoing, path: endpoint.upstreamPath, accept: c.req.header("accept") || undefined }).catch((err) => {
+    // 502/504 after every attempt: the record still says which upstream was tried last, and how often.
+    if (err instanceof ApiError && err.headers["x-gateway-upstream"]) {
+      annotateRequest(c, { model, upstream: err.headers["x-gateway-upstream"], attempts: Number(err.headers["x-gateway-attempts"]), usage: null });
+    }
+    throw err;
+  });
   const upstream = forwarded.response;
   annotateRequest(c, { model, upstream: forwarded.upstream.name, attempts: forwarded.attempts });
   if (!upstream.ok) {
