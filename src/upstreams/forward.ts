@@ -56,31 +56,30 @@ export async function forwardToUpstream(config: GatewayConfig, request: ForwardR
   let upstream = candidates[0];
   let last: Failure = { kind: "unreachable" };
   try {
-    for (let u = 0; u < candidates.length; u++) {
+    tries: for (let u = 0; u < candidates.length; u++) {
       upstream = candidates[u];
       for (let retry = 0; retry < config.retryAttempts; retry++) {
         attempts++;
         last = await attempt(upstream, request, controller.signal);
         if (last.kind === "response" && !isRetryableStatus(last.response.status)) return { response: last.response, upstream, attempts };
         // A one-time body has been read: it cannot go anywhere again.
-        if (!request.replayable) break;
-        const sameUpstreamAgain = retry + 1 < config.retryAttempts;
-        if (!sameUpstreamAgain && u + 1 === candidates.length) break;
+        if (!request.replayable) break tries;
+        const delay = backoffDelayMs(retry, last.kind === "response" ? retryAfterMs(last.response.headers) : null);
+        const retrySame = retry + 1 < config.retryAttempts && Date.now() + delay < deadline;
         // The next upstream is another server: it has no reason to wait.
-        const delay = sameUpstreamAgain ? backoffDelayMs(retry, last.kind === "response" ? retryAfterMs(last.response.headers) : null) : 0;
-        if (Date.now() + delay >= deadline) break;
+        const fallBack = !retrySame && u + 1 < candidates.length && Date.now() < deadline;
+        if (!retrySame && !fallBack) break tries;
         logEvent("warn", "upstream_retry", {
           upstream: upstream.name,
           attempt: attempts,
           status: last.kind === "response" ? last.response.status : null,
-          next: sameUpstreamAgain ? upstream.name : candidates[u + 1].name,
-          delay_ms: delay,
+          next: retrySame ? upstream.name : candidates[u + 1].name,
+          delay_ms: retrySame ? delay : 0,
         });
         if (last.kind === "response") last.response.body?.cancel().catch(() => {});
-        if (!sameUpstreamAgain) break;
+        if (!retrySame) continue tries;
         await sleep(delay);
       }
-      if (!request.replayable || Date.now() >= deadline) break;
     }
   } catch (err) {
     if (controller.signal.reason instanceof UpstreamTimeoutError) {
