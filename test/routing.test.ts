@@ -169,6 +169,16 @@ describe("retries and fallback", () => {
     expect(Date.now() - started).toBeLessThan(500);
   });
 
+  it("falls back at once when the wait for the same upstream would pass UPSTREAM_TIMEOUT_MS", async () => {
+    const upstreams = mockTwoUpstreams({
+      alpha: () => jsonResponse({ error: { message: "busy", type: "server_error", param: null, code: null } }, 503, { "retry-after": "1" }),
+      beta: () => jsonResponse(completionFixture()),
+    });
+    const res = await chat("shared-model", twoUpstreamsEnv({ extra: { UPSTREAM_TIMEOUT_MS: "500" } }));
+    expect([res.status, res.headers.get("x-gateway-upstream"), res.headers.get("x-gateway-attempts")]).toEqual([200, "beta", "2"]);
+    expect(upstreams.calls.map((c) => c.host)).toEqual(["alpha", "beta"]);
+  });
+
   it("never retries once a stream's first byte has gone to the client", async () => {
     const upstreams = mockTwoUpstreams({
       alpha: () => sseResponse([chunk("chatcmpl-cut", { content: "Hel" }), chunk("chatcmpl-cut", { content: "lo" })], { breakAfter: 1 }),

@@ -1,7 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../src/config";
 import { parseUpstreams } from "../src/config/upstreams";
-import { ADMIN_TOKEN, call, json } from "./helpers/gateway";
+import { ADMIN_TOKEN, call, createTeamWithKey, json } from "./helpers/gateway";
+
+afterEach(() => vi.restoreAllMocks());
 
 const openai = { name: "openai", base_url: "https://api.openai.com/v1", api_key_env: "OPENAI_API_KEY", models: ["gpt-*", "o*", "text-embedding-*"] };
 const local = { name: "local", base_url: "http://localhost:11434/v1/", models: ["llama*", "qwen*"] };
@@ -83,6 +85,29 @@ describe("UPSTREAMS", () => {
   });
 });
 
+describe("GET /admin/upstreams", () => {
+  it("shows the parsed upstreams in routing order, naming each secret but never showing it", async () => {
+    const env = { UPSTREAMS: JSON.stringify([{ ...openai, model_map: { "gpt-4o": "dep-1" } }, local]), ...secrets };
+    const res = await call("/admin/upstreams", { key: ADMIN_TOKEN, env });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain("sk-openai-secret");
+    expect(JSON.parse(text)).toEqual({
+      object: "list",
+      data: [
+        { name: "openai", base_url: "https://api.openai.com/v1", api_key_env: "OPENAI_API_KEY", has_api_key: true, models: openai.models, model_map: { "gpt-4o": "dep-1" } },
+        { name: "local", base_url: "http://localhost:11434/v1", api_key_env: null, has_api_key: false, models: local.models, model_map: {} },
+      ],
+      retry_attempts: 2,
+      upstream_timeout_ms: 600000,
+    });
+  });
+
+  it("needs the admin token", async () => {
+    expect((await call("/admin/upstreams", { key: "sk-gw-not-admin" })).status).toBe(401);
+  });
+});
+
 describe("a bad UPSTREAMS at request time", () => {
   it("answers 500 gateway_misconfigured in OpenAI's shape, naming the problem, and sends nothing upstream", async () => {
     const env = { UPSTREAMS: JSON.stringify([openai]) };
@@ -92,5 +117,12 @@ describe("a bad UPSTREAMS at request time", () => {
     expect(body.error.code).toBe("gateway_misconfigured");
     expect(body.error.type).toBe("server_error");
     expect(body.error.message).toContain("OPENAI_API_KEY");
+
+    const { key } = await createTeamWithKey();
+    const spy = vi.spyOn(globalThis, "fetch");
+    const chat = await call("/v1/chat/completions", { key, body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, env });
+    expect(chat.status).toBe(500);
+    expect((await json(chat)).error.code).toBe("gateway_misconfigured");
+    expect(spy).not.toHaveBeenCalled();
   });
 });
