@@ -118,11 +118,15 @@ describe("GET /v1/models/{model}", () => {
     expect(body).toEqual({ id: "llama3.1", object: "model", created: 1_700_000_001, owned_by: "beta" });
   });
 
-  it("finds a model id with a slash when the client encodes it", async () => {
+  it("finds a model id with a slash, encoded (as the SDKs send it) or not", async () => {
     mockTwoUpstreams({ alpha: () => jsonResponse(list([])), beta: () => jsonResponse(list(["llama-org/llama3-8b"])) });
-    const res = await call(`/v1/models/${encodeURIComponent("llama-org/llama3-8b")}`, { key, env: env2() });
-    expect(res.status).toBe(200);
-    expect((await json(res)).id).toBe("llama-org/llama3-8b");
+    for (const path of [encodeURIComponent("llama-org/llama3-8b"), "llama-org/llama3-8b"]) {
+      const res = await call(`/v1/models/${path}`, { key, env: env2() });
+      expect([path, res.status]).toEqual([path, 200]);
+      expect((await json(res)).id).toBe("llama-org/llama3-8b");
+    }
+    const missing = await call("/v1/models/llama-org/other", { key, env: env2() });
+    expect([missing.status, (await json(missing)).error.code]).toEqual([404, "model_not_found"]);
   });
 
   it("answers 404 model_not_found for a model no upstream serves, and for one the key may not use", async () => {
