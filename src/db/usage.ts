@@ -77,8 +77,9 @@ export class UsageRepository {
           this.db
             .select({
               teamId: e.teamId,
-              width: sql<number>`${width}`.as("width"),
-              bucketStart: sql<number>`(${e.startedAt} / ${width}) * ${width}`.as("bucket_start"),
+              // Inlined, not bound: D1 binds numbers as REAL, and the bucket needs integer division.
+              width: sql<number>`${sql.raw(String(width))}`.as("width"),
+              bucketStart: sql<number>`(${e.startedAt} / ${sql.raw(String(width))}) * ${sql.raw(String(width))}`.as("bucket_start"),
               kind: e.kind,
               keyId: e.keyId,
               model: e.model,
