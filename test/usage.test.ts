@@ -195,7 +195,7 @@ describe("the queue consumer", () => {
     const { env } = await import("cloudflare:test");
     const spy = vi.spyOn(env.DB, "batch").mockRejectedValueOnce(new Error("D1 is down"));
     const failed = await deliver(batch, ["only"]);
-    expect(failed.retryMessages.map((m) => m.msgId)).toEqual(["only"]);
+    expect(failed.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["only"]);
     spy.mockRestore();
     await deliver(batch, ["only"]);
     const { body } = await usage("usage/completions", `start_time=${day(0)}&end_time=${day(1)}&project_ids=${teamId}`);

@@ -60,6 +60,7 @@ export class TeamLimiter extends DurableObject<Bindings> {
     if (input.key) scopes.push({ name: `key:${input.keyId}`, kind: "key", limits: input.key });
     if (input.team) scopes.push({ name: "team", kind: "team", limits: input.team });
 
+    // What is left before this request; it takes 1 request and its estimated tokens if admitted.
     let requests: LimitState | null = null;
     let tokens: LimitState | null = null;
     let denied: { reason: "requests" | "tokens"; scope: "key" | "team" } | null = null;
@@ -68,19 +69,14 @@ export class TeamLimiter extends DurableObject<Bindings> {
       const { rpm, tpm } = scope.limits;
       if (rpm !== null) {
         if (!denied && used.requests + 1 > rpm) denied = { reason: "requests", scope: scope.kind };
-        requests = tighter(requests, { limit: rpm, remaining: Math.max(0, rpm - used.requests - 1), resetMs });
+        requests = tighter(requests, { limit: rpm, remaining: Math.max(0, rpm - used.requests), resetMs });
       }
       if (tpm !== null) {
         if (!denied && used.tokens + input.tokens > tpm) denied = { reason: "tokens", scope: scope.kind };
-        tokens = tighter(tokens, { limit: tpm, remaining: Math.max(0, tpm - used.tokens - input.tokens), resetMs });
+        tokens = tighter(tokens, { limit: tpm, remaining: Math.max(0, tpm - used.tokens), resetMs });
       }
     }
-    if (denied) {
-      // Nothing was taken: the remaining counts are what is left now.
-      if (requests) requests.remaining = Math.min(requests.limit, requests.remaining + 1);
-      if (tokens) tokens.remaining = Math.min(tokens.limit, tokens.remaining + input.tokens);
-      return { admitted: false, ...denied, retryAfterMs: resetMs, requests, tokens };
-    }
+    if (denied) return { admitted: false, ...denied, retryAfterMs: resetMs, requests, tokens };
     for (const scope of scopes) {
       const { maxBudgetUsd, budgetPeriod } = scope.limits;
       if (maxBudgetUsd === null) continue;
@@ -109,6 +105,8 @@ export class TeamLimiter extends DurableObject<Bindings> {
       input.usd,
     );
     this.sql.exec("DELETE FROM windows WHERE window_start < ?", windowStart - WINDOW_MS);
+    if (requests) requests.remaining = Math.max(0, requests.remaining - 1);
+    if (tokens) tokens.remaining = Math.max(0, tokens.remaining - input.tokens);
     return { admitted: true, reservationId, requests, tokens };
   }
 
