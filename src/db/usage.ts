@@ -118,7 +118,12 @@ export class UsageRepository {
   }
 
   /** Sums per bucket (and per group), read from the rollups of one width. */
-  async sums(query: RollupQuery): Promise<RollupSums[]> {
+  sums(query: RollupQuery): Promise<RollupSums[]> {
+    return this.sumsQuery(query).all();
+  }
+
+  /** The query of `sums`, unrun (tests read its plan). */
+  sumsQuery(query: RollupQuery) {
     const r = usageRollups;
     const filters: SQL[] = [eq(r.width, query.width), inArray(r.kind, query.kinds), gte(r.bucketStart, query.from), lt(r.bucketStart, query.to)];
     if (query.teamIds) filters.push(inArray(r.teamId, query.teamIds));
@@ -126,7 +131,7 @@ export class UsageRepository {
     if (query.models) filters.push(inArray(r.model, query.models));
     const grouped = (column: UsageGroupColumn) => (query.groupBy.includes(column) ? sql<string | null>`${r[column]}` : sql<string | null>`null`);
     const groupColumns = query.groupBy.map((column) => r[column]);
-    const rows = await this.db
+    return this.db
       .select({
         bucketStart: r.bucketStart,
         teamId: grouped("teamId"),
@@ -145,9 +150,7 @@ export class UsageRepository {
       .from(r)
       .where(and(...filters))
       .groupBy(r.bucketStart, ...groupColumns)
-      .orderBy(r.bucketStart)
-      .all();
-    return rows;
+      .orderBy(r.bucketStart);
   }
 
   /** USD spent since `from` (Unix seconds), per team or per key, from the day rollups. */
@@ -157,14 +160,19 @@ export class UsageRepository {
     const ids = byTeam ? scope.teamIds : scope.keyIds;
     if (ids.length === 0) return new Map();
     const column = byTeam ? r.teamId : r.keyId;
-    // The current day's bucket starts at or after any period start, which is a UTC day boundary.
-    const rows = await this.db
-      .select({ id: column, usd: sql<number>`sum(${r.inputCostUsd} + ${r.cachedInputCostUsd} + ${r.outputCostUsd})`.mapWith(Number) })
-      .from(r)
-      .where(and(eq(r.width, 86400), inArray(column, ids), gte(r.bucketStart, from)))
-      .groupBy(column)
-      .all();
-    return new Map(rows.map((row) => [row.id, row.usd]));
+    const spend = new Map<string, number>();
+    // D1 allows 100 bound parameters per statement.
+    for (let i = 0; i < ids.length; i += 90) {
+      // The current day's bucket starts at or after any period start, which is a UTC day boundary.
+      const rows = await this.db
+        .select({ id: column, usd: sql<number>`sum(${r.inputCostUsd} + ${r.cachedInputCostUsd} + ${r.outputCostUsd})`.mapWith(Number) })
+        .from(r)
+        .where(and(eq(r.width, 86400), inArray(column, ids.slice(i, i + 90)), gte(r.bucketStart, from)))
+        .groupBy(column)
+        .all();
+      for (const row of rows) spend.set(row.id, row.usd);
+    }
+    return spend;
   }
 
   /** Removes everything counted for a team (team deletion). */

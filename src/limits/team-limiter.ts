@@ -44,6 +44,10 @@ export class TeamLimiter extends DurableObject<Bindings> {
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.createTables();
+  }
+
+  private createTables(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS windows (scope TEXT NOT NULL, window_start INTEGER NOT NULL, requests INTEGER NOT NULL, tokens INTEGER NOT NULL, PRIMARY KEY (scope, window_start));
       CREATE TABLE IF NOT EXISTS spend (scope TEXT NOT NULL, period_start INTEGER NOT NULL, usd REAL NOT NULL, PRIMARY KEY (scope, period_start));
@@ -138,9 +142,10 @@ export class TeamLimiter extends DurableObject<Bindings> {
     );
   }
 
-  /** Forgets everything (team deletion). */
+  /** Forgets everything (team deletion); the empty tables stay, for a request still in flight. */
   async purge(): Promise<void> {
     await this.ctx.storage.deleteAll();
+    this.createTables();
   }
 
   private charge(row: { scopes: string; window_start: number; created_ms: number; tokens: number }, tokens: number, usd: number): void {

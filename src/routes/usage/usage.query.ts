@@ -40,8 +40,12 @@ function integerParam(params: URLSearchParams, name: string): number | undefined
   return Number(raw.trim());
 }
 
+/** Values per list filter: all of them are bound in one D1 statement, which takes 100 parameters. */
+const MAX_LIST_VALUES = 25;
+
 function listParam(params: URLSearchParams, name: string): string[] | null {
-  const values = [...params.getAll(name), ...params.getAll(`${name}[]`)].flatMap((v) => v.split(",")).filter((v) => v !== "");
+  const values = [...new Set([...params.getAll(name), ...params.getAll(`${name}[]`)].flatMap((v) => v.split(",")).filter((v) => v !== ""))];
+  if (values.length > MAX_LIST_VALUES) throw invalidRequest(`Invalid '${name}': at most ${MAX_LIST_VALUES} values, got ${values.length}.`, name);
   return values.length > 0 ? values : null;
 }
 
