@@ -54,7 +54,12 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
   const status = c.res.status;
   // Every answer to a limited key or team carries its x-ratelimit-* headers, errors included.
   const limitHeaders = annotations?.admission?.headers;
-  if (limitHeaders) for (const [name, value] of Object.entries(limitHeaders)) c.res.headers.set(name, value);
+  if (limitHeaders && Object.keys(limitHeaders).length > 0) {
+    // A fetched Response has immutable headers; such an answer is re-wrapped (its body still streams).
+    const res = new Response(c.res.body, c.res);
+    for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
+    c.res = res;
+  }
   const finished = Promise.resolve(annotations?.usage ?? null).then((usage): RequestFinished => ({
     teamId: apiKey.teamId,
     keyId: apiKey.keyId,
