@@ -2,6 +2,7 @@ import type { AppContext, AppRouteHandler } from "../../app";
 import { createDb } from "../../db/client";
 import type { UsageKind } from "../../db/schema";
 import { type UsageGroupColumn, UsageRepository } from "../../db/usage";
+import { invalidApiKey } from "../../errors";
 import { nowSeconds } from "../../ids";
 import { buildPage, pageRange, presentCompletions, presentCosts, presentEmbeddings } from "./usage.present";
 import { parseUsageQuery, type UsageQuery } from "./usage.query";
@@ -10,7 +11,10 @@ import type { completionsUsageRoute, costsRoute, embeddingsUsageRoute } from "./
 const GROUP_COLUMNS: Record<string, UsageGroupColumn> = { project_id: "teamId", api_key_id: "keyId", model: "model" };
 
 function readQuery(c: AppContext, api: "usage" | "costs"): UsageQuery {
-  return parseUsageQuery(new URL(c.req.url).searchParams, api, c.var.usageViewer ?? { kind: "admin" }, nowSeconds());
+  // Set by requireUsageReader; without it nothing is shown (never every team by default).
+  const viewer = c.var.usageViewer;
+  if (!viewer) throw invalidApiKey();
+  return parseUsageQuery(new URL(c.req.url).searchParams, api, viewer, nowSeconds());
 }
 
 async function sums(c: AppContext, query: UsageQuery, kinds: UsageKind[], groupBy: UsageGroupColumn[]) {
