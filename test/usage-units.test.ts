@@ -1,4 +1,6 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../src/index";
+import { buildUsageEvent } from "../src/usage/event";
 import { describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../src/config";
 import { formatResetDuration, limitsOf, periodStart } from "../src/limits/limits";
@@ -143,5 +145,30 @@ describe("spend, budgets set late, and team purge", () => {
     // The object still answers afterwards (a key may live on in a cache for up to a minute).
     expect((await call("/v1/chat/completions", { key: a.key, env: captured.env, body: { model: "m", messages: [{ role: "user", content: "x" }] } })).status).toBe(200);
     vi.restoreAllMocks();
+  });
+});
+
+describe("the cron", () => {
+  it("forgets old event rows and minute rollups, and keeps hour and day rollups", async () => {
+    const now = 1_960_000_000;
+    const record = (startedAt: number) => ({
+      kind: "usage" as const,
+      event: buildUsageEvent(
+        { teamId: "team_cron", keyId: "key_cron", endpoint: "/v1/chat/completions", upstream: "default", model: "m", status: 200, usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1 }, latencyMs: 1, startedAt: startedAt * 1000 },
+        {},
+      ),
+    });
+    await deliver([record(now - 8 * 86_400), record(now - 60)]);
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: now * 1000, cron: "*/5 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const rows = await env.DB.prepare("SELECT width, count(*) AS n FROM usage_rollups WHERE team_id = 'team_cron' GROUP BY width ORDER BY width").all<{ width: number; n: number }>();
+    expect(rows.results).toEqual([
+      { width: 60, n: 1 },
+      { width: 3600, n: 2 },
+      { width: 86400, n: 2 },
+    ]);
+    const events = await env.DB.prepare("SELECT started_at FROM usage_events WHERE team_id = 'team_cron'").all<{ started_at: number }>();
+    expect(events.results).toEqual([{ started_at: now - 60 }]);
   });
 });

@@ -60,7 +60,9 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
     for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
     c.res = res;
   }
-  const finished = Promise.resolve(annotations?.usage ?? null).then((usage): RequestFinished => ({
+  // A usage that cannot be read is unknown (null), never a lost record.
+  const knownUsage = Promise.resolve(annotations?.usage ?? null).catch(() => null);
+  const finished = knownUsage.then((usage): RequestFinished => ({
     teamId: apiKey.teamId,
     keyId: apiKey.keyId,
     endpoint: c.req.path,
