@@ -187,6 +187,24 @@ describe("rate limits", () => {
     expect(big.headers.get("x-ratelimit-remaining-tokens")).toBe(String(1000 - 100));
   });
 
+  it("keeps a cut stream's reservation charged at its estimate, since its real usage is unknown", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-11-26T12:30:00Z"));
+    const teamId = await team({ tpm_limit: 10_000 });
+    const { key: apiKey } = await key(teamId);
+    const { sseResponse, textStreamChunks } = await import("./helpers/upstream");
+    mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-cut", ["a", "b", "c"]), { breakAfter: 2 }));
+    const body = { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], max_tokens: 500, stream: true };
+    const estimate = Math.ceil(JSON.stringify(body).length / 4) + 500;
+    const cut = await ask(apiKey, { max_tokens: 500, stream: true });
+    await cut.text();
+    vi.restoreAllMocks();
+    mockUpstream(answer());
+    const next = await ask(apiKey, { max_tokens: 500 });
+    const nextEstimate = Math.ceil(JSON.stringify({ ...body, stream: undefined }).length / 4) + 500;
+    expect(next.headers.get("x-ratelimit-remaining-tokens")).toBe(String(10_000 - estimate - nextEstimate));
+  });
+
   it("enforces a key's limit for that key alone, and a team's limit for all its keys", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2026-11-26T13:00:00Z"));
