@@ -1,10 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { except } from "hono/combine";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import { type AppEnv, handleError } from "./app";
 import { requireAdminToken } from "./auth/admin-auth";
 import { requireTeamKey } from "./auth/team-auth";
+import { requireUsageReader } from "./auth/usage-auth";
 import { type Bindings, ConfigError, readConfig } from "./config";
 import type { BackgroundMessage } from "./queue/messages";
 import { gatewayMisconfigured, methodNotAllowed, requestTooLarge, unknownUrl } from "./errors";
@@ -17,6 +19,7 @@ import { adminUpstreamsRouter } from "./routes/admin/upstreams.index";
 import { chatRouter } from "./routes/chat/chat.index";
 import { completionsRouter } from "./routes/completions/completions.index";
 import { docsRouter } from "./routes/docs/docs.index";
+import { usageRouter } from "./routes/usage/usage.index";
 import { registerOpenApiDocument } from "./routes/docs/openapi";
 import { allowedMethods } from "./routes/method-not-allowed";
 import { modelsRouter } from "./routes/models/models.index";
@@ -59,7 +62,10 @@ const limitBody = createMiddleware<AppEnv>((c, next) =>
     },
   })(c, next),
 );
-app.use("/v1/*", limitBody, requireTeamKey);
+app.use("/v1/*", limitBody);
+// The organization usage and costs APIs also take the admin token; everything else needs a team key.
+app.use("/v1/*", except("/v1/organization/*", requireTeamKey));
+app.use("/v1/organization/*", ...requireUsageReader);
 app.on("POST", ["/v1/chat/completions", ...PASS_THROUGH_PATHS], recordRequestFinished);
 app.use("/admin/*", limitBody, requireAdminToken);
 
@@ -69,6 +75,7 @@ app.route("/", modelsRouter);
 app.route("/", passThroughRouter);
 app.route("/", adminRouter);
 app.route("/", adminUpstreamsRouter);
+app.route("/", usageRouter);
 registerOpenApiDocument(app);
 app.route("/", docsRouter);
 app.get("/", (c) => c.redirect("/doc"));

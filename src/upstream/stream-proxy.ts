@@ -15,10 +15,13 @@ export interface StreamProxyOptions {
   resolveId?: (upstreamId: string | undefined) => Promise<string>;
 }
 
+/** `usage`: the raw usage object of the stream's usage chunk, null when none came. */
 export type StreamOutcome =
-  | { status: "complete"; completion: ChatCompletion | null }
-  | { status: "failed"; reason: string }
-  | { status: "cancelled" };
+  | { status: "complete"; completion: ChatCompletion | null; usage: unknown }
+  | { status: "failed"; reason: string; usage: unknown }
+  | { status: "cancelled"; usage: unknown };
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
  * Pipes an upstream SSE body to the client one event at a time, as each arrives, while
@@ -35,8 +38,10 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
   let idResolved = !options.resolveId;
   let sawDone = false;
   let upstreamError = false;
-  let settle!: (outcome: StreamOutcome) => void;
-  const outcome = new Promise<StreamOutcome>((resolve) => (settle = resolve));
+  let usage: unknown = null;
+  let resolveOutcome!: (outcome: StreamOutcome) => void;
+  const outcome = new Promise<StreamOutcome>((resolve) => (resolveOutcome = resolve));
+  const settle = (result: DistributiveOmit<StreamOutcome, "usage">) => resolveOutcome({ ...result, usage } as StreamOutcome);
   // Nothing to rebuild, rename or hide: a chunk is parsed only if it may be an error.
   const passThrough = !accumulator && !options.hideUsage && idResolved;
 
@@ -45,7 +50,9 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
       sawDone = true;
       return formatSseData("[DONE]");
     }
-    if (passThrough && event.event !== "error" && !event.data.includes('"error"')) return `${event.raw}\n\n`;
+    // Only the usage chunk has a usage object (the others have none, or `"usage":null`).
+    const mayHaveUsage = /"usage":\s*\{/.test(event.data);
+    if (passThrough && !mayHaveUsage && event.event !== "error" && !event.data.includes('"error"')) return `${event.raw}\n\n`;
     let chunk: Record<string, any>;
     try {
       chunk = JSON.parse(event.data);
@@ -68,6 +75,7 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
       chunk.id = finalId;
       rewrite = true;
     }
+    if (mayHaveUsage && chunk.usage && typeof chunk.usage === "object") usage = chunk.usage;
     accumulator?.add(chunk);
     if (options.hideUsage && "usage" in chunk) {
       if (Array.isArray(chunk.choices) && chunk.choices.length === 0) return null;

@@ -1,6 +1,6 @@
 import type { AppContext, AppRouteHandler } from "../../app";
 import { ApiError, invalidRequest, modelNotAllowed } from "../../errors";
-import { admitRequest } from "../../limits/admission";
+import { admitRequest, type AdmissionEstimate, estimateRequest } from "../../limits/admission";
 import type { ModelRequest } from "../../schemas/passthrough";
 import { forwardedHeaders } from "../../upstream/client";
 import { relayUpstreamError } from "../../upstream/request";
@@ -20,9 +20,8 @@ import type {
 } from "./passthrough.routes";
 
 interface Outgoing extends Omit<ForwardRequest, "path"> {
-  /** Rough token counts for admission: input bytes / 4, and the output the request asks for. */
-  inputTokens: number;
-  outputTokens: number;
+  /** What admission reserves before the request is sent. */
+  estimate: AdmissionEstimate;
 }
 
 /**
@@ -35,8 +34,9 @@ async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoin
   if (apiKey.allowedModels && !apiKey.allowedModels.includes(model)) throw modelNotAllowed(model);
   annotateRequest(c, { model });
   requireRoute(config, model);
-  const admission = await admitRequest(c, { model, inputTokens: outgoing.inputTokens, outputTokens: outgoing.outputTokens });
-  const forwarded = await forwardToUpstream(config, { ...outgoing, path: endpoint.upstreamPath, accept: c.req.header("accept") || undefined }).catch((err) => {
+  const admission = await admitRequest(c, outgoing.estimate);
+  const { estimate: _estimate, ...request } = outgoing;
+  const forwarded = await forwardToUpstream(config, { ...request, path: endpoint.upstreamPath, accept: c.req.header("accept") || undefined }).catch((err) => {
     // 502/504 after every attempt: the record still says which upstream was tried last, and how often.
     if (err instanceof ApiError && err.headers["x-gateway-upstream"]) {
       annotateRequest(c, { model, upstream: err.headers["x-gateway-upstream"], attempts: Number(err.headers["x-gateway-attempts"]), usage: null });
@@ -55,7 +55,9 @@ async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoin
   const contentType = upstream.headers.get("content-type") ?? "application/json";
   headers.set("content-type", contentType);
   let body = upstream.body;
-  if (endpoint.reportsUsage && body) {
+  // Read only when someone needs it: usage counting, or a limited key's reservation to settle (as chat does).
+  const wantsUsage = config.usage.counting || c.var.requestAnnotations?.admission !== undefined;
+  if (endpoint.reportsUsage && body && wantsUsage) {
     const reported = withReportedUsage(body, contentType);
     body = reported.body;
     annotateRequest(c, { model, usage: reported.usage });
@@ -67,7 +69,7 @@ async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoin
 }
 
 /** A JSON request: read whole (bounded by MAX_BODY_BYTES), since its model may be anywhere in it. */
-function passJson(c: AppContext, endpoint: PassThroughEndpoint, request: ModelRequest, outputTokens = 0): Promise<Response> {
+function passJson(c: AppContext, endpoint: PassThroughEndpoint, request: ModelRequest): Promise<Response> {
   const model = request.model || endpoint.defaultModel;
   if (!model) throw invalidRequest("you must provide a model parameter", "model");
   const body = JSON.stringify(request);
@@ -77,8 +79,8 @@ function passJson(c: AppContext, endpoint: PassThroughEndpoint, request: ModelRe
     body: (upstreamModel) => (upstreamModel === model ? body : JSON.stringify({ ...request, model: upstreamModel })),
     contentType: "application/json",
     replayable: true,
-    inputTokens: Math.ceil(body.length / 4),
-    outputTokens,
+    // Only legacy completions give max_tokens; the other endpoints produce no output tokens.
+    estimate: endpoint === PASS_THROUGH.completions ? estimateRequest(c, model, request) : { ...estimateRequest(c, model, request), outputTokens: 0 },
   });
 }
 
@@ -100,17 +102,14 @@ async function passMultipart(c: AppContext, endpoint: PassThroughEndpoint): Prom
     body: form.body,
     contentType,
     replayable: form.replayable,
-    inputTokens: 0,
-    outputTokens: 0,
+    // Audio is not counted in tokens: the request counts against the request rate only.
+    estimate: { model: form.model, inputTokens: 0, outputTokens: 0 },
   });
 }
 
 export const createEmbedding: AppRouteHandler<typeof createEmbeddingRoute> = (c) => passJson(c, PASS_THROUGH.embeddings, c.req.valid("json"));
 
-export const createCompletion: AppRouteHandler<typeof createCompletionRoute> = (c) => {
-  const request = c.req.valid("json");
-  return passJson(c, PASS_THROUGH.completions, request, request.max_tokens ?? 16);
-};
+export const createCompletion: AppRouteHandler<typeof createCompletionRoute> = (c) => passJson(c, PASS_THROUGH.completions, c.req.valid("json"));
 
 export const createModeration: AppRouteHandler<typeof createModerationRoute> = (c) => passJson(c, PASS_THROUGH.moderations, c.req.valid("json"));
 
