@@ -4,7 +4,7 @@ import worker from "../src/index";
 import { readMultipartModel } from "../src/upstreams/multipart-model";
 import { usageOfBodyText, withReportedUsage } from "../src/upstreams/reported-usage";
 import { BASE, call, createTeamWithKey, json } from "./helpers/gateway";
-import { wave2SpecErrors } from "./helpers/spec-wave2";
+import { wave2Errors } from "./helpers/wave2-spec";
 import { jsonResponse, mockTwoUpstreams, sseResponse, twoUpstreamsEnv } from "./helpers/upstream";
 
 let key: string;
@@ -66,7 +66,7 @@ describe("POST /v1/embeddings", () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toBe(JSON.stringify(embeddingAnswer));
-    expect(wave2SpecErrors("CreateEmbeddingResponse", JSON.parse(text))).toEqual([]);
+    expect(wave2Errors("CreateEmbeddingResponse", JSON.parse(text))).toEqual([]);
     expect([res.headers.get("x-gateway-upstream"), res.headers.get("x-gateway-attempts"), res.headers.get("x-request-id")]).toEqual(["alpha", "1", "req_emb"]);
     expect(upstreams.calls).toHaveLength(1);
     expect(upstreams.calls[0].url).toBe("http://alpha.upstream.test/v1/embeddings");

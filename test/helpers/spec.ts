@@ -55,7 +55,7 @@ function gatewaySpec(): Schema {
  * with an `enum` it would still refuse null. Its meaning, "this or null", is spelled the JSON Schema
  * way. This is a translation, not an exception: it allows nothing the spec does not.
  */
-export function nullableToJsonSchema(node: any): any {
+function nullableToJsonSchema(node: any): any {
   if (Array.isArray(node)) return node.map(nullableToJsonSchema);
   if (!node || typeof node !== "object") return node;
   const { nullable, ...rest }: Schema = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, nullableToJsonSchema(v)]));

@@ -7,6 +7,9 @@ import wave2Spec from "../fixtures/openai-gateway-wave2.openapi.json";
 // Same approach as spec.ts: Ajv over the whole spec, so each schema validates with its full $ref closure.
 const ajv = new Ajv2020({ strict: false, allErrors: true, discriminator: true });
 addFormats(ajv);
+// OpenAPI formats that are not JSON Schema's: checked as spec.ts does (float is any number).
+ajv.addFormat("unixtime", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= 0 });
+ajv.addFormat("float", { type: "number", validate: () => true });
 ajv.addSchema(structuredClone(wave2Spec), "wave2");
 
 function compile(component: string): ValidateFunction {
@@ -20,6 +23,9 @@ const validators = {
   UsageCompletionsResult: compile("UsageCompletionsResult"),
   UsageEmbeddingsResult: compile("UsageEmbeddingsResult"),
   CostsResult: compile("CostsResult"),
+  ListModelsResponse: compile("ListModelsResponse"),
+  Model: compile("Model"),
+  CreateEmbeddingResponse: compile("CreateEmbeddingResponse"),
 };
 
 /** The spec violations of `body` as readable lines; [] when it conforms. */
