@@ -6,10 +6,12 @@ import { usageOfBodyText, withReportedUsage } from "../src/upstreams/reported-us
 import { BASE, call, createTeamWithKey, json } from "./helpers/gateway";
 import { wave2Errors } from "./helpers/wave2-spec";
 import { jsonResponse, mockTwoUpstreams, sseResponse, twoUpstreamsEnv } from "./helpers/upstream";
+import { captureQueue } from "./helpers/usage";
 
 let key: string;
+let keyId: string;
 beforeAll(async () => {
-  ({ key } = await createTeamWithKey());
+  ({ key, keyId } = await createTeamWithKey());
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -263,6 +265,28 @@ describe("usage reported by a passed-through answer", () => {
     const sse = `data: {"choices":[{"text":"a"}]}\n\ndata: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"prompt_tokens_details":{"cached_tokens":1}}}\n\ndata: [DONE]\n\n`;
     expect(usageOfBodyText(sse, true)).toEqual({ inputTokens: 3, cachedInputTokens: 1, outputTokens: 2 });
     expect(usageOfBodyText("not json", false)).toBeNull();
+  });
+
+  it("reaches the request-finished record, and so the usage queue, for embeddings, legacy completions and transcriptions", async () => {
+    const captured = captureQueue();
+    mockTwoUpstreams({
+      alpha: (c) =>
+        c.url.endsWith("/embeddings")
+          ? jsonResponse(embeddingAnswer)
+          : c.url.endsWith("/completions")
+            ? jsonResponse({ id: "cmpl-1", object: "text_completion", created: 1, model: "gpt-3.5-turbo-instruct", choices: [], usage: { prompt_tokens: 4, completion_tokens: 6, total_tokens: 10 } })
+            : jsonResponse({ text: "hi" }),
+    });
+    await call("/v1/embeddings", { key, body: { model: "text-embedding-3-small", input: "x" }, env: env2(captured.env) });
+    await call("/v1/completions", { key, body: { model: "gpt-3.5-turbo-instruct", prompt: "x" }, env: env2(captured.env) });
+    await postForm("/v1/audio/transcriptions", await formBytes([["model", "whisper-1"], ["file", audio, "a.wav"]]), { env: captured.env });
+    const events = captured.messages.map((m) => (m.kind === "usage" ? m.event : null));
+    expect(events.map((e) => e && [e.kind, e.model, e.upstream, e.inputTokens, e.outputTokens, e.unknownUsage])).toEqual([
+      ["embeddings", "text-embedding-3-small", "alpha", 8, 0, false],
+      ["completions", "gpt-3.5-turbo-instruct", "alpha", 4, 6, false],
+      ["other", "whisper-1", "alpha", 0, 0, true],
+    ]);
+    expect(events.map((e) => e?.keyId)).toEqual([keyId, keyId, keyId]);
   });
 
   it("is read from a copy: the client's bytes are the upstream's", async () => {
