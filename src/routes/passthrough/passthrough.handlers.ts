@@ -1,5 +1,5 @@
 import type { AppContext, AppRouteHandler } from "../../app";
-import { ApiError, invalidRequest, modelNotAllowed } from "../../errors";
+import { ApiError, invalidRequest, missingModel, modelNotAllowed } from "../../errors";
 import { admitRequest, type AdmissionEstimate, estimateRequest } from "../../limits/admission";
 import type { ModelRequest } from "../../schemas/passthrough";
 import { forwardedHeaders } from "../../upstream/client";
@@ -19,24 +19,20 @@ import type {
   createTranslationRoute,
 } from "./passthrough.routes";
 
-interface Outgoing extends Omit<ForwardRequest, "path"> {
-  /** What admission reserves before the request is sent. */
-  estimate: AdmissionEstimate;
-}
+type Outgoing = Omit<ForwardRequest, "path">;
 
 /**
  * The part every passed-through endpoint shares: the key's allow-list, admission, routing with
  * retries and fallback, and the answer streamed back with the gateway's headers.
  */
-async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoing: Outgoing): Promise<Response> {
+async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoing: Outgoing, estimate: AdmissionEstimate): Promise<Response> {
   const { apiKey, config } = c.var;
   const { model } = outgoing;
   if (apiKey.allowedModels && !apiKey.allowedModels.includes(model)) throw modelNotAllowed(model);
   annotateRequest(c, { model });
   requireRoute(config, model);
-  const admission = await admitRequest(c, outgoing.estimate);
-  const { estimate: _estimate, ...request } = outgoing;
-  const forwarded = await forwardToUpstream(config, { ...request, path: endpoint.upstreamPath, accept: c.req.header("accept") || undefined }).catch((err) => {
+  const admission = await admitRequest(c, estimate);
+  const forwarded = await forwardToUpstream(config, { ...outgoing, path: endpoint.upstreamPath, accept: c.req.header("accept") || undefined }).catch((err) => {
     // 502/504 after every attempt: the record still says which upstream was tried last, and how often.
     if (err instanceof ApiError && err.headers["x-gateway-upstream"]) {
       annotateRequest(c, { model, upstream: err.headers["x-gateway-upstream"], attempts: Number(err.headers["x-gateway-attempts"]), usage: null });
@@ -71,17 +67,22 @@ async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoin
 /** A JSON request: read whole (bounded by MAX_BODY_BYTES), since its model may be anywhere in it. */
 function passJson(c: AppContext, endpoint: PassThroughEndpoint, request: ModelRequest): Promise<Response> {
   const model = request.model || endpoint.defaultModel;
-  if (!model) throw invalidRequest("you must provide a model parameter", "model");
+  if (!model) throw missingModel();
   const body = JSON.stringify(request);
-  return passThrough(c, endpoint, {
-    model,
-    // Only a renamed model changes the body; a default model is never added to it.
-    body: (upstreamModel) => (upstreamModel === model ? body : JSON.stringify({ ...request, model: upstreamModel })),
-    contentType: "application/json",
-    replayable: true,
+  const estimate = estimateRequest(c, model, request);
+  return passThrough(
+    c,
+    endpoint,
+    {
+      model,
+      // Only a renamed model changes the body; a default model is never added to it.
+      body: (upstreamModel) => (upstreamModel === model ? body : JSON.stringify({ ...request, model: upstreamModel })),
+      contentType: "application/json",
+      replayable: true,
+    },
     // Only legacy completions give max_tokens; the other endpoints produce no output tokens.
-    estimate: endpoint === PASS_THROUGH.completions ? estimateRequest(c, model, request) : { ...estimateRequest(c, model, request), outputTokens: 0 },
-  });
+    endpoint === PASS_THROUGH.completions ? estimate : { ...estimate, outputTokens: 0 },
+  );
 }
 
 /**
@@ -97,14 +98,8 @@ async function passMultipart(c: AppContext, endpoint: PassThroughEndpoint): Prom
   const declared = c.req.header("content-length");
   const declaredLength = declared && /^\d+$/.test(declared) ? Number(declared) : null;
   const form = await readMultipartModel(c.req.raw.body, boundary, c.var.config.maxBodyBytes, declaredLength);
-  return passThrough(c, endpoint, {
-    model: form.model,
-    body: form.body,
-    contentType,
-    replayable: form.replayable,
-    // Audio is not counted in tokens: the request counts against the request rate only.
-    estimate: { model: form.model, inputTokens: 0, outputTokens: 0 },
-  });
+  // Audio is not counted in tokens: the request counts against the request rate only.
+  return passThrough(c, endpoint, { model: form.model, body: form.body, contentType, replayable: form.replayable }, { model: form.model, inputTokens: 0, outputTokens: 0 });
 }
 
 export const createEmbedding: AppRouteHandler<typeof createEmbeddingRoute> = (c) => passJson(c, PASS_THROUGH.embeddings, c.req.valid("json"));
