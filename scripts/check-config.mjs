@@ -57,7 +57,7 @@ async function loadParseConfig() {
   const dir = mkdtempSync(join(tmpdir(), "gateway-config-"));
   try {
     const outfile = join(dir, "config.mjs");
-    await build({ entryPoints: [join(root, "src", "config", "index.ts")], bundle: true, format: "esm", platform: "neutral", outfile, logLevel: "error" });
+    await build({ entryPoints: [join(root, "src", "config", "index.ts")], bundle: true, format: "esm", platform: "node", outfile, logLevel: "error" });
     return (await import(pathToFileURL(outfile).href)).parseConfig;
   } finally {
     rmSync(dir, { recursive: true, force: true });
