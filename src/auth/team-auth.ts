@@ -20,7 +20,7 @@ async function lookUpKey(db: D1Database, keyHash: string, ttlMs: number): Promis
   const expiresAtMs = row?.expiresAt != null ? row.expiresAt * 1000 : Infinity;
   const live = row !== null && row.revokedAt === null && expiresAtMs > now;
   const key: AuthenticatedKey | null = live
-    ? { keyId: row.id, teamId: row.teamId, allowedModels: row.allowedModels ? (JSON.parse(row.allowedModels) as string[]) : null }
+    ? { keyId: row.id, teamId: row.teamId, allowedModels: row.allowedModels }
     : null;
   // An entry never outlives the key's own expiry.
   cacheKey(keyHash, key, Math.min(now + ttlMs, live ? expiresAtMs : Infinity));

@@ -1,8 +1,35 @@
 // The messages of the gateway's one background queue. Each kind has one consumer module.
 
+import type { NewStoredCompletion } from "../db/completions";
+
 /** A placeholder until the first kind lands. */
 export interface NoopMessage {
   kind: "noop";
 }
 
-export type BackgroundMessage = NoopMessage;
+/** A completion whose write did not land in waitUntil (src/completion-store/queue.ts). */
+export interface StoreCompletionMessage {
+  kind: "store.completion";
+  teamId: string;
+  completionId: string;
+  record: NewStoredCompletion;
+}
+
+/** One piece of a completion too large for one message; the pieces meet in D1's write_spool. */
+export interface StoreCompletionPieceMessage {
+  kind: "store.completion.piece";
+  teamId: string;
+  completionId: string;
+  piece: number;
+  pieces: number;
+  /** A slice of the record's JSON. */
+  data: string;
+}
+
+/** Deletes the next batch of a deleted team's rows, then sends itself again until none are left (src/teams/purge.ts). */
+export interface PurgeTeamMessage {
+  kind: "team.purge";
+  teamId: string;
+}
+
+export type BackgroundMessage = NoopMessage | StoreCompletionMessage | StoreCompletionPieceMessage | PurgeTeamMessage;

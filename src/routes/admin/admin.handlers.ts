@@ -19,7 +19,7 @@ const presentKey = (key: ApiKeyRow) => ({
   name: key.name,
   created_at: key.createdAt,
   expires_at: key.expiresAt,
-  allowed_models: key.allowedModels ? (JSON.parse(key.allowedModels) as string[]) : null,
+  allowed_models: key.allowedModels,
 });
 
 async function requireTeam(repo: TeamsRepository, teamId: string): Promise<TeamRow> {
@@ -30,7 +30,7 @@ async function requireTeam(repo: TeamsRepository, teamId: string): Promise<TeamR
 
 export const createTeam: AppRouteHandler<typeof createTeamRoute> = async (c) => {
   const { name } = c.req.valid("json");
-  const team = await repository(c).createTeam({ id: randomId("team_"), name, createdAt: nowSeconds() });
+  const team = await repository(c).createTeam({ id: randomId("team_"), name, createdAt: nowSeconds(), deletedAt: null });
   return c.json(presentTeam(team), 201);
 };
 
@@ -57,7 +57,7 @@ export const createKey: AppRouteHandler<typeof createKeyRoute> = async (c) => {
     prefix: displayPrefix(plaintext),
     createdAt: nowSeconds(),
     expiresAt: request.expires_at ?? null,
-    allowedModels: request.allowed_models ? JSON.stringify(request.allowed_models) : null,
+    allowedModels: request.allowed_models ?? null,
     revokedAt: null,
   });
   return c.json({ ...presentKey(key), key: plaintext }, 201);

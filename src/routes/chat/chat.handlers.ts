@@ -2,31 +2,14 @@ import type { AppContext, AppRouteHandler } from "../../app";
 import { modelNotAllowed } from "../../errors";
 import { admitRequest } from "../../limits/admission";
 import { logEvent } from "../../log";
-import type { ChatCompletion, CreateChatCompletionRequest } from "../../schemas/openai";
-import { chooseCompletionId } from "../../storage/completion-id";
-import type { CompletionsRepository } from "../../db/completions";
-import { completionsRepository } from "../../storage/completion-store";
-import { persistCompletion } from "../../storage/persist";
-import { buildStoredCompletion } from "../../storage/record";
+import type { ChatCompletion } from "../../schemas/openai";
 import { forwardToUpstream, gatewayHeaders } from "../../upstreams/forward";
 import { forwardedHeaders, readBodyText } from "../../upstream/client";
 import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request";
 import { proxyChatStream } from "../../upstream/stream-proxy";
 import { annotateRequest } from "../../usage/request-finished";
 import type { createChatCompletionRoute } from "./chat.routes";
-
-/**
- * Stores in waitUntil, once `completion` settles. The work starts after a timer tick, so that even
- * the serialising of a large request happens after the response has gone out.
- */
-function storeInBackground(c: AppContext, repo: CompletionsRepository, request: CreateChatCompletionRequest, completion: Promise<ChatCompletion | null>) {
-  const teamId = c.var.apiKey.teamId;
-  const afterResponse = new Promise((resolve) => setTimeout(resolve, 0));
-  const written = Promise.all([completion, afterResponse]).then(([answer]) => answer && persistCompletion(repo, buildStoredCompletion(teamId, request, answer)));
-  c.executionCtx.waitUntil(written);
-}
-
-const keepAlive = (c: AppContext) => (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
+import { mintStoredId, storeAfterResponse } from "./chat.store";
 
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
   const request = c.req.valid("json");
@@ -35,7 +18,8 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   annotateRequest(c, { model: request.model });
   const admission = await admitRequest(c, { model: request.model, inputTokens: 0, outputTokens: 0 });
   const storing = request.store === true;
-  const repo = completionsRepository(c.env.DB);
+  // Minted here, with no D1 call: nothing in D1 sits between the upstream's answer and the client.
+  const storedId = storing ? mintStoredId() : undefined;
   const { body, hideUsage } = upstreamRequestBody(request, storing);
   const forwarded = await forwardToUpstream(config, { path: "/chat/completions", model: request.model, body: () => body, contentType: "application/json", replayable: true });
   const upstream = forwarded.response;
@@ -50,15 +34,15 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
       accumulate: storing,
       hideUsage,
-      resolveId: storing ? (id) => chooseCompletionId(repo, apiKey.teamId, id, keepAlive(c)) : undefined,
+      id: storedId,
     });
-    if (storing) {
-      const completion = outcome.then((result) => {
-        if (result.status === "complete") return result.completion;
+    if (storedId !== undefined) {
+      const answer = outcome.then((result) => {
+        if (result.status === "complete") return result.completion && { completion: result.completion, upstreamId: result.upstreamId };
         logEvent("warn", "stream_not_stored", { team_id: apiKey.teamId, outcome: result.status, reason: "reason" in result ? result.reason : undefined });
         return null;
       });
-      storeInBackground(c, repo, request, completion);
+      storeAfterResponse(c, storedId, forwarded.upstream.name, request, answer);
     }
     headers.set("content-type", "text/event-stream; charset=utf-8");
     headers.set("cache-control", "no-cache");
@@ -67,7 +51,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
 
   headers.set("content-type", upstream.headers.get("content-type") ?? "application/json");
   // Not stored: the body goes through untouched, as a stream, without being read here.
-  if (!storing) return new Response(upstream.body, { status: upstream.status, headers });
+  if (storedId === undefined) return new Response(upstream.body, { status: upstream.status, headers });
   const text = await readBodyText(upstream, config.upstreamIdleTimeoutMs);
 
   let completion: ChatCompletion;
@@ -78,10 +62,8 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
     logEvent("warn", "completion_not_stored", { team_id: apiKey.teamId, reason: "upstream answer is not a chat.completion" });
     return new Response(text, { status: upstream.status, headers });
   }
-  const id = await chooseCompletionId(repo, apiKey.teamId, typeof completion.id === "string" && completion.id ? completion.id : undefined, keepAlive(c));
-  const rewritten = id !== completion.id;
-  completion.id = id;
-  storeInBackground(c, repo, request, Promise.resolve(completion));
-  // As the upstream sent it, unless the id had to change.
-  return new Response(rewritten ? JSON.stringify(completion) : text, { status: upstream.status, headers });
+  const upstreamId = typeof completion.id === "string" && completion.id ? completion.id : null;
+  completion.id = storedId;
+  storeAfterResponse(c, storedId, forwarded.upstream.name, request, Promise.resolve({ completion, upstreamId }));
+  return new Response(JSON.stringify(completion), { status: upstream.status, headers });
 };
