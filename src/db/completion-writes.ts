@@ -1,4 +1,4 @@
-import { and, asc, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
@@ -20,25 +20,23 @@ function layoutPayload(json: string): { inline: string | null; parts: string[] }
 }
 
 /**
- * `INSERT … SELECT … FROM (VALUES …)`, keeping only the rows whose completion may be written now:
- * not stored yet (so a retry adds no child row twice, nor re-adds metadata replaced since), not
- * deleted (no tombstone), and of a team that is not deleted. Columns 1 and 2 of every row are
- * team_id and the completion id. `checkStored` is false for the completion row itself, which is
- * written last and relies on its primary key (ON CONFLICT DO NOTHING).
+ * `SELECT … FROM (VALUES …)`, for `INSERT … SELECT`, keeping only the rows whose completion may be
+ * written now: not stored yet (so a retry adds no child row twice, nor re-adds metadata replaced
+ * since), not deleted (no tombstone), and of a team that is not deleted. The values are in the
+ * table's column order, team_id and the completion id first. `checkStored` is false for the
+ * completion row itself, which is written last and relies on its primary key (ON CONFLICT DO NOTHING).
  */
-function gatedInsert(table: SQLiteTable, columns: string[], rows: unknown[][], checkStored: boolean): SQL {
+function gatedRows(rows: unknown[][], checkStored: boolean): SQL {
   const values = sql.join(
     rows.map((row) => sql`(${sql.join(row.map((value) => sql`${value}`), sql`, `)})`),
     sql`, `,
   );
-  const selected = sql.raw(columns.map((_, i) => `v.column${i + 1}`).join(", "));
+  const selected = sql.raw(rows[0].map((_, i) => `v.column${i + 1}`).join(", "));
   const notStored = checkStored ? sql`and not exists (select 1 from completions c where c.team_id = v.column1 and c.id = v.column2)` : sql``;
-  return sql`insert into ${table} (${sql.raw(columns.map((c) => `"${c}"`).join(", "))})
-    select ${selected} from (values ${values}) v
+  return sql`select ${selected} from (values ${values}) v
     where exists (select 1 from teams t where t.id = v.column1 and t.deleted_at is null)
       and not exists (select 1 from completion_tombstones d where d.team_id = v.column1 and d.completion_id = v.column2)
-      ${notStored}
-    on conflict do nothing`;
+      ${notStored}`;
 }
 
 /** The statements that store `records`, within D1's limits; run them as one batch (atomic). */
@@ -51,6 +49,7 @@ export function insertStatements(db: Db, records: NewStoredCompletion[]): Statem
     const { teamId, id } = record;
     const body = layoutPayload(JSON.stringify(record.body));
     body.parts.forEach((data, part) => parts.push([teamId, id, BODY_SLOT, part, data]));
+    // In the column order of the table (schema.ts), as INSERT … SELECT needs.
     completionRows.push([
       teamId,
       id,
@@ -73,20 +72,15 @@ export function insertStatements(db: Db, records: NewStoredCompletion[]): Statem
   }
   const text = (row: unknown[], ...columns: number[]) => columns.reduce((sum, c) => sum + maxUtf8Bytes(row[c] as string | null), 0);
   const statements: Statement[] = [];
-  const add = (table: SQLiteTable, columns: string[], rows: unknown[][], checkStored: boolean, bytes: (row: unknown[]) => number) => {
-    for (const group of chunkRows(rows, columns.length, bytes)) statements.push(db.run(gatedInsert(table, columns, group, checkStored)));
+  const add = (table: SQLiteTable, rows: unknown[][], checkStored: boolean, bytes: (row: unknown[]) => number) => {
+    const columns = Object.keys(getTableColumns(table)).length;
+    for (const group of chunkRows(rows, columns, bytes)) statements.push(db.insert(table).select(gatedRows(group, checkStored)).onConflictDoNothing());
   };
   // Children first: they are only written while the completion row does not exist yet.
-  add(payloadParts, ["team_id", "completion_id", "slot", "part", "data"], parts, true, (row) => text(row, 4));
-  add(completionMessages, ["team_id", "completion_id", "idx", "data", "data_parts"], messageRows, true, (row) => text(row, 3));
-  add(completionMetadata, ["team_id", "completion_id", "key", "value", "created"], metadataRows, true, (row) => text(row, 2, 3));
-  add(
-    completions,
-    ["team_id", "id", "created", "model", "metadata", "body", "body_parts", "message_count", "stored_at", "upstream_id", "upstream"],
-    completionRows,
-    false,
-    (row) => text(row, 4, 5),
-  );
+  add(payloadParts, parts, true, (row) => text(row, 4));
+  add(completionMessages, messageRows, true, (row) => text(row, 3));
+  add(completionMetadata, metadataRows, true, (row) => text(row, 2, 3));
+  add(completions, completionRows, false, (row) => text(row, 4, 5));
   return statements;
 }
 

@@ -1,6 +1,6 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { completionMessages, completionMetadata, completions, payloadParts, teams } from "./schema";
+import { completionMessages, completionMetadata, completions, completionTombstones, payloadParts, teams, writeSpool } from "./schema";
 import { TEAM_TABLES } from "./team-tables";
 
 // Bulk deletes, always in bounded batches: every statement binds two or three parameters (D1
@@ -39,10 +39,16 @@ export async function purgeExpiredBatch(db: Db, cutoffMs: number, limit = RETENT
  */
 export async function purgeStaleGuards(db: Db, cutoffMs: number, limit = RETENTION_BATCH): Promise<number> {
   const [tombstones, spool] = await db.batch([
-    db.run(sql`delete from completion_tombstones where rowid in (select rowid from completion_tombstones where deleted_at < ${cutoffMs} limit ${limit})`),
-    db.run(sql`delete from write_spool where rowid in (select rowid from write_spool where spooled_at < ${cutoffMs} limit ${limit})`),
+    db
+      .delete(completionTombstones)
+      .where(sql`rowid in (select rowid from completion_tombstones where deleted_at < ${cutoffMs} limit ${limit})`)
+      .returning({ id: completionTombstones.completionId }),
+    db
+      .delete(writeSpool)
+      .where(sql`rowid in (select rowid from write_spool where spooled_at < ${cutoffMs} limit ${limit})`)
+      .returning({ id: writeSpool.completionId }),
   ]);
-  return (tombstones.meta.changes ?? 0) + (spool.meta.changes ?? 0);
+  return tombstones.length + spool.length;
 }
 
 /**

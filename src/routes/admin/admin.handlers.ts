@@ -5,8 +5,9 @@ import { nowSeconds, randomId } from "../../ids";
 import { createDb } from "../../db/client";
 import type { ApiKeyRow, TeamRow } from "../../db/schema";
 import { TeamsRepository } from "../../db/teams";
-import { notFound } from "../../errors";
-import type { createKeyRoute, createTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
+import { keyNotFound, teamNotFound } from "../../errors";
+import { startTeamPurge } from "../../teams/purge";
+import type { createKeyRoute, createTeamRoute, deleteTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
 
 const repository = (c: AppContext) => new TeamsRepository(createDb(c.env.DB));
 
@@ -24,7 +25,7 @@ const presentKey = (key: ApiKeyRow) => ({
 
 async function requireTeam(repo: TeamsRepository, teamId: string): Promise<TeamRow> {
   const team = await repo.getTeam(teamId);
-  if (!team) throw notFound(`No team found with id '${teamId}'.`);
+  if (!team) throw teamNotFound(teamId);
   return team;
 }
 
@@ -73,8 +74,18 @@ export const listKeys: AppRouteHandler<typeof listKeysRoute> = async (c) => {
 export const revokeKey: AppRouteHandler<typeof revokeKeyRoute> = async (c) => {
   const { key_id } = c.req.valid("param");
   const keyHash = await repository(c).revokeKey(key_id, nowSeconds());
-  if (!keyHash) throw notFound(`No API key found with id '${key_id}'.`);
+  if (!keyHash) throw keyNotFound(key_id);
   // This isolate forgets the key now; others may accept it from their cache for up to KEY_CACHE_TTL_MS.
   forgetKey(keyHash);
   return c.json({ id: key_id, object: "api_key.deleted" as const, deleted: true as const }, 200);
+};
+
+export const deleteTeam: AppRouteHandler<typeof deleteTeamRoute> = async (c) => {
+  const { team_id } = c.req.valid("param");
+  const revoked = await repository(c).deleteTeam(team_id, nowSeconds());
+  if (!revoked) throw teamNotFound(team_id);
+  // This isolate forgets the keys now; others within KEY_CACHE_TTL_MS. The data goes in the background.
+  for (const keyHash of revoked) forgetKey(keyHash);
+  c.executionCtx.waitUntil(startTeamPurge(c.env, team_id));
+  return c.json({ id: team_id, object: "team.deleted" as const, deleted: true as const }, 200);
 };

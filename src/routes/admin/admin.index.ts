@@ -1,11 +1,12 @@
 import { createRouter } from "../../app";
-import { createKey, createTeam, getTeam, listKeys, listTeams, revokeKey } from "./admin.handlers";
-import { createKeyRoute, createTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
+import { createKey, createTeam, deleteTeam, getTeam, listKeys, listTeams, revokeKey } from "./admin.handlers";
+import { createKeyRoute, createTeamRoute, deleteTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
 
 export const adminRouter = createRouter()
   .openapi(createTeamRoute, createTeam)
   .openapi(listTeamsRoute, listTeams)
   .openapi(getTeamRoute, getTeam)
+  .openapi(deleteTeamRoute, deleteTeam)
   .openapi(createKeyRoute, createKey)
   .openapi(listKeysRoute, listKeys)
   .openapi(revokeKeyRoute, revokeKey);
