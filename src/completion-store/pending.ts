@@ -15,21 +15,36 @@ const QUEUED_HOLD_MS = 5 * 60_000;
 const MAX_PENDING = 10_000;
 
 interface Pending {
-  record: NewStoredCompletion;
-  /** Infinity while the write is in flight; after a hand-off to the queue, when to forget it. */
+  /** null until the answer is complete and the record built. */
+  record: NewStoredCompletion | null;
+  /** When to forget it: FRESH_ID_MS after minting; after a hand-off to the queue, QUEUED_HOLD_MS later. */
   until: number;
+  /** Deleted before its write landed: never served, never tracked again. */
+  deleted?: true;
 }
 
 const pending = new Map<string, Pending>();
 const keyOf = (teamId: string, id: string) => `${teamId}\n${id}`;
 
-export function trackPending(record: NewStoredCompletion): void {
-  if (pending.size >= MAX_PENDING) {
+function remember(key: string, entry: Pending): void {
+  if (pending.size >= MAX_PENDING && !pending.has(key)) {
     // Bounded memory: drop the oldest; a reader of it then polls D1 as another isolate would.
     const oldest = pending.keys().next().value;
     if (oldest !== undefined) pending.delete(oldest);
   }
-  pending.set(keyOf(record.teamId, record.id), { record, until: Infinity });
+  pending.set(key, entry);
+}
+
+/** An id was just minted for a completion that will be written once the answer is complete. */
+export function expectWrite(teamId: string, id: string): void {
+  remember(keyOf(teamId, id), { record: null, until: Date.now() + FRESH_ID_MS });
+}
+
+/** The record is built and its write starts. */
+export function trackPending(record: NewStoredCompletion): void {
+  const key = keyOf(record.teamId, record.id);
+  if (pending.get(key)?.deleted) return;
+  remember(key, { record, until: Date.now() + FRESH_ID_MS });
 }
 
 /** The write landed: D1 is the truth from now on. */
@@ -47,8 +62,12 @@ export function forgetPending(teamId: string, id: string): void {
   pending.delete(keyOf(teamId, id));
 }
 
-/** The team's record of `id` whose write has not landed yet, if this isolate made it. */
-export function pendingRecord(teamId: string, id: string): NewStoredCompletion | null {
+/** Deleted before its write landed (the tombstone in D1 stops the write; this stops the memory). */
+export function deletedWhilePending(teamId: string, id: string): void {
+  remember(keyOf(teamId, id), { record: null, until: Date.now() + FRESH_ID_MS, deleted: true });
+}
+
+function entryOf(teamId: string, id: string): Pending | null {
   const key = keyOf(teamId, id);
   const entry = pending.get(key);
   if (!entry) return null;
@@ -56,8 +75,14 @@ export function pendingRecord(teamId: string, id: string): NewStoredCompletion |
     pending.delete(key);
     return null;
   }
-  return entry.record;
+  return entry.deleted ? null : entry;
 }
+
+/** True while this isolate has a write of the team's `id` in flight (or queued). */
+export const isPending = (teamId: string, id: string) => entryOf(teamId, id) !== null;
+
+/** The team's record of `id` whose write has not landed yet, if this isolate made it and it is built. */
+export const pendingRecord = (teamId: string, id: string) => entryOf(teamId, id)?.record ?? null;
 
 /** Forgets every pending record: what another isolate knows. For tests. */
 export function clearPending(): void {
@@ -79,7 +104,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function readAfterWrite<T>(teamId: string, id: string, read: () => Promise<T | null>, gone?: () => Promise<boolean>): Promise<T | null> {
   const first = await read();
   if (first !== null) return first;
-  if (!isFreshId(id) && !pendingRecord(teamId, id)) return null;
+  if (!isFreshId(id) && !isPending(teamId, id)) return null;
   const deadline = Date.now() + LANDING_WAIT_MS;
   for (let delay = 10; Date.now() < deadline; delay = Math.min(delay * 2, 250)) {
     if (gone && (await gone())) return null;

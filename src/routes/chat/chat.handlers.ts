@@ -19,7 +19,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   const admission = await admitRequest(c, { model: request.model, inputTokens: 0, outputTokens: 0 });
   const storing = request.store === true;
   // Minted here, with no D1 call: nothing in D1 sits between the upstream's answer and the client.
-  const storedId = storing ? mintStoredId() : undefined;
+  const storedId = storing ? mintStoredId(apiKey.teamId) : undefined;
   const { body, hideUsage } = upstreamRequestBody(request, storing);
   const forwarded = await forwardToUpstream(config, { path: "/chat/completions", model: request.model, body: () => body, contentType: "application/json", replayable: true });
   const upstream = forwarded.response;

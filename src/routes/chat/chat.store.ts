@@ -1,4 +1,5 @@
 import type { AppContext } from "../../app";
+import { expectWrite, forgetPending } from "../../completion-store/pending";
 import { writeCompletion } from "../../completion-store/write";
 import type { Metadata, NewStoredCompletion } from "../../db/completions";
 import { mintCompletionId, mintedAt, nowSeconds } from "../../ids";
@@ -16,8 +17,15 @@ export function echoedSettings(request: CreateChatCompletionRequest): Record<str
   return echoed;
 }
 
-/** The id of a stored completion: minted by the gateway, time-ordered, returned to the client. */
-export const mintStoredId = () => mintCompletionId();
+/**
+ * The id of a stored completion: minted by the gateway, time-ordered, returned to the client.
+ * This isolate remembers that its write is coming, so that a read of it waits rather than misses.
+ */
+export function mintStoredId(teamId: string): string {
+  const id = mintCompletionId();
+  expectWrite(teamId, id);
+  return id;
+}
 
 export interface Answer {
   completion: ChatCompletion;
@@ -57,8 +65,9 @@ export function buildStoredCompletion(
 export function storeAfterResponse(c: AppContext, id: string, upstream: string, request: CreateChatCompletionRequest, answer: Promise<Answer | null>): void {
   const teamId = c.var.apiKey.teamId;
   const afterResponse = new Promise((resolve) => setTimeout(resolve, 0));
-  const written = Promise.all([answer, afterResponse]).then(
-    ([settled]) => settled && writeCompletion(c.env, buildStoredCompletion(teamId, id, upstream, request, settled)),
-  );
+  const written = Promise.all([answer, afterResponse]).then(([settled]) => {
+    if (!settled) return forgetPending(teamId, id);
+    return writeCompletion(c.env, buildStoredCompletion(teamId, id, upstream, request, settled));
+  });
   c.executionCtx.waitUntil(written);
 }

@@ -1,5 +1,5 @@
 import type { AppContext, AppRouteHandler } from "../../app";
-import { forgetPending, pendingRecord, readAfterWrite } from "../../completion-store/pending";
+import { deletedWhilePending, forgetPending, isPending, pendingRecord, readAfterWrite } from "../../completion-store/pending";
 import { completionsRepository } from "../../db/completions";
 import { completionNotFound, completionWritePending, invalidAfter, invalidMessageAfter } from "../../errors";
 import { listPage, parseMessageId, presentCompletion, presentMessage } from "./completions.present";
@@ -53,7 +53,7 @@ export const updateCompletion: AppRouteHandler<typeof updateCompletionRoute> = a
   const updated = await readAfterWrite(teamId, completion_id, () => repo.updateMetadata(teamId, completion_id, metadata ?? {}), () => repo.isDeleted(teamId, completion_id));
   if (!updated) {
     // Its write is still queued (D1 failing): say so, rather than that it does not exist.
-    if (pendingRecord(teamId, completion_id)) throw completionWritePending(completion_id);
+    if (isPending(teamId, completion_id)) throw completionWritePending(completion_id);
     throw completionNotFound(completion_id);
   }
   forgetPending(teamId, completion_id);
@@ -66,9 +66,9 @@ export const deleteCompletion: AppRouteHandler<typeof deleteCompletionRoute> = a
   const repo = repository(c);
   // Every delete leaves a tombstone, so a write still pending can never bring the completion back.
   const deleteNow = async () => ((await repo.delete(teamId, completion_id)) ? true : null);
-  const wasPending = pendingRecord(teamId, completion_id) !== null;
+  const wasPending = isPending(teamId, completion_id);
   const deleted = wasPending ? await deleteNow() : await readAfterWrite(teamId, completion_id, deleteNow);
-  forgetPending(teamId, completion_id);
+  if (wasPending) deletedWhilePending(teamId, completion_id);
   if (!deleted && !wasPending) throw completionNotFound(completion_id);
   return c.json({ id: completion_id, object: "chat.completion.deleted" as const, deleted: true }, 200);
 };
