@@ -608,7 +608,7 @@ describe("after fuzzing", () => {
   });
 
   // z.record skips a "__proto__" key entirely (so that it cannot replace the result's prototype):
-  // it is neither validated nor kept. CONTRACT.md: a key is any string of at most 64 characters,
+  // it is neither validated nor kept. docs/contract.md: a key is any string of at most 64 characters,
   // a value a string of at most 512, and anything else is a 400 with param "metadata".
   const protoCases = [
     { name: "create", path: () => "/v1/chat/completions", body: (metadata: string) => `{"model":"gpt-4o-mini","store":true,"messages":[{"role":"user","content":"p"}],"metadata":${metadata}}` },

@@ -5,7 +5,7 @@ import { specErrors, validators } from "./helpers/spec";
 import { chunk, completionFixture, mockUpstream, readSse, sseResponse } from "./helpers/upstream";
 
 // Every answer of the stored-completions API, and every error, checked against OpenAI's official
-// schemas (test/helpers/spec.ts, with the two exceptions CONTRACT.md requires).
+// schemas (test/helpers/spec.ts, with the two exceptions docs/contract.md requires).
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -453,7 +453,7 @@ describe("errors", () => {
     { name: "an unknown id's delete", path: "/v1/chat/completions/chatcmpl-missing", method: "DELETE", status: 404 },
     { name: "an unknown route", path: "/v1/nothing-here", status: 404 },
     { name: "an unknown route outside /v1", path: "/nothing-here", status: 404 },
-    // CONTRACT.md names no status for an id longer than any real one: a clear 4xx either way.
+    // docs/contract.md names no status for an id longer than any real one: a clear 4xx either way.
     { name: "a very long id", path: `/v1/chat/completions/${longId}`, status: [400, 404] },
     { name: "PUT on the collection", path: "/v1/chat/completions", method: "PUT", body: {}, status: 405 },
     { name: "DELETE on the collection", path: "/v1/chat/completions", method: "DELETE", status: 405 },
@@ -470,7 +470,7 @@ describe("errors", () => {
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
       const body = JSON.parse(text);
       expect(specErrors("ErrorResponse", body)).toEqual([]);
-      // CONTRACT.md: exactly {error:{message,type,param,code}}.
+      // docs/contract.md: exactly {error:{message,type,param,code}}.
       expect(Object.keys(body)).toEqual(["error"]);
       expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
       expect(body.error.type).toBe("invalid_request_error");
