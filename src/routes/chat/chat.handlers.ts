@@ -9,6 +9,7 @@ import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request"
 import { proxyChatStream } from "../../upstream/stream-proxy";
 import { annotateRequest } from "../../usage/request-finished";
 import type { createChatCompletionRoute } from "./chat.routes";
+import { forgetPending } from "../../completion-store/pending";
 import { mintStoredId, storeAfterResponse } from "./chat.store";
 
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
@@ -18,13 +19,13 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   annotateRequest(c, { model: request.model });
   const admission = await admitRequest(c, { model: request.model, inputTokens: 0, outputTokens: 0 });
   const storing = request.store === true;
-  // Minted here, with no D1 call: nothing in D1 sits between the upstream's answer and the client.
-  const storedId = storing ? mintStoredId(apiKey.teamId) : undefined;
   const { body, hideUsage } = upstreamRequestBody(request, storing);
   const forwarded = await forwardToUpstream(config, { path: "/chat/completions", model: request.model, body: () => body, contentType: "application/json", replayable: true });
   const upstream = forwarded.response;
   annotateRequest(c, { model: request.model, upstream: forwarded.upstream.name, attempts: forwarded.attempts });
   if (!upstream.ok) return relayUpstreamError(upstream, config.upstreamIdleTimeoutMs);
+  // Minted here, with no D1 call: nothing in D1 sits between the upstream's answer and the client.
+  const storedId = storing ? mintStoredId(apiKey.teamId) : undefined;
 
   const headers = forwardedHeaders(upstream.headers);
   for (const [name, value] of Object.entries({ ...gatewayHeaders(forwarded), ...admission.headers })) headers.set(name, value);
@@ -60,6 +61,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
     if (!completion || typeof completion !== "object" || !Array.isArray(completion.choices)) throw new Error("not a chat.completion");
   } catch {
     logEvent("warn", "completion_not_stored", { team_id: apiKey.teamId, reason: "upstream answer is not a chat.completion" });
+    forgetPending(apiKey.teamId, storedId);
     return new Response(text, { status: upstream.status, headers });
   }
   const upstreamId = typeof completion.id === "string" && completion.id ? completion.id : null;
