@@ -1,7 +1,7 @@
 import type { NewStoredCompletion } from "../db/completions";
 import { mintedAt } from "../ids";
 
-// Read-after-write without a D1 call on the create path. The write lands a moment after the
+// Read-after-write without a D1 call on the create path (docs/contract.md, "Create"). The write lands a moment after the
 // answer (waitUntil, or the queue if D1 failed), so a read that misses a fresh id waits for it:
 // - in the isolate that made it, the record is at hand until it has landed (this map);
 // - elsewhere, the id says when it was minted, and a miss on a fresh one polls D1, bounded.
