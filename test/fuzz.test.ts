@@ -528,7 +528,8 @@ describe("fuzz", () => {
   });
 
   it("admin routes, with the admin token, a wrong one, a team key or none", async () => {
-    // Team ids of both teams and odd ones; never a real key id, so that no live key is revoked.
+    // Team ids of both teams and odd ones; never a real key id, so that no live key is revoked, and
+    // never a DELETE of team A or B.
     const teamSegment = fc.oneof(fc.constantFrom("team_missing", "..%2F..", "%00", "x".repeat(300)), idSegment, fc.constant("A"), fc.constant("B"));
     const adminPath = fc.oneof(
       fc.constant("/admin/teams"),
@@ -561,7 +562,9 @@ describe("fuzz", () => {
     );
     await fc.assert(
       fc.asyncProperty(anyMethod, adminPath, adminAuth, fc.integer({ min: 0, max: 4 }).map((n) => n === 0), adminBody, async (method, rawPath, auth, asTeamA, body) => {
-        const path = rawPath.replace(/\/(A|B)(?=\/|$)/, (_, t) => `/${t === "A" ? teamA.teamId : teamB.teamId}`);
+        // Deleting a team is real (its keys stop working): the fuzzer never deletes team A or B.
+        const deletesTeam = method === "DELETE" && /^\/admin\/teams\/(A|B)$/.test(rawPath);
+        const path = deletesTeam ? "/admin/teams/team_missing" : rawPath.replace(/\/(A|B)(?=\/|$)/, (_, t) => `/${t === "A" ? teamA.teamId : teamB.teamId}`);
         const headers: Record<string, string> = { ...(asTeamA ? authHeaders("A") : auth), "content-type": "application/json" };
         const { status } = await roundTrip({ method, path, headers, body });
         // Only the admin token opens the admin API.
