@@ -1,8 +1,8 @@
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // The single source of the migrations (`npm run db:generate`).
-// Every stored row carries `team_id`, and every key and index starts with it, so a
-// query can never reach another team's rows without naming that team.
+// Every stored row carries `team_id`, and every key and index starts with it (but the retention
+// purge's, below), so a query can never reach another team's rows without naming that team.
 
 export const teams = sqliteTable("teams", {
   id: text("id").primaryKey(),
