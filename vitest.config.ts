@@ -19,6 +19,7 @@ export default defineConfig(async () => {
             UPSTREAM_IDLE_TIMEOUT_MS: "300000",
             MAX_BODY_BYTES: "10485760",
             KEY_CACHE_TTL_MS: "30000",
+            STORE_RETENTION_DAYS: "30",
           },
         },
       }),

@@ -108,10 +108,11 @@ export function bundleMapper(bundlePath, root = ROOT) {
     const entry = map.findEntry(line, column);
     if (!entry?.originalSource) return null;
     let source = entry.originalSource.replace(/^file:\/\//, "");
-    const marker = source.lastIndexOf("/work/main/");
+    // A source under the repository root is shown relative to it, wherever the repository lives.
+    const marker = source.lastIndexOf(`${root}/`);
     if (source.includes("node_modules/")) source = source.slice(source.indexOf("node_modules/"));
     else if (source.includes("/src/")) source = source.slice(source.lastIndexOf("/src/") + 1);
-    else if (marker >= 0) source = source.slice(marker + "/work/main/".length);
+    else if (marker >= 0) source = source.slice(marker + root.length + 1);
     else source = relative(root, source);
     return { source, line: entry.originalLine, name: entry.name };
   };

@@ -2,7 +2,7 @@
 // check them without running anything.
 
 /**
- * The targets of issue 5, as ratios from one run so that machine noise cancels.
+ * The performance targets, as ratios from one run so that machine noise cancels.
  * `value(figures)` returns the measured ratio or difference (null when a figure is missing).
  */
 export const TARGETS = [

@@ -4,7 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "@hono/zod-openapi";
 import type { Bindings, GatewayConfig } from "./config";
-import { ApiError, errorBody, invalidApiKey } from "./errors";
+import { ApiError, errorBody, invalidApiKey, invalidRequest } from "./errors";
 import { describeError, logEvent } from "./log";
 import type { KeyLimits } from "./limits/limits";
 import type { RequestAnnotations } from "./usage/request-finished";
@@ -45,7 +45,7 @@ export function zodErrorToApiError(error: z.ZodError, target?: string): ApiError
   const param = paramName(issue?.path ?? []);
   const where = param ?? target ?? "request";
   const message = issue ? `Invalid '${where}': ${issue.message}` : "Invalid request.";
-  return new ApiError(400, message, "invalid_request_error", param, issue?.code === "invalid_type" ? "invalid_type" : "invalid_value");
+  return invalidRequest(message, param, issue?.code === "invalid_type" ? "invalid_type" : "invalid_value");
 }
 
 /** Every router is built here, so that a validation error looks the same on every route. */

@@ -52,6 +52,11 @@ export const missingModel = () => new ApiError(400, "you must provide a model pa
 export const invalidMultipart = (problem: string) =>
   new ApiError(400, `The multipart form could not be read: ${problem}`, "invalid_request_error", null, "invalid_multipart");
 
+export const invalidAfter = (after: string) => invalidRequest(`Invalid 'after': no chat completion found with id '${after}'.`, "after");
+
+export const invalidMessageAfter = (after: string, completionId: string) =>
+  invalidRequest(`Invalid 'after': '${after}' is not a message of chat completion '${completionId}'.`, "after");
+
 // 401
 export const invalidApiKey = (message = "Incorrect API key provided.", realm = "gateway") =>
   new ApiError(401, message, "invalid_request_error", null, "invalid_api_key", { "www-authenticate": `Bearer realm="${realm}"` });
@@ -62,6 +67,13 @@ export const modelNotAllowed = (model: string) =>
 
 // 404
 export const notFound = (message: string) => new ApiError(404, message, "invalid_request_error", null, "not_found");
+
+// The same 404 for a missing id and another team's: it must not reveal that the id exists.
+export const completionNotFound = (id: string) => notFound(`No chat completion found with id '${id}'.`);
+
+export const teamNotFound = (id: string) => notFound(`No team found with id '${id}'.`);
+
+export const keyNotFound = (id: string) => notFound(`No API key found with id '${id}'.`);
 
 export const unknownUrl = (method: string, path: string) =>
   new ApiError(404, `Unknown request URL: ${method} ${path}.`, "invalid_request_error", null, "unknown_url");
@@ -129,6 +141,10 @@ export const upstreamTimeout = (ms: number, headers: Record<string, string> = {}
 export const upstreamIdleTimeout = (ms: number) => new ApiError(504, `The upstream stopped sending for ${ms} ms.`, "timeout_error", null, "upstream_timeout");
 
 // 503
+/** A completion whose write is queued because D1 failed: it exists, but cannot be changed yet. */
+export const completionWritePending = (id: string) =>
+  new ApiError(503, `The chat completion '${id}' is still being stored; retry in a few seconds.`, "server_error", null, "store_write_pending", { "retry-after": "5" });
+
 export const docAssetsMissing = () =>
   new ApiError(
     503,

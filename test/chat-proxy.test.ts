@@ -1,5 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { env } from "cloudflare:test";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
+import { MINTED_ID, mintedIdIn } from "./helpers/ids";
 import { chunk, completionFixture, gatedSseBody, jsonResponse, mockUpstream, readSse, sseResponse, textStreamChunks, UPSTREAM } from "./helpers/upstream";
 
 let key: string;
@@ -113,7 +115,7 @@ describe("POST /v1/chat/completions: streaming", () => {
     const text = await res.text();
     expect(text).not.toContain('"usage"');
     expect(text).toContain('"content":"b"');
-    const stored = await json(await call("/v1/chat/completions/chatcmpl-usage1", { key }));
+    const stored = await json(await call(`/v1/chat/completions/${mintedIdIn(text)}`, { key }));
     expect(stored.usage).toEqual({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
     expect(stored.choices[0].message.content).toBe("ab");
   });
@@ -134,8 +136,8 @@ describe("POST /v1/chat/completions: streaming", () => {
         { splitEvery: 23 },
       ),
     );
-    await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
-    const stored = await json(await call(`/v1/chat/completions/${id}`, { key }));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    const stored = await json(await call(`/v1/chat/completions/${mintedIdIn(await res.text())}`, { key }));
     expect(stored.choices[0]).toMatchObject({
       finish_reason: "tool_calls",
       message: { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } }] },
@@ -160,25 +162,28 @@ describe("POST /v1/chat/completions: storage", () => {
     expect((await call(`/v1/chat/completions/${fixture.id}`, { key })).status).toBe(404);
   });
 
-  it("stores the completion, echoed settings and metadata under the upstream's id", async () => {
+  it("stores the completion, echoed settings and metadata under the id it minted, keeping the upstream's id and name", async () => {
     const fixture = completionFixture();
     mockUpstream(() => jsonResponse(fixture));
     // Settings OpenAI echoes under their own names; `user` comes back as `input_user`, `n` not at all.
     const echoed = { temperature: 0.5, top_p: 0.9, seed: 42, presence_penalty: 0.1, frequency_penalty: 0.2, response_format: { type: "text" } };
     const request = { model: "gpt-4o-mini", messages, store: true, metadata: { project: "alpha" }, ...echoed, user: "user-7", n: 1 };
     const res = await json(await call("/v1/chat/completions", { key, body: request }));
-    expect(res.id).toBe(fixture.id);
-    const stored = await json(await call(`/v1/chat/completions/${fixture.id}`, { key }));
-    expect(stored).toEqual({ ...fixture, metadata: { project: "alpha" }, ...echoed, input_user: "user-7" });
+    expect(res.id).toMatch(MINTED_ID);
+    expect(res).toEqual({ ...fixture, id: res.id });
+    const stored = await json(await call(`/v1/chat/completions/${res.id}`, { key }));
+    expect(stored).toEqual({ ...fixture, id: res.id, metadata: { project: "alpha" }, ...echoed, input_user: "user-7" });
+    const row = await env.DB.prepare("select upstream_id, upstream from completions where id = ?").bind(res.id).first();
+    expect(row).toEqual({ upstream_id: fixture.id, upstream: "default" });
   });
 
-  it("gives a new chatcmpl id, to the client too, when the upstream's id is already stored or missing", async () => {
+  it("mints a new id for every stored answer, whether the upstream's id repeats or is missing", async () => {
     const fixture = completionFixture({ id: "chatcmpl-same" });
     mockUpstream(() => jsonResponse(fixture));
     const first = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } }));
     const second = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } }));
-    expect(first.id).toBe("chatcmpl-same");
-    expect(second.id).toMatch(/^chatcmpl-[A-Za-z0-9]{20,}$/);
+    expect(first.id).toMatch(MINTED_ID);
+    expect(second.id).toMatch(MINTED_ID);
     expect(second.id).not.toBe(first.id);
     expect((await call(`/v1/chat/completions/${second.id}`, { key })).status).toBe(200);
 
@@ -186,18 +191,18 @@ describe("POST /v1/chat/completions: storage", () => {
     const { id: _drop, ...noId } = completionFixture();
     mockUpstream(() => jsonResponse(noId));
     const third = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } }));
-    expect(third.id).toMatch(/^chatcmpl-/);
+    expect(third.id).toMatch(MINTED_ID);
     expect((await json(await call(`/v1/chat/completions/${third.id}`, { key }))).id).toBe(third.id);
   });
 
-  it("rewrites a duplicate id in every chunk of a stored stream", async () => {
+  it("rewrites the id in every chunk of a stored stream to the minted one", async () => {
     mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-dupstream", ["x"])));
     await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
     const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
     const ids = new Set((await readSse(res)).filter((e) => e.data !== "[DONE]").map((e) => JSON.parse(e.data).id));
     expect(ids.size).toBe(1);
     const [newId] = ids;
-    expect(newId).not.toBe("chatcmpl-dupstream");
+    expect(newId).toMatch(MINTED_ID);
     expect((await json(await call(`/v1/chat/completions/${newId}`, { key }))).choices[0].message.content).toBe("x");
   });
 });
@@ -247,8 +252,10 @@ describe("POST /v1/chat/completions: upstream faults", () => {
     mockUpstream(() => sseResponse([chunk(`chatcmpl-crash-${store}`, { content: "par" }), upstreamError], { done: false, splitEvery: 7 }));
     const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store } });
     const events = await readSse(res);
-    expect(events.map((e) => JSON.parse(e.data))).toEqual([expect.objectContaining({ id: `chatcmpl-crash-${store}` }), upstreamError]);
-    expect((await call(`/v1/chat/completions/chatcmpl-crash-${store}`, { key })).status).toBe(404);
+    // Not stored: the upstream's id passes through; stored: every chunk carries the minted id.
+    const id = store ? expect.stringMatching(MINTED_ID) : `chatcmpl-crash-${store}`;
+    expect(events.map((e) => JSON.parse(e.data))).toEqual([expect.objectContaining({ id }), upstreamError]);
+    expect((await call(`/v1/chat/completions/${JSON.parse(events[0].data).id}`, { key })).status).toBe(404);
   });
 
   it("ends a stream that goes silent mid-way with an error event the SDK raises", async () => {
@@ -262,12 +269,13 @@ describe("POST /v1/chat/completions: upstream faults", () => {
     const last = events.at(-1)!;
     expect(last.event).toBe("error");
     expect(JSON.parse(last.data).error.code).toBe("upstream_timeout");
-    expect((await call("/v1/chat/completions/chatcmpl-idle", { key })).status).toBe(404);
+    expect(events).toHaveLength(1);
+    expect(await env.DB.prepare("select count(*) as n from completions where upstream_id = 'chatcmpl-idle'").first("n")).toBe(0);
   });
 });
 
 describe("POST /v1/chat/completions: upstreams that misbehave", () => {
-  it("gives every concurrent request its own id when the upstream repeats ids (as Ollama's do)", async () => {
+  it("gives every concurrent request its own id though the upstream repeats ids (as Ollama's do)", async () => {
     const { key: own } = await createTeamWithKey();
     mockUpstream((upstreamCall) =>
       jsonResponse(completionFixture({ id: "chatcmpl-7", choices: [{ index: 0, message: { role: "assistant", content: upstreamCall.body.messages[0].content, refusal: null }, finish_reason: "stop", logprobs: null }] })),
@@ -279,7 +287,7 @@ describe("POST /v1/chat/completions: upstreams that misbehave", () => {
     );
     const ids = answers.map((a) => a.id);
     expect(new Set(ids).size).toBe(20);
-    expect(ids.filter((id) => id === "chatcmpl-7")).toHaveLength(1);
+    expect(ids.filter((id) => id === "chatcmpl-7")).toHaveLength(0);
     for (const answer of answers) {
       const stored = await json(await call(`/v1/chat/completions/${answer.id}`, { key: own }));
       expect(stored.choices[0].message.content).toBe(answer.choices[0].message.content);
@@ -306,23 +314,26 @@ describe("POST /v1/chat/completions: upstreams that misbehave", () => {
       ]),
     );
     const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
-    expect((await readSse(res)).at(-1)!.data).toBe("[DONE]");
-    const stored = await json(await call(`/v1/chat/completions/${id}`, { key }));
+    const events = await readSse(res);
+    expect(events.at(-1)!.data).toBe("[DONE]");
+    const stored = await json(await call(`/v1/chat/completions/${mintedIdIn(events[0].data)}`, { key }));
     expect(stored.choices[0]).toMatchObject({ message: { content: "ok" }, finish_reason: "stop" });
   });
 
-  it("keeps the real id of a stream whose first chunk has none (Azure's filter results)", async () => {
+  it("keeps the upstream's real id for tracing when the first chunk has none (Azure's filter results)", async () => {
     const id = "chatcmpl-azure1";
     mockUpstream(() => sseResponse([{ id: "", object: "", created: 0, model: "", choices: [], prompt_filter_results: [] }, ...textStreamChunks(id, ["hi"])]));
-    await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
-    expect((await json(await call(`/v1/chat/completions/${id}`, { key }))).choices[0].message.content).toBe("hi");
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    const minted = mintedIdIn(await res.text());
+    expect((await json(await call(`/v1/chat/completions/${minted}`, { key }))).choices[0].message.content).toBe("hi");
+    expect(await env.DB.prepare("select upstream_id from completions where id = ?").bind(minted).first("upstream_id")).toBe(id);
   });
 
   it("stores object and created even when the upstream leaves them out", async () => {
     const { object: _o, created: _c, ...bare } = completionFixture({ id: "chatcmpl-bare" });
     mockUpstream(() => jsonResponse(bare));
-    await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } });
-    const stored = await json(await call("/v1/chat/completions/chatcmpl-bare", { key }));
+    const answer = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } }));
+    const stored = await json(await call(`/v1/chat/completions/${answer.id}`, { key }));
     expect(stored.object).toBe("chat.completion");
     expect(Number.isInteger(stored.created)).toBe(true);
   });

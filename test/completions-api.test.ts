@@ -15,12 +15,18 @@ const specs: SeedSpec[] = [
   { id: "chatcmpl-f", created: 300, model: "gpt-b", metadata: { env: "prod", team: "red" } },
   { id: "chatcmpl-d", created: 100, model: "gpt-a" },
 ];
-// Creation time, then id: the total order.
-const ascending = [...specs].sort((x, y) => x.created - y.created || (x.id < y.id ? -1 : 1)).map((s) => s.id);
+// Creation time, then id: the total order. Minted ids are time-ordered, so ties in `created`
+// come out in the order the completions were made (the order of `specs`).
+const ascendingLabels = specs.map((s, i) => [s, i] as const).sort(([x, i], [y, j]) => x.created - y.created || i - j).map(([s]) => s.id);
+let ids: Record<string, string>;
+let ascending: string[];
+/** The spec of a minted id. */
+const specOf = (id: string) => specs.find((s) => ids[s.id] === id)!;
 
 beforeAll(async () => {
   ({ key } = await createTeamWithKey());
-  await seedCompletions(key, specs);
+  ids = await seedCompletions(key, specs);
+  ascending = ascendingLabels.map((label) => ids[label]);
 });
 
 describe("GET /v1/chat/completions", () => {
@@ -46,11 +52,11 @@ describe("GET /v1/chat/completions", () => {
   });
 
   it("filters by model", async () => {
-    expect(await collectIds(key, "model=gpt-b", 2)).toEqual(ascending.filter((id) => specs.find((s) => s.id === id)!.model === "gpt-b"));
+    expect(await collectIds(key, "model=gpt-b", 2)).toEqual(ascending.filter((id) => specOf(id).model === "gpt-b"));
   });
 
   it("filters by one metadata pair, in both the SDK's encoded form and plain brackets", async () => {
-    const expected = ascending.filter((id) => specs.find((s) => s.id === id)!.metadata?.env === "prod");
+    const expected = ascending.filter((id) => specOf(id).metadata?.env === "prod");
     expect(await collectIds(key, "metadata%5Benv%5D=prod", 2)).toEqual(expected);
     expect(await collectIds(key, "metadata[env]=prod", 100)).toEqual(expected);
     expect(await collectIds(key, "metadata[env]=prod&order=desc", 1)).toEqual([...expected].reverse());
@@ -58,10 +64,10 @@ describe("GET /v1/chat/completions", () => {
 
   it("filters by two metadata pairs, all of which must match, and with model", async () => {
     const match = (s: SeedSpec) => s.metadata?.env === "prod" && s.metadata?.team === "red";
-    const expected = ascending.filter((id) => match(specs.find((s) => s.id === id)!));
+    const expected = ascending.filter((id) => match(specOf(id)));
     expect(expected.length).toBe(4);
     expect(await collectIds(key, "metadata[env]=prod&metadata[team]=red", 1)).toEqual(expected);
-    expect(await collectIds(key, "metadata[team]=red&metadata[env]=prod&model=gpt-a", 2)).toEqual(expected.filter((id) => id !== "chatcmpl-f"));
+    expect(await collectIds(key, "metadata[team]=red&metadata[env]=prod&model=gpt-a", 2)).toEqual(expected.filter((id) => id !== ids["chatcmpl-f"]));
     expect(await collectIds(key, "metadata[env]=prod&metadata[env]=dev", 5)).toEqual([]);
   });
 
@@ -96,8 +102,8 @@ describe("GET /v1/chat/completions", () => {
 
 describe("GET /v1/chat/completions/{id}", () => {
   it("returns the stored completion with its metadata", async () => {
-    const body = await json(await call("/v1/chat/completions/chatcmpl-a", { key }));
-    expect(body).toMatchObject({ id: "chatcmpl-a", object: "chat.completion", created: 200, model: "gpt-a", metadata: { env: "prod", team: "red" } });
+    const body = await json(await call(`/v1/chat/completions/${ids["chatcmpl-a"]}`, { key }));
+    expect(body).toMatchObject({ id: ids["chatcmpl-a"], object: "chat.completion", created: 200, model: "gpt-a", metadata: { env: "prod", team: "red" } });
     expect(body.choices[0].message.content).toBe("answer chatcmpl-a");
   });
 
@@ -111,25 +117,25 @@ describe("GET /v1/chat/completions/{id}", () => {
 describe("POST /v1/chat/completions/{id}", () => {
   it("replaces the metadata, and list filters follow the new metadata", async () => {
     const { key: own } = await createTeamWithKey();
-    await seedCompletions(own, [{ id: "chatcmpl-u1", created: 10, metadata: { a: "1", b: "2" } }]);
-    const res = await call("/v1/chat/completions/chatcmpl-u1", { key: own, body: { metadata: { c: "3" } } });
+    const { "chatcmpl-u1": u1 } = await seedCompletions(own, [{ id: "chatcmpl-u1", created: 10, metadata: { a: "1", b: "2" } }]);
+    const res = await call(`/v1/chat/completions/${u1}`, { key: own, body: { metadata: { c: "3" } } });
     expect(res.status).toBe(200);
     expect((await json(res)).metadata).toEqual({ c: "3" });
-    expect((await json(await call("/v1/chat/completions/chatcmpl-u1", { key: own }))).metadata).toEqual({ c: "3" });
+    expect((await json(await call(`/v1/chat/completions/${u1}`, { key: own }))).metadata).toEqual({ c: "3" });
     expect(await collectIds(own, "metadata[a]=1", 10)).toEqual([]);
-    expect(await collectIds(own, "metadata[c]=3", 10)).toEqual(["chatcmpl-u1"]);
-    const cleared = await json(await call("/v1/chat/completions/chatcmpl-u1", { key: own, body: { metadata: null } }));
+    expect(await collectIds(own, "metadata[c]=3", 10)).toEqual([u1]);
+    const cleared = await json(await call(`/v1/chat/completions/${u1}`, { key: own, body: { metadata: null } }));
     expect(cleared.metadata).toEqual({});
     expect(await collectIds(own, "metadata[c]=3", 10)).toEqual([]);
   });
 
   it("requires metadata and applies its limits", async () => {
-    expect((await json(await call("/v1/chat/completions/chatcmpl-a", { key, body: {} }))).error.param).toBe("metadata");
+    expect((await json(await call(`/v1/chat/completions/${ids["chatcmpl-a"]}`, { key, body: {} }))).error.param).toBe("metadata");
     const tooMany = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"]));
-    const res = await call("/v1/chat/completions/chatcmpl-a", { key, body: { metadata: tooMany } });
+    const res = await call(`/v1/chat/completions/${ids["chatcmpl-a"]}`, { key, body: { metadata: tooMany } });
     expect(res.status).toBe(400);
     expect((await json(res)).error.param).toBe("metadata");
-    expect((await json(await call("/v1/chat/completions/chatcmpl-a", { key }))).metadata).toEqual({ env: "prod", team: "red" });
+    expect((await json(await call(`/v1/chat/completions/${ids["chatcmpl-a"]}`, { key }))).metadata).toEqual({ env: "prod", team: "red" });
   });
 
   it("returns 404 for an unknown id", async () => {
@@ -140,16 +146,16 @@ describe("POST /v1/chat/completions/{id}", () => {
 describe("DELETE /v1/chat/completions/{id}", () => {
   it("deletes the completion and its messages, then answers 404", async () => {
     const { key: own } = await createTeamWithKey();
-    await seedCompletions(own, [{ id: "chatcmpl-del", created: 10, metadata: { x: "y" } }]);
-    const res = await call("/v1/chat/completions/chatcmpl-del", { key: own, method: "DELETE" });
-    expect(await json(res)).toEqual({ id: "chatcmpl-del", object: "chat.completion.deleted", deleted: true });
-    expect((await call("/v1/chat/completions/chatcmpl-del", { key: own })).status).toBe(404);
-    expect((await call("/v1/chat/completions/chatcmpl-del/messages", { key: own })).status).toBe(404);
+    const { "chatcmpl-del": del } = await seedCompletions(own, [{ id: "chatcmpl-del", created: 10, metadata: { x: "y" } }]);
+    const res = await call(`/v1/chat/completions/${del}`, { key: own, method: "DELETE" });
+    expect(await json(res)).toEqual({ id: del, object: "chat.completion.deleted", deleted: true });
+    expect((await call(`/v1/chat/completions/${del}`, { key: own })).status).toBe(404);
+    expect((await call(`/v1/chat/completions/${del}/messages`, { key: own })).status).toBe(404);
     expect(await collectIds(own, "metadata[x]=y", 10)).toEqual([]);
-    expect((await call("/v1/chat/completions/chatcmpl-del", { key: own, method: "DELETE" })).status).toBe(404);
+    expect((await call(`/v1/chat/completions/${del}`, { key: own, method: "DELETE" })).status).toBe(404);
     const leftovers = await Promise.all(
       ["completion_messages", "completion_metadata", "payload_parts"].map((table) =>
-        env.DB.prepare(`select count(*) as n from ${table} where completion_id = ?`).bind("chatcmpl-del").first<{ n: number }>(),
+        env.DB.prepare(`select count(*) as n from ${table} where completion_id = ?`).bind(del).first<{ n: number }>(),
       ),
     );
     expect(leftovers.map((r) => r!.n)).toEqual([0, 0, 0]);
@@ -166,20 +172,21 @@ describe("GET /v1/chat/completions/{id}/messages", () => {
     { role: "user", content: "Thanks" },
   ];
   let own: string;
+  let msgs: string;
   beforeAll(async () => {
     ({ key: own } = await createTeamWithKey());
-    await seedCompletions(own, [{ id: "chatcmpl-msgs", created: 10, messages: conversation }]);
+    ({ "chatcmpl-msgs": msgs } = await seedCompletions(own, [{ id: "chatcmpl-msgs", created: 10, messages: conversation }]));
   });
 
   it("returns every input message in request order, in OpenAI's message shape", async () => {
-    const body = await json(await call("/v1/chat/completions/chatcmpl-msgs/messages", { key: own }));
-    expect(body.data.map((m: any) => m.id)).toEqual(conversation.map((_, i) => `chatcmpl-msgs-${i}`));
+    const body = await json(await call(`/v1/chat/completions/${msgs}/messages`, { key: own }));
+    expect(body.data.map((m: any) => m.id)).toEqual(conversation.map((_, i) => `${msgs}-${i}`));
     expect(body.data.map((m: any) => m.role)).toEqual(conversation.map((m) => m.role));
-    expect(body.data[0]).toEqual({ id: "chatcmpl-msgs-0", role: "developer", content: "Be brief.", refusal: null, name: null, content_parts: null });
-    expect(body.data[2]).toEqual({ id: "chatcmpl-msgs-2", role: "user", content: "What is this?", refusal: null, name: "ann", content_parts: conversation[2].content });
+    expect(body.data[0]).toEqual({ id: `${msgs}-0`, role: "developer", content: "Be brief.", refusal: null, name: null, content_parts: null });
+    expect(body.data[2]).toEqual({ id: `${msgs}-2`, role: "user", content: "What is this?", refusal: null, name: "ann", content_parts: conversation[2].content });
     expect(body.data[3]).toMatchObject({ role: "assistant", content: null, tool_calls: conversation[3].tool_calls });
     expect(body.data[4]).toMatchObject({ role: "tool", content: "a cat", tool_call_id: "call_1" });
-    expect(body).toMatchObject({ object: "list", first_id: "chatcmpl-msgs-0", last_id: "chatcmpl-msgs-5", has_more: false });
+    expect(body).toMatchObject({ object: "list", first_id: `${msgs}-0`, last_id: `${msgs}-5`, has_more: false });
   });
 
   it.each([1, 2, 4])("pages both ways with limit %i", async (limit) => {
@@ -187,19 +194,19 @@ describe("GET /v1/chat/completions/{id}/messages", () => {
       const ids: string[] = [];
       let after = "";
       for (let i = 0; i < 10; i++) {
-        const body = await json(await call(`/v1/chat/completions/chatcmpl-msgs/messages?order=${order}&limit=${limit}${after}`, { key: own }));
+        const body = await json(await call(`/v1/chat/completions/${msgs}/messages?order=${order}&limit=${limit}${after}`, { key: own }));
         ids.push(...body.data.map((m: any) => m.id));
         if (!body.has_more) break;
         after = `&after=${body.last_id}`;
       }
-      const expected = conversation.map((_, i) => `chatcmpl-msgs-${i}`);
+      const expected = conversation.map((_, i) => `${msgs}-${i}`);
       expect(ids).toEqual(order === "asc" ? expected : expected.reverse());
     }
   });
 
   it("validates limit, order and after", async () => {
-    for (const query of ["limit=0", "limit=101", "order=up", "after=chatcmpl-other-1", "after=chatcmpl-msgs-x"]) {
-      const res = await call(`/v1/chat/completions/chatcmpl-msgs/messages?${query}`, { key: own });
+    for (const query of ["limit=0", "limit=101", "order=up", "after=chatcmpl-other-1", `after=${msgs}-x`]) {
+      const res = await call(`/v1/chat/completions/${msgs}/messages?${query}`, { key: own });
       expect(res.status, query).toBe(400);
       expect((await json(res)).error.param).toBe(query.split("=")[0]);
     }

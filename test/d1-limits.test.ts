@@ -5,6 +5,7 @@ import { recordingD1 } from "./helpers/recording-d1";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 
 let key: string;
+let id300: string;
 beforeAll(async () => {
   ({ key } = await createTeamWithKey());
 });
@@ -40,28 +41,29 @@ describe("D1 limits", () => {
     const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`key${i}`, `value${i}`]));
     const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true, metadata }, env: { DB: db } });
     expect(res.status).toBe(200);
+    id300 = (await json(res)).id;
     const inserts = statements.filter((s) => /^insert/i.test(s.sql));
     expect(inserts.length).toBeGreaterThanOrEqual(300 / 20);
     assertWithinD1Limits(statements);
 
-    const stored = await readAllMessages("chatcmpl-300");
+    const stored = await readAllMessages(id300);
     expect(stored).toHaveLength(300);
     expect(stored.map((m) => m.content)).toEqual(messages.map((m) => m.content));
     expect(stored.map((m) => m.role)).toEqual(messages.map((m) => m.role));
-    expect(stored.at(-1).id).toBe("chatcmpl-300-299");
+    expect(stored.at(-1).id).toBe(`${id300}-299`);
   });
 
   it("keeps list, get, update, delete and messages under the limits too, with 16 metadata filters", async () => {
     const { db, statements } = recordingD1();
     const filters = Array.from({ length: 16 }, (_, i) => `metadata[key${i}]=value${i}`).join("&");
-    const list = await json(await call(`/v1/chat/completions?${filters}&model=gpt-4o-mini-2024-07-18&after=chatcmpl-300&limit=100`, { key, env: { DB: db } }));
+    const list = await json(await call(`/v1/chat/completions?${filters}&model=gpt-4o-mini-2024-07-18&after=${id300}&limit=100`, { key, env: { DB: db } }));
     expect(list.data).toEqual([]);
     const all = await json(await call(`/v1/chat/completions?${filters}`, { key, env: { DB: db } }));
-    expect(all.data.map((c: any) => c.id)).toEqual(["chatcmpl-300"]);
+    expect(all.data.map((c: any) => c.id)).toEqual([id300]);
     const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`.padEnd(64, "x"), "v".repeat(512)]));
-    expect((await call("/v1/chat/completions/chatcmpl-300", { key, body: { metadata }, env: { DB: db } })).status).toBe(200);
-    await call("/v1/chat/completions/chatcmpl-300/messages?limit=100&after=chatcmpl-300-5", { key, env: { DB: db } });
-    expect((await call("/v1/chat/completions/chatcmpl-300", { key, method: "DELETE", env: { DB: db } })).status).toBe(200);
+    expect((await call(`/v1/chat/completions/${id300}`, { key, body: { metadata }, env: { DB: db } })).status).toBe(200);
+    await call(`/v1/chat/completions/${id300}/messages?limit=100&after=${id300}-5`, { key, env: { DB: db } });
+    expect((await call(`/v1/chat/completions/${id300}`, { key, method: "DELETE", env: { DB: db } })).status).toBe(200);
     assertWithinD1Limits(statements);
   });
 
@@ -78,7 +80,7 @@ describe("D1 limits", () => {
     const res = await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content }], store: true }, env: { DB: db } });
     expect(res.status).toBe(200);
     assertWithinD1Limits(statements);
-    const [message] = await readAllMessages("chatcmpl-big-image");
+    const [message] = await readAllMessages((await json(res)).id);
     expect(message.content_parts[1].image_url.url.length).toBe(url.length);
     expect(message.content_parts[1].image_url.url === url).toBe(true);
     expect(message.content).toBe("Describe this");
@@ -93,12 +95,12 @@ describe("D1 limits", () => {
     expect(JSON.stringify(fixture).length).toBeGreaterThan(D1_MAX_ROW_BYTES);
     mockUpstream(() => jsonResponse(fixture));
     const { db, statements } = recordingD1();
-    await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content: "long" }], store: true }, env: { DB: db } });
+    const { id } = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content: "long" }], store: true }, env: { DB: db } }));
     assertWithinD1Limits(statements);
-    const stored = await json(await call("/v1/chat/completions/chatcmpl-big-body", { key }));
+    const stored = await json(await call(`/v1/chat/completions/${id}`, { key }));
     expect(stored.choices).toEqual(fixture.choices);
     const listed = await json(await call("/v1/chat/completions?limit=100", { key }));
-    expect(listed.data.find((c: any) => c.id === "chatcmpl-big-body").choices).toEqual(fixture.choices);
+    expect(listed.data.find((c: any) => c.id === id).choices).toEqual(fixture.choices);
   });
 
   it("answers 413 for a body over MAX_BODY_BYTES, before anything is stored", async () => {

@@ -21,8 +21,11 @@ interface Team {
 }
 let teamA: Team;
 let teamB: Team;
-const B_IDS = ["chatcmpl-teamb-0", "chatcmpl-teamb-1", "chatcmpl-teamb-2"];
-const A_IDS = ["chatcmpl-teama-0", "chatcmpl-teama-1", "chatcmpl-teama-2"];
+// The ids the gateway minted for each team's seeded completions (filled in beforeAll, and again
+// when a property has deleted one of team A's). The arbitraries read them when they generate.
+const B_IDS: string[] = [];
+const A_IDS: string[] = [];
+const idOf = (ids: string[]) => fc.integer({ min: 0, max: 2 }).map((i) => ids[i]);
 const bMetadata = { owner: "team-b-private", topic: "shared-topic", [`k_${MARKER}`]: `v_${MARKER}` };
 
 let upstreamCalls = 0;
@@ -37,17 +40,25 @@ function installUpstream() {
   });
 }
 
-async function storeAs(team: Team, id: string, request: Record<string, unknown>, answer: string, streamed = false) {
+/**
+ * Stores a completion as an hour ago, so that its id is not fresh: a miss on a fresh id waits for
+ * its write to land (read-after-write), which would make every cross-team probe of the fuzzer wait.
+ * Returns the id the gateway minted.
+ */
+async function storeAs(team: Team, id: string, request: Record<string, unknown>, answer: string, streamed = false): Promise<string> {
   vi.restoreAllMocks();
+  vi.useFakeTimers({ toFake: ["Date"], now: Date.now() - 3_600_000 });
   mockUpstream(() =>
     streamed
       ? sseResponse(textStreamChunks(id, [answer.slice(0, 5), answer.slice(5)]))
       : jsonResponse(completionFixture({ id, choices: [{ index: 0, message: { role: "assistant", content: answer, refusal: null }, logprobs: null, finish_reason: "stop" }] })),
   );
   const res = await call("/v1/chat/completions", { key: team.key, body: { model: "gpt-4o-mini", store: true, stream: streamed, ...request } });
-  await res.text();
+  const text = await res.text();
+  vi.useRealTimers();
   expect(res.status).toBe(200);
   vi.restoreAllMocks();
+  return /"id":"(chatcmpl-[0-9a-z]{26})"/.exec(text)![1];
 }
 
 beforeAll(async () => {
@@ -59,15 +70,15 @@ beforeAll(async () => {
     { role: "assistant", content: null, tool_calls: [{ id: "call_b", type: "function", function: { name: "lookup", arguments: `{"q":"${MARKER}"}` } }] },
     { role: "tool", tool_call_id: "call_b", content: `tool says ${MARKER}` },
   ];
-  await storeAs(teamB, B_IDS[0], { messages: bMessages, metadata: bMetadata, user: MARKER, temperature: 0.3 }, `answer ${MARKER}`);
-  await storeAs(teamB, B_IDS[1], { messages: bMessages, metadata: bMetadata }, `streamed ${MARKER}`, true);
-  await storeAs(teamB, B_IDS[2], { messages: [{ role: "user", content: MARKER }], metadata: { owner: "team-b-private" } }, `third ${MARKER}`);
-  for (const i of A_IDS.keys()) await storeTeamA(i);
+  B_IDS[0] = await storeAs(teamB, "chatcmpl-teamb-0", { messages: bMessages, metadata: bMetadata, user: MARKER, temperature: 0.3 }, `answer ${MARKER}`);
+  B_IDS[1] = await storeAs(teamB, "chatcmpl-teamb-1", { messages: bMessages, metadata: bMetadata }, `streamed ${MARKER}`, true);
+  B_IDS[2] = await storeAs(teamB, "chatcmpl-teamb-2", { messages: [{ role: "user", content: MARKER }], metadata: { owner: "team-b-private" } }, `third ${MARKER}`);
+  for (const i of [0, 1, 2]) await storeTeamA(i);
 });
 
-function storeTeamA(i: number) {
+async function storeTeamA(i: number) {
   const messages = [{ role: "user", content: `a${i}` }, { role: "assistant", content: "ok" }, { role: "user", content: [{ type: "text", text: "more" }] }];
-  return storeAs(teamA, A_IDS[i], { messages, metadata: { topic: "shared-topic", n: String(i) } }, `team a ${i}`, i === 1);
+  A_IDS[i] = await storeAs(teamA, `chatcmpl-teama-${i}`, { messages, metadata: { topic: "shared-topic", n: String(i) } }, `team a ${i}`, i === 1);
 }
 
 beforeEach(async () => {
@@ -192,7 +203,7 @@ function rawPercentEncode(s: string): string {
   return out;
 }
 
-const ODD_IDS = [
+const oddIds = () => [
   "chatcmpl-missing",
   "x".repeat(600),
   "chatcmpl-" + "y".repeat(5000),
@@ -213,7 +224,7 @@ const ODD_IDS = [
   "🌦️",
   "%20",
   `${B_IDS[0]}%20`,
-  B_IDS[0].toUpperCase(),
+  (B_IDS[0] ?? "").toUpperCase(),
   `${B_IDS[0]}%2F`,
   `${B_IDS[0]}%3Fx%3D1`,
   `${B_IDS[0]}-0`,
@@ -228,20 +239,24 @@ const ODD_IDS = [
   "__proto__",
   "constructor",
 ];
+const ODD_ID_COUNT = oddIds().length;
 
 /** A path segment for an id: known ids of both teams, odd ids, random encoded strings and raw bytes. */
 const idSegment = fc.oneof(
-  { arbitrary: fc.constantFrom(...B_IDS), weight: 3 },
-  { arbitrary: fc.constantFrom(...A_IDS), weight: 3 },
-  { arbitrary: fc.constantFrom(...ODD_IDS), weight: 4 },
+  { arbitrary: idOf(B_IDS), weight: 3 },
+  { arbitrary: idOf(A_IDS), weight: 3 },
+  { arbitrary: fc.integer({ min: 0, max: ODD_ID_COUNT - 1 }).map((i) => oddIds()[i]), weight: 4 },
   { arbitrary: anyString.filter((s) => s.length > 0).map(rawPercentEncode), weight: 2 },
   { arbitrary: fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }).map(encodeURIComponent), weight: 2 },
 );
 
 const queryValue = fc.oneof(
   fc.constantFrom("asc", "desc", "ASC", "", "0", "1", "2", "20", "100", "101", "-1", "1.5", "1e2", "0x10", "NaN", "Infinity", " 5", "5 "),
-  fc.constantFrom(...B_IDS, ...A_IDS, "team-b-private", "shared-topic", "gpt-4o-mini", "gpt-4o-mini-2024-07-18"),
-  fc.constantFrom(...B_IDS.map((id) => `${id}-0`), ...A_IDS.map((id) => `${id}-1`)),
+  idOf(B_IDS),
+  idOf(A_IDS),
+  fc.constantFrom("team-b-private", "shared-topic", "gpt-4o-mini", "gpt-4o-mini-2024-07-18"),
+  idOf(B_IDS).map((id) => `${id}-0`),
+  idOf(A_IDS).map((id) => `${id}-1`),
   anyString,
 );
 const queryName = fc.oneof(
@@ -513,7 +528,8 @@ describe("fuzz", () => {
   });
 
   it("admin routes, with the admin token, a wrong one, a team key or none", async () => {
-    // Team ids of both teams and odd ones; never a real key id, so that no live key is revoked.
+    // Team ids of both teams and odd ones; never a real key id, so that no live key is revoked, and
+    // never a DELETE of team A or B.
     const teamSegment = fc.oneof(fc.constantFrom("team_missing", "..%2F..", "%00", "x".repeat(300)), idSegment, fc.constant("A"), fc.constant("B"));
     const adminPath = fc.oneof(
       fc.constant("/admin/teams"),
@@ -546,7 +562,9 @@ describe("fuzz", () => {
     );
     await fc.assert(
       fc.asyncProperty(anyMethod, adminPath, adminAuth, fc.integer({ min: 0, max: 4 }).map((n) => n === 0), adminBody, async (method, rawPath, auth, asTeamA, body) => {
-        const path = rawPath.replace(/\/(A|B)(?=\/|$)/, (_, t) => `/${t === "A" ? teamA.teamId : teamB.teamId}`);
+        // Deleting a team is real (its keys stop working): the fuzzer never deletes team A or B.
+        const deletesTeam = method === "DELETE" && /^\/admin\/teams\/(A|B)$/.test(rawPath);
+        const path = deletesTeam ? "/admin/teams/team_missing" : rawPath.replace(/\/(A|B)(?=\/|$)/, (_, t) => `/${t === "A" ? teamA.teamId : teamB.teamId}`);
         const headers: Record<string, string> = { ...(asTeamA ? authHeaders("A") : auth), "content-type": "application/json" };
         const { status } = await roundTrip({ method, path, headers, body });
         // Only the admin token opens the admin API.
@@ -593,7 +611,7 @@ describe("after fuzzing", () => {
   });
 
   // z.record skips a "__proto__" key entirely (so that it cannot replace the result's prototype):
-  // it is neither validated nor kept. CONTRACT.md: a key is any string of at most 64 characters,
+  // it is neither validated nor kept. docs/contract.md: a key is any string of at most 64 characters,
   // a value a string of at most 512, and anything else is a 400 with param "metadata".
   const protoCases = [
     { name: "create", path: () => "/v1/chat/completions", body: (metadata: string) => `{"model":"gpt-4o-mini","store":true,"messages":[{"role":"user","content":"p"}],"metadata":${metadata}}` },

@@ -21,6 +21,7 @@ describe("GET /openapi.json", () => {
         "POST /admin/teams",
         "GET /admin/teams",
         "GET /admin/teams/{team_id}",
+        "DELETE /admin/teams/{team_id}",
         "POST /admin/teams/{team_id}/keys",
         "GET /admin/teams/{team_id}/keys",
         "DELETE /admin/keys/{key_id}",

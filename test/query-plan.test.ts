@@ -12,16 +12,21 @@ const teamId = "team_plan";
 beforeAll(async () => {
   // Some rows for two teams so the planner sees a populated table, then ANALYZE as D1 would have.
   for (const [team, count] of [[teamId, 300], ["team_other", 300]] as const) {
+    // Writes only land for a live team.
+    await env.DB.prepare("insert into teams (id, name, created_at) values (?, ?, 0)").bind(team, team).run();
     for (let i = 0; i < count; i += 20) {
-      await repo.insert({
+      await repo.insertMany([{
         teamId: team,
         id: `chatcmpl-plan-${i}`,
         created: 1000 + Math.floor(i / 7),
         model: i % 3 ? "gpt-a" : "gpt-b",
         metadata: i % 2 ? { env: "prod", tier: "gold" } : { env: "dev" },
-        body: { object: "chat.completion", choices: [] },
+        body: { id: `chatcmpl-plan-${i}`, object: "chat.completion", created: 1000, model: "gpt-a", choices: [] },
         messages: [JSON.stringify({ role: "user", content: "x" })],
-      });
+        storedAt: 0,
+        upstreamId: null,
+        upstream: null,
+      }]);
     }
   }
 });

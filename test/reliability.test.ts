@@ -1,6 +1,8 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
+import { MINTED_ID, mintedIdIn } from "./helpers/ids";
+import { capturingQueue } from "./helpers/queue";
 import { collectIds, seedCompletions } from "./helpers/seed";
 import { chunk, completionFixture, jsonResponse, mockUpstream, readSse, sseResponse, textStreamChunks } from "./helpers/upstream";
 
@@ -31,49 +33,64 @@ function captureLogs() {
 }
 
 describe("a D1 failure while storing", () => {
-  it("still returns the complete answer, and logs one structured line", async () => {
+  it("still returns the complete answer, logs one structured line, and hands the write to the queue", async () => {
     const logs = captureLogs();
+    const { queue, sent } = capturingQueue();
     const fixture = completionFixture({ id: "chatcmpl-d1down" });
     mockUpstream(() => jsonResponse(fixture));
-    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { DB: failingWritesD1() } });
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { DB: failingWritesD1(), BACKGROUND_QUEUE: queue } });
     expect(res.status).toBe(200);
-    // The id claim is a write too, so it fails and a fresh id is used; the rest is the upstream's.
+    // The id is the gateway's; the rest is the upstream's.
     const answer = await json(res);
+    expect(answer.id).toMatch(MINTED_ID);
     expect({ ...answer, id: fixture.id }).toEqual(fixture);
-    const failures = logs.filter((l) => l.includes('"store_failed"'));
+    const failures = logs.filter((l) => l.includes('"store_write_queued"'));
     expect(failures).toHaveLength(1);
-    expect(JSON.parse(failures[0])).toMatchObject({ level: "error", event: "store_failed", completion_id: answer.id, error: expect.stringContaining("simulated outage") });
+    expect(JSON.parse(failures[0])).toMatchObject({ level: "warn", event: "store_write_queued", completion_id: answer.id, error: expect.stringContaining("simulated outage") });
+    expect(sent.map((s) => s.body)).toEqual([expect.objectContaining({ kind: "store.completion", completionId: answer.id })]);
   });
 
   it("still streams the whole answer", async () => {
     const logs = captureLogs();
+    const { queue, sent } = capturingQueue();
     const events = textStreamChunks("chatcmpl-d1down-stream", ["a", "b"]);
     mockUpstream(() => sseResponse(events));
-    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true }, env: { DB: failingWritesD1() } });
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true }, env: { DB: failingWritesD1(), BACKGROUND_QUEUE: queue } });
     const received = await readSse(res);
     expect(received.at(-1)!.data).toBe("[DONE]");
     expect(received.filter((e) => e.data !== "[DONE]").map((e) => JSON.parse(e.data).choices[0]?.delta?.content)).toEqual(["", "a", "b", undefined]);
-    expect(logs.filter((l) => l.includes('"store_failed"'))).toHaveLength(1);
+    expect(logs.filter((l) => l.includes('"store_write_queued"'))).toHaveLength(1);
+    expect(sent).toHaveLength(1);
   });
 
   it("keeps answering, streamed or not, when D1 is down altogether", async () => {
     const logs = captureLogs();
+    const { queue, sent } = capturingQueue();
     const down = { prepare: () => { throw new Error("D1_ERROR: unavailable"); }, batch: async () => { throw new Error("D1_ERROR: unavailable"); } } as unknown as D1Database;
     const fixture = completionFixture({ id: "chatcmpl-d1-gone" });
     mockUpstream((upstreamCall) => (upstreamCall.body.stream ? sseResponse(textStreamChunks("chatcmpl-d1-gone-s", ["ok"])) : jsonResponse(fixture)));
-    const plain = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { DB: down } });
-    // The id cannot be claimed, so a fresh one (always unique) is used; the rest is the upstream's.
+    const plain = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { DB: down, BACKGROUND_QUEUE: queue } });
     const answer = await json(plain);
-    expect(answer.id).toMatch(/^chatcmpl-[A-Za-z0-9]{29}$/);
+    expect(answer.id).toMatch(MINTED_ID);
     expect({ ...answer, id: fixture.id }).toEqual(fixture);
-    const streamed = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true, stream: true }, env: { DB: down } });
+    const streamed = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true, stream: true }, env: { DB: down, BACKGROUND_QUEUE: queue } });
     expect((await readSse(streamed)).at(-1)!.data).toBe("[DONE]");
-    expect(logs.filter((l) => l.includes('"store_failed"'))).toHaveLength(2);
+    expect(logs.filter((l) => l.includes('"store_write_queued"'))).toHaveLength(2);
+    expect(sent).toHaveLength(2);
+  });
+
+  it("logs the loss with team and id only if the queue refuses the write too", async () => {
+    const logs = captureLogs();
+    const refusing = { send: async () => { throw new Error("queue unavailable"); }, sendBatch: async () => { throw new Error("queue unavailable"); } } as unknown as Queue;
+    mockUpstream(() => jsonResponse(completionFixture()));
+    const answer = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { DB: failingWritesD1(), BACKGROUND_QUEUE: refusing } }));
+    const lost = logs.filter((l) => l.includes('"store_failed"')).map((l) => JSON.parse(l));
+    expect(lost).toEqual([expect.objectContaining({ level: "error", completion_id: answer.id, team_id: expect.stringMatching(/^team_/), error: expect.stringContaining("queue unavailable") })]);
   });
 });
 
 describe("a slow D1", () => {
-  it("does not hold up the answer: past the claim timeout a fresh id is used, and stored", async () => {
+  it("does not hold up the answer: no D1 call comes before it, and it is stored after", async () => {
     // Every query answers a second late: batches, and statements however they are run.
     const late = <T>(work: () => Promise<T>) => new Promise((r) => setTimeout(r, 1_000)).then(work);
     const slowStatement = (statement: D1PreparedStatement): D1PreparedStatement =>
@@ -94,12 +111,15 @@ describe("a slow D1", () => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    const fixture = completionFixture({ id: "chatcmpl-slow-claim" });
+    const fixture = completionFixture({ id: "chatcmpl-slow-d1" });
     mockUpstream(() => jsonResponse(fixture));
+    const started = Date.now();
     const { response, settled } = await callLive("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { DB: slow } });
     const answer = await json(response);
+    // Well under the one second each D1 call takes (the key is cached from beforeAll's calls).
+    expect(Date.now() - started).toBeLessThan(1_000);
     expect(answer.id).not.toBe(fixture.id);
-    expect(answer.id).toMatch(/^chatcmpl-[A-Za-z0-9]{29}$/);
+    expect(answer.id).toMatch(MINTED_ID);
     await settled();
     expect((await json(await call(`/v1/chat/completions/${answer.id}`, { key }))).choices).toEqual(fixture.choices);
   });
@@ -125,11 +145,11 @@ describe("a client that disconnects mid-stream", () => {
     );
     const { response, settled } = await callLive("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
     const reader = response.body!.getReader();
-    await reader.read();
+    const id = mintedIdIn(new TextDecoder().decode((await reader.read()).value));
     await reader.cancel("client went away");
     await settled();
     expect(cancelled).not.toBeNull();
-    expect((await call("/v1/chat/completions/chatcmpl-gone", { key })).status).toBe(404);
+    expect(await env.DB.prepare("select count(*) as n from completions where id = ?").bind(id).first("n")).toBe(0);
   });
 });
 
@@ -170,8 +190,7 @@ describe("load", () => {
   it("ends concurrent updates and deletes of one id in a consistent state", async () => {
     for (let round = 0; round < 5; round++) {
       const { key: own } = await createTeamWithKey();
-      const id = `chatcmpl-race-${round}`;
-      await seedCompletions(own, [{ id, created: 1, metadata: { v: "0" } }]);
+      const { race: id } = await seedCompletions(own, [{ id: "race", created: 1, metadata: { v: "0" } }]);
       const ops = Array.from({ length: 12 }, (_, i) =>
         i === 3 + round
           ? call(`/v1/chat/completions/${id}`, { key: own, method: "DELETE" })

@@ -1,10 +1,11 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
+import { mintedIdIn } from "./helpers/ids";
 import { specErrors, validators } from "./helpers/spec";
 import { chunk, completionFixture, mockUpstream, readSse, sseResponse } from "./helpers/upstream";
 
 // Every answer of the stored-completions API, and every error, checked against OpenAI's official
-// schemas (test/helpers/spec.ts, with the two exceptions CONTRACT.md requires).
+// schemas (test/helpers/spec.ts, with the two exceptions docs/contract.md requires).
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -76,8 +77,10 @@ async function createNonStreamed(name: string, request: Record<string, unknown>,
   const upstreamText = JSON.stringify(upstream);
   mockUpstream(() => new Response(upstreamText, { status: 200, headers: { "content-type": "application/json" } }));
   const res = await call("/v1/chat/completions", { key, body: { model: MODEL, store: true, ...request } });
-  created[name] = { status: res.status, text: await res.text(), upstreamText };
-  ids[name] = upstream.id as string;
+  const text = await res.text();
+  // The only change the gateway makes to a stored answer: the id is the one it minted.
+  ids[name] = JSON.parse(text).id;
+  created[name] = { status: res.status, text, upstreamText: upstreamText.replace(`"id":"${upstream.id}"`, `"id":"${ids[name]}"`) };
   vi.restoreAllMocks();
 }
 
@@ -86,7 +89,8 @@ async function createStreamed(name: string, request: Record<string, unknown>, id
   const res = await call("/v1/chat/completions", { key, body: { model: MODEL, store: true, stream: true, ...request } });
   expect(res.status).toBe(200);
   streamed[name] = await readSse(res);
-  ids[name] = id;
+  ids[name] = mintedIdIn(streamed[name][0].data);
+  expect(ids[name]).not.toBe(id);
   vi.restoreAllMocks();
 }
 
@@ -207,7 +211,7 @@ const get = async (path: string) => {
 };
 
 describe("POST /v1/chat/completions", () => {
-  it("passes every non-streamed answer through byte for byte, and each conforms to CreateChatCompletionResponse", () => {
+  it("passes every non-streamed answer through byte for byte but for the minted id, and each conforms to CreateChatCompletionResponse", () => {
     for (const name of ["toolCalls", "logprobs", "refusal", "twoChoices"]) {
       const { status, text, upstreamText } = created[name];
       expect(status, name).toBe(200);
@@ -411,9 +415,10 @@ describe("DELETE /v1/chat/completions/{id}", () => {
     const body = await json(res);
     expect(body).toEqual({ id: ids.twoChoices, object: "chat.completion.deleted", deleted: true });
     expect(specErrors("ChatCompletionDeleted", body)).toEqual([]);
+    const deleted = ids.twoChoices;
     delete ids.twoChoices;
 
-    for (const path of [`/v1/chat/completions/chatcmpl-spec-twochoices`, `/v1/chat/completions/chatcmpl-spec-twochoices/messages`]) {
+    for (const path of [`/v1/chat/completions/${deleted}`, `/v1/chat/completions/${deleted}/messages`]) {
       const gone = await get(path);
       expect(gone.status, path).toBe(404);
       expect(specErrors("ErrorResponse", gone.body), path).toEqual([]);
@@ -448,7 +453,7 @@ describe("errors", () => {
     { name: "an unknown id's delete", path: "/v1/chat/completions/chatcmpl-missing", method: "DELETE", status: 404 },
     { name: "an unknown route", path: "/v1/nothing-here", status: 404 },
     { name: "an unknown route outside /v1", path: "/nothing-here", status: 404 },
-    // CONTRACT.md names no status for an id longer than any real one: a clear 4xx either way.
+    // docs/contract.md names no status for an id longer than any real one: a clear 4xx either way.
     { name: "a very long id", path: `/v1/chat/completions/${longId}`, status: [400, 404] },
     { name: "PUT on the collection", path: "/v1/chat/completions", method: "PUT", body: {}, status: 405 },
     { name: "DELETE on the collection", path: "/v1/chat/completions", method: "DELETE", status: 405 },
@@ -465,7 +470,7 @@ describe("errors", () => {
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
       const body = JSON.parse(text);
       expect(specErrors("ErrorResponse", body)).toEqual([]);
-      // CONTRACT.md: exactly {error:{message,type,param,code}}.
+      // docs/contract.md: exactly {error:{message,type,param,code}}.
       expect(Object.keys(body)).toEqual(["error"]);
       expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
       expect(body.error.type).toBe("invalid_request_error");

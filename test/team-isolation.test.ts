@@ -5,14 +5,19 @@ import { collectIds, seedCompletions } from "./helpers/seed";
 // Two teams with the same models and metadata; each must only ever see its own rows.
 let red: string;
 let blue: string;
-const redIds = ["chatcmpl-red-1", "chatcmpl-red-2", "chatcmpl-red-3"];
-const blueIds = ["chatcmpl-blue-1", "chatcmpl-blue-2"];
+// Filled with the ids the gateway mints.
+const redIds: string[] = [];
+const blueIds: string[] = [];
 
 beforeAll(async () => {
   red = (await createTeamWithKey()).key;
   blue = (await createTeamWithKey()).key;
-  await seedCompletions(red, redIds.map((id, i) => ({ id, created: 100 + i, model: "shared-model", metadata: { env: "prod" }, content: `RED-SECRET-${i}` })));
-  await seedCompletions(blue, blueIds.map((id, i) => ({ id, created: 100 + i, model: "shared-model", metadata: { env: "prod" }, content: `BLUE-SECRET-${i}` })));
+  const redLabels = ["red-1", "red-2", "red-3"];
+  const blueLabels = ["blue-1", "blue-2"];
+  const redMinted = await seedCompletions(red, redLabels.map((id, i) => ({ id, created: 100 + i, model: "shared-model", metadata: { env: "prod" }, content: `RED-SECRET-${i}` })));
+  const blueMinted = await seedCompletions(blue, blueLabels.map((id, i) => ({ id, created: 100 + i, model: "shared-model", metadata: { env: "prod" }, content: `BLUE-SECRET-${i}` })));
+  redIds.push(...redLabels.map((label) => redMinted[label]));
+  blueIds.push(...blueLabels.map((label) => blueMinted[label]));
 });
 
 describe.each([
@@ -60,19 +65,21 @@ describe.each([
 
   it("reads its own messages", async () => {
     const body = await json(await call(`/v1/chat/completions/${own[0]}/messages`, { key: keyOf() }));
-    expect(body.data).toEqual([{ id: `${own[0]}-0`, role: "user", content: `question ${own[0]}`, refusal: null, name: null, content_parts: null }]);
+    expect(body.data).toEqual([{ id: `${own[0]}-0`, role: "user", content: expect.stringMatching(/^question (red|blue)-1$/), refusal: null, name: null, content_parts: null }]);
   });
 });
 
-describe("the same completion id in two teams", () => {
-  it("is stored separately for each team", async () => {
+describe("the same upstream id in two teams", () => {
+  it("is stored separately for each team, each under its own minted id", async () => {
     const a = (await createTeamWithKey()).key;
     const b = (await createTeamWithKey()).key;
-    await seedCompletions(a, [{ id: "chatcmpl-shared", created: 1, content: "A's answer" }]);
-    await seedCompletions(b, [{ id: "chatcmpl-shared", created: 1, content: "B's answer" }]);
-    expect((await json(await call("/v1/chat/completions/chatcmpl-shared", { key: a }))).choices[0].message.content).toBe("A's answer");
-    expect((await json(await call("/v1/chat/completions/chatcmpl-shared", { key: b }))).choices[0].message.content).toBe("B's answer");
-    await call("/v1/chat/completions/chatcmpl-shared", { key: a, method: "DELETE" });
-    expect((await call("/v1/chat/completions/chatcmpl-shared", { key: b })).status).toBe(200);
+    // The mocked upstream answers both with the same id.
+    const { shared: idA } = await seedCompletions(a, [{ id: "shared", created: 1, content: "A's answer" }]);
+    const { shared: idB } = await seedCompletions(b, [{ id: "shared", created: 1, content: "B's answer" }]);
+    expect(idA).not.toBe(idB);
+    expect((await json(await call(`/v1/chat/completions/${idA}`, { key: a }))).choices[0].message.content).toBe("A's answer");
+    expect((await json(await call(`/v1/chat/completions/${idB}`, { key: b }))).choices[0].message.content).toBe("B's answer");
+    await call(`/v1/chat/completions/${idA}`, { key: a, method: "DELETE" });
+    expect((await call(`/v1/chat/completions/${idB}`, { key: b })).status).toBe(200);
   });
 });

@@ -6,7 +6,9 @@ import { parseConfig } from "../src/config";
 import { formatResetDuration, limitsOf, periodStart } from "../src/limits/limits";
 import { costOf } from "../src/usage/pricing";
 import { tokenUsageFrom } from "../src/usage/event";
-import { purgeTeamUsage } from "../src/usage/record-usage";
+import { createDb } from "../src/db/client";
+import { purgeTeamBatch } from "../src/db/purge";
+import { clearTeamLimits } from "../src/limits/clear";
 import { ADMIN_TOKEN, call, json } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 import { captureQueue, deliver } from "./helpers/usage";
@@ -124,7 +126,7 @@ describe("spend, budgets set late, and team purge", () => {
     vi.restoreAllMocks();
   });
 
-  it("purgeTeamUsage removes the team's usage rows and its Durable Object state, and nothing of other teams", async () => {
+  it("a team purge removes the team's usage rows and its Durable Object state, and nothing of other teams", async () => {
     const a = await createKey({ rpm_limit: 10 });
     const b = await createKey();
     const captured = captureQueue();
@@ -134,7 +136,8 @@ describe("spend, budgets set late, and team purge", () => {
     const count = async (teamId: string) =>
       (await env.DB.prepare("SELECT (SELECT count(*) FROM usage_rollups WHERE team_id = ?1) + (SELECT count(*) FROM usage_events WHERE team_id = ?1) AS n").bind(teamId).first<{ n: number }>())!.n;
     expect(await count(a.teamId)).toBe(4);
-    await purgeTeamUsage(env, a.teamId);
+    await purgeTeamBatch(createDb(env.DB), a.teamId, 100);
+    await clearTeamLimits(env, a.teamId);
     expect(await count(a.teamId)).toBe(0);
     expect(await count(b.teamId)).toBe(4);
     const { runInDurableObject } = await import("cloudflare:test");

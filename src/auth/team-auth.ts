@@ -24,7 +24,7 @@ async function lookUpKey(db: D1Database, keyHash: string, ttlMs: number): Promis
     ? {
         keyId: row.id,
         teamId: row.teamId,
-        allowedModels: row.allowedModels ? (JSON.parse(row.allowedModels) as string[]) : null,
+        allowedModels: row.allowedModels,
         limits: { key: limitsOf(row), team: limitsOf(row.team) },
       }
     : null;

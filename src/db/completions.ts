@@ -1,31 +1,45 @@
 import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import type { Db } from "./client";
-import { chunkRows, maxUtf8Bytes, PAYLOAD_PIECE_UNITS, splitText } from "./limits";
-import { completionIds, completionMessages, completionMetadata, completions, payloadParts, type CompletionRow } from "./schema";
+import type { ChatCompletion } from "../schemas/openai";
+import { createDb, type Db } from "./client";
+import { BODY_SLOT, insertCompletions } from "./completion-writes";
+import { chunkRows } from "./limits";
+import { completionMessages, completionMetadata, completions, completionTombstones, payloadParts, type CompletionRow } from "./schema";
 
-// The only module that knows the completion tables. Every query is scoped by team_id.
+// The only module that knows the completion tables (writes: completion-writes.ts; purges:
+// purge.ts). Every query is scoped by team_id.
+
+type Statement = BatchItem<"sqlite">;
 
 export type Metadata = Record<string, string>;
 export type Order = "asc" | "desc";
 
+/** The stored chat.completion plus the request settings OpenAI echoes; metadata is kept apart. */
+export type StoredBody = ChatCompletion;
+
 export interface NewStoredCompletion {
   teamId: string;
+  /** The id the gateway minted and returned. */
   id: string;
   created: number;
   model: string;
   metadata: Metadata;
-  /** The chat.completion plus the request settings OpenAI echoes; metadata is kept apart. */
-  body: Record<string, unknown>;
+  body: StoredBody;
   /** The JSON of each of the request's input messages, as sent. */
   messages: string[];
+  /** When the id was minted (ms). */
+  storedAt: number;
+  /** The upstream's own id, for tracing. */
+  upstreamId: string | null;
+  /** The name of the upstream that answered. */
+  upstream: string | null;
 }
 
 export interface StoredCompletion {
   id: string;
   created: number;
-  body: Record<string, unknown>;
+  body: StoredBody;
   metadata: Metadata;
 }
 
@@ -44,76 +58,12 @@ export interface Page<T> {
   hasMore: boolean;
 }
 
-const BODY_SLOT = -1;
-type Statement = BatchItem<"sqlite">;
-
-/** A JSON payload as stored: inline when it fits in one row, otherwise as ordered parts. */
-function layoutPayload(json: string): { inline: string | null; parts: string[] } {
-  if (json.length <= PAYLOAD_PIECE_UNITS) return { inline: json, parts: [] };
-  return { inline: null, parts: splitText(json) };
-}
-
 export class CompletionsRepository {
-  private claimStatement?: ReturnType<CompletionsRepository["prepareClaim"]>;
   constructor(private readonly db: Db) {}
 
-  /** Stores completions with their metadata and messages in one D1 batch, which is atomic: all or none. */
-  async insertMany(records: NewStoredCompletion[]): Promise<void> {
-    const completionRows: (typeof completions.$inferInsert)[] = [];
-    const metadataRows: (typeof completionMetadata.$inferInsert)[] = [];
-    const messageRows: (typeof completionMessages.$inferInsert)[] = [];
-    const parts: (typeof payloadParts.$inferInsert)[] = [];
-    const storedAt = Date.now();
-    for (const record of records) {
-      const { teamId, id } = record;
-      const body = layoutPayload(JSON.stringify(record.body));
-      body.parts.forEach((data, part) => parts.push({ teamId, completionId: id, slot: BODY_SLOT, part, data }));
-      completionRows.push({
-        teamId,
-        id,
-        created: record.created,
-        model: record.model,
-        metadata: JSON.stringify(record.metadata),
-        body: body.inline,
-        bodyParts: body.parts.length,
-        messageCount: record.messages.length,
-        storedAt,
-      });
-      for (const [key, value] of Object.entries(record.metadata)) metadataRows.push({ teamId, completionId: id, key, value, created: record.created });
-      record.messages.forEach((message, idx) => {
-        const layout = layoutPayload(message);
-        layout.parts.forEach((data, part) => parts.push({ teamId, completionId: id, slot: idx, part, data }));
-        messageRows.push({ teamId, completionId: id, idx, data: layout.inline, dataParts: layout.parts.length });
-      });
-    }
-    const statements: Statement[] = [];
-    for (const group of chunkRows(completionRows, 9, (row) => maxUtf8Bytes(row.body) + maxUtf8Bytes(row.metadata))) statements.push(this.db.insert(completions).values(group));
-    for (const group of chunkRows(metadataRows, 5)) statements.push(this.db.insert(completionMetadata).values(group));
-    for (const group of chunkRows(messageRows, 5, (row) => maxUtf8Bytes(row.data))) statements.push(this.db.insert(completionMessages).values(group));
-    for (const group of chunkRows(parts, 5, (row) => maxUtf8Bytes(row.data))) statements.push(this.db.insert(payloadParts).values(group));
-    if (statements.length > 0) await this.db.batch(statements as [Statement, ...Statement[]]);
-  }
-
-  insert(record: NewStoredCompletion): Promise<void> {
-    return this.insertMany([record]);
-  }
-
-  /**
-   * Claims an id for a team: true for the first caller only, and only if no earlier completion of
-   * the team has it. Prepared once per repository, so a claim costs no query building.
-   */
-  async claimId(teamId: string, id: string): Promise<boolean> {
-    this.claimStatement ??= this.prepareClaim();
-    return (await this.claimStatement.get({ teamId, id, claimedAt: Date.now() })) !== undefined;
-  }
-
-  private prepareClaim() {
-    return this.db
-      .insert(completionIds)
-      .values({ teamId: sql.placeholder("teamId"), id: sql.placeholder("id"), claimedAt: sql.placeholder("claimedAt") })
-      .onConflictDoNothing()
-      .returning({ id: completionIds.id })
-      .prepare();
+  /** Stores completions in one atomic batch; a no-op for any already stored, deleted, or of a deleted team. */
+  insertMany(records: NewStoredCompletion[]): Promise<void> {
+    return insertCompletions(this.db, records);
   }
 
   async exists(teamId: string, id: string): Promise<boolean> {
@@ -121,6 +71,16 @@ export class CompletionsRepository {
       .select({ id: completions.id })
       .from(completions)
       .where(and(eq(completions.teamId, teamId), eq(completions.id, id)))
+      .get();
+    return row !== undefined;
+  }
+
+  /** True if the team deleted this id (its tombstone is there). */
+  async isDeleted(teamId: string, id: string): Promise<boolean> {
+    const row = await this.db
+      .select({ id: completionTombstones.completionId })
+      .from(completionTombstones)
+      .where(and(eq(completionTombstones.teamId, teamId), eq(completionTombstones.completionId, id)))
       .get();
     return row !== undefined;
   }
@@ -194,7 +154,7 @@ export class CompletionsRepository {
     const statements: Statement[] = [
       this.db
         .update(completions)
-        .set({ metadata: JSON.stringify(metadata) })
+        .set({ metadata })
         .where(and(eq(completions.teamId, teamId), eq(completions.id, id)))
         .returning(),
       this.db.delete(completionMetadata).where(and(eq(completionMetadata.teamId, teamId), eq(completionMetadata.completionId, id))),
@@ -222,7 +182,10 @@ export class CompletionsRepository {
     return completion;
   }
 
-  /** Deletes a completion with its metadata, messages and parts. Returns false if there was none. */
+  /**
+   * Deletes a completion with its metadata, messages and parts, and leaves a tombstone so that a
+   * write of it still pending can never bring it back. Returns false if there was none.
+   */
   async delete(teamId: string, id: string): Promise<boolean> {
     const [deleted] = (await this.db.batch([
       this.db
@@ -232,7 +195,7 @@ export class CompletionsRepository {
       this.db.delete(completionMetadata).where(and(eq(completionMetadata.teamId, teamId), eq(completionMetadata.completionId, id))),
       this.db.delete(completionMessages).where(and(eq(completionMessages.teamId, teamId), eq(completionMessages.completionId, id))),
       this.db.delete(payloadParts).where(and(eq(payloadParts.teamId, teamId), eq(payloadParts.completionId, id))),
-      this.db.delete(completionIds).where(and(eq(completionIds.teamId, teamId), eq(completionIds.id, id))),
+      this.db.insert(completionTombstones).values({ teamId, completionId: id, deletedAt: Date.now() }).onConflictDoNothing(),
     ])) as [{ id: string }[], ...unknown[]];
     return deleted.length > 0;
   }
@@ -281,8 +244,8 @@ export class CompletionsRepository {
     return rows.map((row) => ({
       id: row.id,
       created: row.created,
-      body: JSON.parse(row.body ?? overflow.get(`${row.id}/${BODY_SLOT}`) ?? "{}"),
-      metadata: JSON.parse(row.metadata),
+      body: JSON.parse(row.body ?? overflow.get(`${row.id}/${BODY_SLOT}`) ?? "{}") as StoredBody,
+      metadata: row.metadata,
     }));
   }
 
@@ -310,4 +273,13 @@ export class CompletionsRepository {
     }
     return joined;
   }
+}
+
+const repositories = new WeakMap<D1Database, CompletionsRepository>();
+
+/** The completions repository of a D1 binding, one per isolate. */
+export function completionsRepository(d1: D1Database): CompletionsRepository {
+  let repo = repositories.get(d1);
+  if (!repo) repositories.set(d1, (repo = new CompletionsRepository(createDb(d1))));
+  return repo;
 }

@@ -3,18 +3,20 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
 export type BudgetPeriod = "daily" | "monthly" | "total";
 
 // The single source of the migrations (`npm run db:generate`).
-// Every stored row carries `team_id`, and every key and index starts with it, so a
-// query can never reach another team's rows without naming that team.
+// Every stored row carries `team_id`, and every key and index starts with it (but the retention
+// purge's, below), so a query can never reach another team's rows without naming that team.
 
 export const teams = sqliteTable("teams", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   createdAt: integer("created_at").notNull(),
-    // Budgets and rate limits (issue 12); NULL means none.
+    // Budgets and rate limits; NULL means none.
     maxBudgetUsd: real("max_budget_usd"),
     budgetPeriod: text("budget_period").$type<BudgetPeriod>().notNull().default("monthly"),
     rpmLimit: integer("rpm_limit"),
     tpmLimit: integer("tpm_limit"),
+  // Set when the team is deleted: its keys are revoked at once and its data purged in the background.
+  deletedAt: integer("deleted_at"),
 });
 
 export const apiKeys = sqliteTable(
@@ -30,10 +32,10 @@ export const apiKeys = sqliteTable(
     prefix: text("prefix").notNull(),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at"),
-    // JSON array of model ids, or NULL for "any model".
-    allowedModels: text("allowed_models"),
+    // Model ids, or NULL for "any model".
+    allowedModels: text("allowed_models", { mode: "json" }).$type<string[]>(),
     revokedAt: integer("revoked_at"),
-    // Budgets and rate limits (issue 12); NULL means none.
+    // Budgets and rate limits; NULL means none.
     maxBudgetUsd: real("max_budget_usd"),
     budgetPeriod: text("budget_period").$type<BudgetPeriod>().notNull().default("monthly"),
     rpmLimit: integer("rpm_limit"),
@@ -49,20 +51,28 @@ export const completions = sqliteTable(
     id: text("id").notNull(),
     created: integer("created").notNull(),
     model: text("model").notNull(),
-    // JSON object; the copy that is returned. `completion_metadata` is the copy that is filtered on.
-    metadata: text("metadata").notNull(),
+    // The copy that is returned. `completion_metadata` is the copy that is filtered on.
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, string>>().notNull(),
     // JSON of the stored chat.completion (without metadata). NULL when it is too large for one
     // D1 row and lives in `payload_parts` instead (`bodyParts` > 0).
     body: text("body"),
     bodyParts: integer("body_parts").notNull().default(0),
     messageCount: integer("message_count").notNull(),
+    /** When the gateway minted the id (ms); retention counts from here, on the gateway's own clock. */
     storedAt: integer("stored_at").notNull(),
+    /** The upstream's own id for this completion, for tracing; the gateway's minted id is the key. */
+    upstreamId: text("upstream_id"),
+    /** The name of the upstream that answered. */
+    upstream: text("upstream"),
   },
   (t) => [
     primaryKey({ columns: [t.teamId, t.id] }),
     // List order is (created, id): total, because id is unique within a team.
     index("completions_team_created").on(t.teamId, t.created, t.id),
     index("completions_team_model_created").on(t.teamId, t.model, t.created, t.id),
+    // The one index that does not lead with team_id: the retention purge crosses every team, oldest
+    // first, and must find its next batch without scanning the table.
+    index("completions_stored_at").on(t.storedAt, t.teamId, t.id),
   ],
 );
 
@@ -95,16 +105,31 @@ export const completionMessages = sqliteTable(
   (t) => [primaryKey({ columns: [t.teamId, t.completionId, t.idx] })],
 );
 
-// Claims a completion id for a team before the answer goes out, so that two requests given the
-// same upstream id cannot both return it (INSERT … ON CONFLICT DO NOTHING is atomic).
-export const completionIds = sqliteTable(
-  "completion_ids",
+// A deleted completion's id, so that a write of it still pending (in waitUntil or the queue) can
+// never bring it back. Purged by the cron once no write can still be pending.
+export const completionTombstones = sqliteTable(
+  "completion_tombstones",
   {
     teamId: text("team_id").notNull(),
-    id: text("id").notNull(),
-    claimedAt: integer("claimed_at").notNull(),
+    completionId: text("completion_id").notNull(),
+    deletedAt: integer("deleted_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.teamId, t.id] })],
+  (t) => [primaryKey({ columns: [t.teamId, t.completionId] })],
+);
+
+// A completion too large for one queue message (128 KB) is retried as several; their pieces wait
+// here until all have arrived, then the whole is written and its pieces removed, in one batch.
+export const writeSpool = sqliteTable(
+  "write_spool",
+  {
+    teamId: text("team_id").notNull(),
+    completionId: text("completion_id").notNull(),
+    piece: integer("piece").notNull(),
+    pieces: integer("pieces").notNull(),
+    data: text("data").notNull(),
+    spooledAt: integer("spooled_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.completionId, t.piece] })],
 );
 
 // D1 rows are limited to 2 MB, so a large JSON payload (a base64 image, long logprobs) is split

@@ -14,12 +14,35 @@ export class TeamsRepository {
     return team;
   }
 
+  /** Teams that are not deleted. */
   listTeams(): Promise<TeamRow[]> {
-    return this.db.select().from(teams).orderBy(asc(teams.createdAt), asc(teams.id)).all();
+    return this.db.select().from(teams).where(isNull(teams.deletedAt)).orderBy(asc(teams.createdAt), asc(teams.id)).all();
   }
 
+  /** The team, or null if there is none or it is deleted. */
   async getTeam(id: string): Promise<TeamRow | null> {
-    return (await this.db.select().from(teams).where(eq(teams.id, id)).get()) ?? null;
+    return (await this.db.select().from(teams).where(and(eq(teams.id, id), isNull(teams.deletedAt))).get()) ?? null;
+  }
+
+  /**
+   * Marks a team deleted and revokes all its keys, in one atomic batch. Returns the hashes of the
+   * keys it revoked (for the key cache), or null if there is no such live team. Its data is purged
+   * afterwards, in the background.
+   */
+  async deleteTeam(id: string, at: number): Promise<string[] | null> {
+    const [deleted, revoked] = await this.db.batch([
+      this.db
+        .update(teams)
+        .set({ deletedAt: at })
+        .where(and(eq(teams.id, id), isNull(teams.deletedAt)))
+        .returning({ id: teams.id }),
+      this.db
+        .update(apiKeys)
+        .set({ revokedAt: at })
+        .where(and(eq(apiKeys.teamId, id), isNull(apiKeys.revokedAt)))
+        .returning({ keyHash: apiKeys.keyHash }),
+    ]);
+    return deleted.length > 0 ? revoked.map((key) => key.keyHash) : null;
   }
 
   async createKey(key: ApiKeyRow): Promise<ApiKeyRow> {

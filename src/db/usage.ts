@@ -175,11 +175,6 @@ export class UsageRepository {
     return spend;
   }
 
-  /** Removes everything counted for a team (team deletion). */
-  async purgeTeam(teamId: string): Promise<void> {
-    await this.db.batch([this.db.delete(usageEvents).where(eq(usageEvents.teamId, teamId)), this.db.delete(usageRollups).where(eq(usageRollups.teamId, teamId))]);
-  }
-
   /**
    * Forgets old event rows (kept only to recognise redeliveries, which stop after the queue's
    * retries) and minute rollups past the 1m API's reach (1,440 buckets, one day).

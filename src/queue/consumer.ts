@@ -1,15 +1,26 @@
 import type { Bindings } from "../config";
+import { handleStoreMessage } from "../completion-store/queue";
 import { logEvent } from "../log";
 import { recordUsageMessages } from "../usage/record-usage";
 import type { BackgroundMessage, UsageMessage } from "./messages";
+import { handlePurgeTeamMessage } from "../teams/purge";
 
 export const DEAD_LETTER_QUEUE = "llm-gateway-background-dlq";
+
+/** What a dead message is about, for the log: its team and completion, never its content. */
+function describeDead(body: BackgroundMessage): Record<string, unknown> {
+  const about: Record<string, unknown> = { kind: body.kind };
+  if ("teamId" in body) about.team_id = body.teamId;
+  if ("completionId" in body) about.completion_id = body.completionId;
+  if (body.kind === "store.completion.piece") about.piece = `${body.piece + 1}/${body.pieces}`;
+  return about;
+}
 
 /** The queue entry point: hands each message to the module that owns its kind. */
 export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, env: Bindings, _ctx: ExecutionContext): Promise<void> {
   if (batch.queue === DEAD_LETTER_QUEUE) {
     for (const message of batch.messages) {
-      logEvent("error", "background_message_dead", { id: message.id, attempts: message.attempts, body: message.body });
+      logEvent("error", "background_message_dead", { id: message.id, attempts: message.attempts, ...describeDead(message.body) });
       message.ack();
     }
     return;
@@ -17,7 +28,15 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
   // Usage events are written together, in one D1 batch per delivery.
   const usage: Message<UsageMessage>[] = [];
   for (const message of batch.messages) {
-    switch (message.body.kind) {
+    const body = message.body;
+    switch (body.kind) {
+      case "store.completion":
+      case "store.completion.piece":
+        await handleStoreMessage(message as Message<typeof body>, env);
+        break;
+      case "team.purge":
+        await handlePurgeTeamMessage(message as Message<typeof body>, env);
+        break;
       case "noop":
         message.ack();
         break;
@@ -25,7 +44,7 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
         usage.push(message as Message<UsageMessage>);
         break;
       default:
-        logEvent("error", "background_message_unknown", { id: message.id, kind: (message.body as { kind?: unknown }).kind });
+        logEvent("error", "background_message_unknown", { id: message.id, kind: (body as { kind?: unknown }).kind });
         message.ack();
     }
   }

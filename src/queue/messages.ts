@@ -1,6 +1,8 @@
 // The messages of the gateway's one background queue. Each kind has one consumer module.
 import type { UsageEvent } from "../usage/event";
 
+import type { NewStoredCompletion } from "../db/completions";
+
 /** A placeholder until the first kind lands. */
 export interface NoopMessage {
   kind: "noop";
@@ -12,4 +14,29 @@ export interface UsageMessage {
   event: UsageEvent;
 }
 
-export type BackgroundMessage = NoopMessage | UsageMessage;
+/** A completion whose write did not land in waitUntil (src/completion-store/queue.ts). */
+export interface StoreCompletionMessage {
+  kind: "store.completion";
+  teamId: string;
+  completionId: string;
+  record: NewStoredCompletion;
+}
+
+/** One piece of a completion too large for one message; the pieces meet in D1's write_spool. */
+export interface StoreCompletionPieceMessage {
+  kind: "store.completion.piece";
+  teamId: string;
+  completionId: string;
+  piece: number;
+  pieces: number;
+  /** A slice of the record's JSON. */
+  data: string;
+}
+
+/** Deletes the next batch of a deleted team's rows, then sends itself again until none are left (src/teams/purge.ts). */
+export interface PurgeTeamMessage {
+  kind: "team.purge";
+  teamId: string;
+}
+
+export type BackgroundMessage = NoopMessage | StoreCompletionMessage | StoreCompletionPieceMessage | PurgeTeamMessage | UsageMessage;

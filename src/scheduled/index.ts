@@ -1,7 +1,20 @@
-import type { Bindings } from "../config";
+import { type Bindings, ConfigError, readConfig } from "../config";
+import { purgeExpiredCompletions } from "../completion-store/retention";
+import { logEvent } from "../log";
+import { sweepDeletedTeams } from "../teams/purge";
 import { purgeExpiredUsage } from "../usage/record-usage";
 
 /** The Cron Trigger's entry point: the retention purge and the sweep of deleted teams. */
 export async function runScheduledJobs(controller: ScheduledController, env: Bindings, _ctx: ExecutionContext): Promise<void> {
+  let config;
+  try {
+    config = readConfig(env);
+  } catch (err) {
+    // Never purge with a guessed retention: readConfig has logged what is wrong.
+    if (err instanceof ConfigError) return logEvent("error", "scheduled_jobs_skipped", { variable: err.variable });
+    throw err;
+  }
+  await purgeExpiredCompletions(env.DB, config.store);
+  await sweepDeletedTeams(env);
   await purgeExpiredUsage(env, Math.floor(controller.scheduledTime / 1000));
 }

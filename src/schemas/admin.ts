@@ -51,6 +51,10 @@ export const DeletedApiKeySchema = z
   .object({ id: z.string(), object: z.literal("api_key.deleted"), deleted: z.literal(true) })
   .openapi("DeletedApiKey");
 
+export const DeletedTeamSchema = z
+  .object({ id: z.string(), object: z.literal("team.deleted"), deleted: z.literal(true) })
+  .openapi("DeletedTeam");
+
 export const TeamIdParamSchema = z.object({
   team_id: z.string().min(1).max(128).openapi({ param: { name: "team_id", in: "path" } }),
 });

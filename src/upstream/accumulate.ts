@@ -1,6 +1,6 @@
 import type { ChatCompletion } from "../schemas/openai";
 
-// Rebuilds one `chat.completion` from the `chat.completion.chunk`s of a stream (CONTRACT.md):
+// Rebuilds one `chat.completion` from the `chat.completion.chunk`s of a stream (docs/contract.md):
 // content and refusal are concatenated per choice, tool calls merged by index, logprobs
 // appended, the last non-null finish_reason kept, and usage taken from the usage chunk.
 

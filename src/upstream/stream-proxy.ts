@@ -1,6 +1,6 @@
 import { errorBody } from "../errors";
 import type { ChatCompletion } from "../schemas/openai";
-import { newCompletionId, nowSeconds } from "../ids";
+import { nowSeconds } from "../ids";
 import { CompletionAccumulator } from "./accumulate";
 import { IdleTimeoutReader, UpstreamTimeoutError } from "./client";
 import { formatSseData, SseParser, type SseEvent } from "./sse";
@@ -11,13 +11,13 @@ export interface StreamProxyOptions {
   accumulate: boolean;
   /** The gateway asked for `include_usage` itself: hide the usage the client did not ask for. */
   hideUsage: boolean;
-  /** Called once with the first chunk's id; returns the id the client and the store will use. */
-  resolveId?: (upstreamId: string | undefined) => Promise<string>;
+  /** When set, replaces every chunk's id (the id the gateway minted for a stored completion). */
+  id?: string;
 }
 
 /** `usage`: the raw usage object of the stream's usage chunk, null when none came. */
 export type StreamOutcome =
-  | { status: "complete"; completion: ChatCompletion | null; usage: unknown }
+  | { status: "complete"; completion: ChatCompletion | null; upstreamId: string | null; usage: unknown }
   | { status: "failed"; reason: string; usage: unknown }
   | { status: "cancelled"; usage: unknown };
 
@@ -34,8 +34,9 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
   const encoder = new TextEncoder();
   const parser = new SseParser();
   const accumulator = options.accumulate ? new CompletionAccumulator() : null;
-  let finalId: string | undefined;
-  let idResolved = !options.resolveId;
+  const finalId = options.id;
+  // The upstream's own id, kept for tracing when `id` replaces it.
+  let upstreamId: string | null = null;
   let sawDone = false;
   let upstreamError = false;
   let usage: unknown = null;
@@ -43,9 +44,9 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
   const outcome = new Promise<StreamOutcome>((resolve) => (resolveOutcome = resolve));
   const settle = (result: DistributiveOmit<StreamOutcome, "usage">) => resolveOutcome({ ...result, usage } as StreamOutcome);
   // Nothing to rebuild, rename or hide: a chunk is parsed only if it may be an error.
-  const passThrough = !accumulator && !options.hideUsage && idResolved;
+  const passThrough = !accumulator && !options.hideUsage && finalId === undefined;
 
-  async function transform(event: SseEvent): Promise<string | null> {
+  function transform(event: SseEvent): string | null {
     if (event.data === "[DONE]") {
       sawDone = true;
       return formatSseData("[DONE]");
@@ -65,12 +66,7 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
       return `${event.raw}\n\n`;
     }
     let rewrite = false;
-    // Resolved on the first chunk that names the completion (Azure first sends a filter chunk with id "").
-    const namesCompletion = (typeof chunk.id === "string" && chunk.id !== "") || (Array.isArray(chunk.choices) && chunk.choices.length > 0);
-    if (!idResolved && namesCompletion) {
-      idResolved = true;
-      finalId = await options.resolveId!(typeof chunk.id === "string" && chunk.id ? chunk.id : undefined);
-    }
+    if (upstreamId === null && typeof chunk.id === "string" && chunk.id !== "") upstreamId = chunk.id;
     if (finalId !== undefined && chunk.id !== finalId) {
       chunk.id = finalId;
       rewrite = true;
@@ -128,7 +124,7 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
       const events = parser.push(text);
       if (result.done) events.push(...parser.flush());
       let out = "";
-      for (const event of events) out += (await transform(event)) ?? "";
+      for (const event of events) out += transform(event) ?? "";
       if (out) controller.enqueue(encoder.encode(out));
       if (result.done) {
         if (upstreamError) {
@@ -139,10 +135,9 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
           return fail(controller, "no_done", "The upstream stream ended before it was complete.", "upstream_incomplete");
         }
         controller.close();
-        finalId ??= newCompletionId();
-        const completion = accumulator ? accumulator.result({ id: finalId, created: nowSeconds(), model: "" }) : null;
-        if (completion) completion.id = finalId;
-        return settle({ status: "complete", completion });
+        const completion = accumulator ? accumulator.result({ id: finalId ?? "", created: nowSeconds(), model: "" }) : null;
+        if (completion && finalId !== undefined) completion.id = finalId;
+        return settle({ status: "complete", completion, upstreamId });
       }
       if (out) return;
     }

@@ -21,10 +21,6 @@ export async function recordUsageMessages(env: Bindings, messages: Message<Usage
 }
 
 /** Removes a team's usage rows and its Durable Object state (called when the team is deleted). */
-export async function purgeTeamUsage(env: Bindings, teamId: string): Promise<void> {
-  await new UsageRepository(createDb(env.DB)).purgeTeam(teamId);
-  await env.TEAM_LIMITER.get(env.TEAM_LIMITER.idFromName(teamId)).purge();
-}
 
 /** The cron's part for usage: old event rows and minute rollups go. */
 export async function purgeExpiredUsage(env: Bindings, nowSeconds: number): Promise<void> {

@@ -3,6 +3,7 @@ import { call, json } from "./gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./upstream";
 
 export interface SeedSpec {
+  /** A label for the completion; the gateway mints its id (returned by seedCompletions). */
   id: string;
   created: number;
   model?: string;
@@ -11,8 +12,12 @@ export interface SeedSpec {
   content?: string;
 }
 
-/** Stores completions through the real create route (store: true), with a mocked upstream. */
-export async function seedCompletions(key: string, specs: SeedSpec[]): Promise<void> {
+/**
+ * Stores completions through the real create route (store: true), with a mocked upstream, one
+ * after another. Returns the id the gateway minted for each spec, by its label.
+ */
+export async function seedCompletions(key: string, specs: SeedSpec[]): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
   for (const spec of specs) {
     vi.restoreAllMocks();
     mockUpstream(() =>
@@ -35,10 +40,10 @@ export async function seedCompletions(key: string, specs: SeedSpec[]): Promise<v
       },
     });
     if (res.status !== 200) throw new Error(`seed failed: ${res.status} ${await res.text()}`);
-    const body = await json(res);
-    if (body.id !== spec.id) throw new Error(`seed id mismatch: ${body.id}`);
+    ids[spec.id] = (await json(res)).id;
   }
   vi.restoreAllMocks();
+  return ids;
 }
 
 /** Follows `after` through every page and returns the ids in order. */

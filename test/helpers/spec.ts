@@ -15,16 +15,16 @@ const SPEC_ID = "openai";
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /**
- * The exceptions to the spec that CONTRACT.md requires, each as narrow as it can be. They are added
+ * The exceptions to the spec that docs/contract.md requires, each as narrow as it can be. They are added
  * as new components of a copy of the spec; the official components are left untouched.
  *
  * 1. Stored input messages keep their real role. The spec types every item of
  *    ChatCompletionMessageList as a ChatCompletionResponseMessage, whose `role` enum is only
- *    "assistant"; CONTRACT.md (Messages) says the list returns the request's input messages, all
+ *    "assistant"; docs/contract.md (Messages) says the list returns the request's input messages, all
  *    roles. `GatewayStoredMessage` is a copy of ChatCompletionResponseMessage with the role enum
  *    widened to the request roles, and it is used only by the message list. Nothing else changes:
  *    `content` and `refusal` are still required, and so on.
- * 2. An empty page has `first_id` and `last_id` null (CONTRACT.md, List). The spec types them as
+ * 2. An empty page has `first_id` and `last_id` null (docs/contract.md, List). The spec types them as
  *    strings. Both list schemas allow null there only when `data` is empty, and then require it;
  *    a page with items still needs string ids.
  */

@@ -5,9 +5,10 @@ import { nowSeconds, randomId } from "../../ids";
 import { createDb } from "../../db/client";
 import type { ApiKeyRow, TeamRow } from "../../db/schema";
 import { TeamsRepository } from "../../db/teams";
-import { notFound } from "../../errors";
+import { keyNotFound, teamNotFound } from "../../errors";
+import { startTeamPurge } from "../../teams/purge";
 import { currentSpend, limitColumns, presentLimits } from "./limits.present";
-import type { createKeyRoute, createTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
+import type { createKeyRoute, createTeamRoute, deleteTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
 
 export const repository = (c: AppContext) => new TeamsRepository(createDb(c.env.DB));
 
@@ -26,7 +27,7 @@ export const presentKey = (key: ApiKeyRow, spend: Map<string, number>) => ({
   name: key.name,
   created_at: key.createdAt,
   expires_at: key.expiresAt,
-  allowed_models: key.allowedModels ? (JSON.parse(key.allowedModels) as string[]) : null,
+  allowed_models: key.allowedModels,
   ...presentLimits(key, spend.get(key.id) ?? 0),
 });
 
@@ -34,13 +35,13 @@ const NO_SPEND = new Map<string, number>();
 
 export async function requireTeam(repo: TeamsRepository, teamId: string): Promise<TeamRow> {
   const team = await repo.getTeam(teamId);
-  if (!team) throw notFound(`No team found with id '${teamId}'.`);
+  if (!team) throw teamNotFound(teamId);
   return team;
 }
 
 export const createTeam: AppRouteHandler<typeof createTeamRoute> = async (c) => {
   const request = c.req.valid("json");
-  const team = await repository(c).createTeam({ id: randomId("team_"), name: request.name, createdAt: nowSeconds(), ...limitColumns(request) });
+  const team = await repository(c).createTeam({ id: randomId("team_"), name: request.name, createdAt: nowSeconds(), deletedAt: null, ...limitColumns(request) });
   return c.json(presentTeam(team, NO_SPEND), 201);
 };
 
@@ -68,7 +69,7 @@ export const createKey: AppRouteHandler<typeof createKeyRoute> = async (c) => {
     prefix: displayPrefix(plaintext),
     createdAt: nowSeconds(),
     expiresAt: request.expires_at ?? null,
-    allowedModels: request.allowed_models ? JSON.stringify(request.allowed_models) : null,
+    allowedModels: request.allowed_models ?? null,
     revokedAt: null,
     ...limitColumns(request),
   });
@@ -86,8 +87,18 @@ export const listKeys: AppRouteHandler<typeof listKeysRoute> = async (c) => {
 export const revokeKey: AppRouteHandler<typeof revokeKeyRoute> = async (c) => {
   const { key_id } = c.req.valid("param");
   const keyHash = await repository(c).revokeKey(key_id, nowSeconds());
-  if (!keyHash) throw notFound(`No API key found with id '${key_id}'.`);
+  if (!keyHash) throw keyNotFound(key_id);
   // This isolate forgets the key now; others may accept it from their cache for up to KEY_CACHE_TTL_MS.
   forgetKey(keyHash);
   return c.json({ id: key_id, object: "api_key.deleted" as const, deleted: true as const }, 200);
+};
+
+export const deleteTeam: AppRouteHandler<typeof deleteTeamRoute> = async (c) => {
+  const { team_id } = c.req.valid("param");
+  const revoked = await repository(c).deleteTeam(team_id, nowSeconds());
+  if (!revoked) throw teamNotFound(team_id);
+  // This isolate forgets the keys now; others within KEY_CACHE_TTL_MS. The data goes in the background.
+  for (const keyHash of revoked) forgetKey(keyHash);
+  c.executionCtx.waitUntil(startTeamPurge(c.env, team_id));
+  return c.json({ id: team_id, object: "team.deleted" as const, deleted: true as const }, 200);
 };

@@ -5,6 +5,7 @@ import {
   CreatedApiKeySchema,
   CreateTeamRequestSchema,
   DeletedApiKeySchema,
+  DeletedTeamSchema,
   KeyIdParamSchema,
   listOf,
   TeamIdParamSchema,
@@ -42,6 +43,18 @@ export const getTeamRoute = createRoute({
   summary: "Get a team",
   request: { params: TeamIdParamSchema },
   responses: { 200: json(TeamSchema, "The team"), ...errors, 404: errorResponse("No such team") },
+});
+
+export const deleteTeamRoute = createRoute({
+  ...base,
+  method: "delete",
+  path: "/admin/teams/{team_id}",
+  operationId: "deleteTeam",
+  summary: "Delete a team: its keys stop working at once, and all its data is deleted in the background",
+  description:
+    "Every key of the team answers 401 from now on (in other isolates, within KEY_CACHE_TTL_MS). The team's stored completions and every other row of it are then deleted in bounded batches, by the background queue with the cron as a backstop.",
+  request: { params: TeamIdParamSchema },
+  responses: { 200: json(DeletedTeamSchema, "The team is deleted"), ...errors, 404: errorResponse("No such team") },
 });
 
 export const createKeyRoute = createRoute({

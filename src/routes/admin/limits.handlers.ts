@@ -1,7 +1,7 @@
 import type { AppContext, AppRouteHandler } from "../../app";
 import { clearKeyCache } from "../../auth/key-cache";
 import type { BudgetPeriod } from "../../db/schema";
-import { notFound } from "../../errors";
+import { keyNotFound, teamNotFound } from "../../errors";
 import { describeError, logEvent } from "../../log";
 import { presentKey, presentTeam, repository, requireTeam } from "./admin.handlers";
 import { currentSpend, limitColumns } from "./limits.present";
@@ -32,7 +32,7 @@ export const updateTeam: AppRouteHandler<typeof updateTeamRoute> = async (c) => 
   const current = await requireTeam(repo, c.req.valid("param").team_id);
   const request = c.req.valid("json");
   const updated = await repo.updateTeam(current.id, { ...(request.name !== undefined && { name: request.name }), ...limitColumns(request, current) });
-  if (!updated) throw notFound(`No team found with id '${current.id}'.`);
+  if (!updated) throw teamNotFound(current.id);
   limitsChanged();
   const spend = await currentSpend(c.env, "team", [updated]);
   if (updated.maxBudgetUsd !== null) await seedBudget(c, updated.id, { kind: "team" }, updated.budgetPeriod, spend.get(updated.id) ?? 0);
@@ -43,10 +43,10 @@ export const updateKey: AppRouteHandler<typeof updateKeyRoute> = async (c) => {
   const { key_id } = c.req.valid("param");
   const repo = repository(c);
   const current = await repo.getKey(key_id);
-  if (!current) throw notFound(`No API key found with id '${key_id}'.`);
+  if (!current) throw keyNotFound(key_id);
   const request = c.req.valid("json");
   const updated = await repo.updateKey(key_id, { ...(request.name !== undefined && { name: request.name }), ...limitColumns(request, current) });
-  if (!updated) throw notFound(`No API key found with id '${key_id}'.`);
+  if (!updated) throw keyNotFound(key_id);
   limitsChanged();
   const spend = await currentSpend(c.env, "key", [updated]);
   if (updated.maxBudgetUsd !== null) await seedBudget(c, updated.teamId, { kind: "key", keyId: updated.id }, updated.budgetPeriod, spend.get(updated.id) ?? 0);

@@ -2,12 +2,7 @@ import type { AppContext, AppRouteHandler } from "../../app";
 import { modelNotAllowed } from "../../errors";
 import { admitRequest, estimateRequest } from "../../limits/admission";
 import { logEvent } from "../../log";
-import type { ChatCompletion, CreateChatCompletionRequest } from "../../schemas/openai";
-import { chooseCompletionId } from "../../storage/completion-id";
-import type { CompletionsRepository } from "../../db/completions";
-import { completionsRepository } from "../../storage/completion-store";
-import { persistCompletion } from "../../storage/persist";
-import { buildStoredCompletion } from "../../storage/record";
+import type { ChatCompletion } from "../../schemas/openai";
 import { forwardToUpstream, gatewayHeaders, jsonBodyFor, requireRoute, withGatewayHeaders } from "../../upstreams/forward";
 import { forwardedHeaders, readBodyText } from "../../upstream/client";
 import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request";
@@ -16,22 +11,11 @@ import { tokenUsageFrom } from "../../usage/event";
 import { observeJsonUsage } from "../../usage/observe-usage";
 import { annotateRequest } from "../../usage/request-finished";
 import type { createChatCompletionRoute } from "./chat.routes";
-
-/**
- * Stores in waitUntil, once `completion` settles. The work starts after a timer tick, so that even
- * the serialising of a large request happens after the response has gone out.
- */
-function storeInBackground(c: AppContext, repo: CompletionsRepository, request: CreateChatCompletionRequest, completion: Promise<ChatCompletion | null>) {
-  const teamId = c.var.apiKey.teamId;
-  const afterResponse = new Promise((resolve) => setTimeout(resolve, 0));
-  const written = Promise.all([completion, afterResponse]).then(([answer]) => answer && persistCompletion(repo, buildStoredCompletion(teamId, request, answer)));
-  c.executionCtx.waitUntil(written);
-}
+import { forgetPending } from "../../completion-store/pending";
+import { mintStoredId, storeAfterResponse } from "./chat.store";
 
 /** Usage is read when it is counted or settles a reservation; with neither, bodies pass untouched. */
 const wantsUsage = (c: AppContext) => c.var.config.usage.counting || c.var.requestAnnotations?.admission !== undefined;
-
-const keepAlive = (c: AppContext) => (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
 
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
   const request = c.req.valid("json");
@@ -41,12 +25,13 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   requireRoute(config, request.model);
   const admission = await admitRequest(c, estimateRequest(c, request.model, request));
   const storing = request.store === true;
-  const repo = completionsRepository(c.env.DB);
   const { body, hideUsage } = upstreamRequestBody(request, storing, wantsUsage(c));
   const forwarded = await forwardToUpstream(config, { path: "/chat/completions", model: request.model, body: (upstreamModel) => jsonBodyFor(body, request.model, upstreamModel), contentType: "application/json", replayable: true });
   const upstream = forwarded.response;
   annotateRequest(c, { model: request.model, upstream: forwarded.upstream.name, attempts: forwarded.attempts });
   if (!upstream.ok) return withGatewayHeaders(await relayUpstreamError(upstream, config.upstreamIdleTimeoutMs), forwarded);
+  // Minted here, with no D1 call: nothing in D1 sits between the upstream's answer and the client.
+  const storedId = storing ? mintStoredId(apiKey.teamId) : undefined;
 
   const headers = forwardedHeaders(upstream.headers);
   for (const [name, value] of Object.entries({ ...gatewayHeaders(forwarded), ...admission.headers })) headers.set(name, value);
@@ -56,16 +41,16 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
       accumulate: storing,
       hideUsage,
-      resolveId: storing ? (id) => chooseCompletionId(repo, apiKey.teamId, id, keepAlive(c)) : undefined,
+      id: storedId,
     });
     annotateRequest(c, { usage: outcome.then((result) => tokenUsageFrom(result.usage)) });
-    if (storing) {
-      const completion = outcome.then((result) => {
-        if (result.status === "complete") return result.completion;
+    if (storedId !== undefined) {
+      const answer = outcome.then((result) => {
+        if (result.status === "complete") return result.completion && { completion: result.completion, upstreamId: result.upstreamId };
         logEvent("warn", "stream_not_stored", { team_id: apiKey.teamId, outcome: result.status, reason: "reason" in result ? result.reason : undefined });
         return null;
       });
-      storeInBackground(c, repo, request, completion);
+      storeAfterResponse(c, storedId, forwarded.upstream.name, request, answer);
     }
     headers.set("content-type", "text/event-stream; charset=utf-8");
     headers.set("cache-control", "no-cache");
@@ -74,7 +59,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
 
   headers.set("content-type", upstream.headers.get("content-type") ?? "application/json");
   // Not stored: the body goes through untouched, as a stream; its usage is read as it goes by.
-  if (!storing) {
+  if (storedId === undefined) {
     if (!upstream.body || !wantsUsage(c)) return new Response(upstream.body, { status: upstream.status, headers });
     const observed = observeJsonUsage(upstream.body);
     annotateRequest(c, { usage: observed.usage });
@@ -88,13 +73,12 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
     if (!completion || typeof completion !== "object" || !Array.isArray(completion.choices)) throw new Error("not a chat.completion");
   } catch {
     logEvent("warn", "completion_not_stored", { team_id: apiKey.teamId, reason: "upstream answer is not a chat.completion" });
+    forgetPending(apiKey.teamId, storedId);
     return new Response(text, { status: upstream.status, headers });
   }
-  const id = await chooseCompletionId(repo, apiKey.teamId, typeof completion.id === "string" && completion.id ? completion.id : undefined, keepAlive(c));
-  const rewritten = id !== completion.id;
-  completion.id = id;
+  const upstreamId = typeof completion.id === "string" && completion.id ? completion.id : null;
+  completion.id = storedId;
   annotateRequest(c, { usage: tokenUsageFrom(completion.usage) });
-  storeInBackground(c, repo, request, Promise.resolve(completion));
-  // As the upstream sent it, unless the id had to change.
-  return new Response(rewritten ? JSON.stringify(completion) : text, { status: upstream.status, headers });
+  storeAfterResponse(c, storedId, forwarded.upstream.name, request, Promise.resolve({ completion, upstreamId }));
+  return new Response(JSON.stringify(completion), { status: upstream.status, headers });
 };

@@ -1,7 +1,8 @@
 import type { AppContext, AppRouteHandler } from "../../app";
-import { invalidRequest, notFound } from "../../errors";
-import { completionsRepository } from "../../storage/completion-store";
-import { listPage, parseMessageId, presentCompletion, presentMessage } from "../../storage/present";
+import { deletedWhilePending, forgetPending, isPending, pendingRecord, readAfterWrite } from "../../completion-store/pending";
+import { completionsRepository } from "../../db/completions";
+import { completionNotFound, completionWritePending, invalidAfter, invalidMessageAfter } from "../../errors";
+import { listPage, parseMessageId, presentCompletion, presentMessage } from "./completions.present";
 import type {
   deleteCompletionRoute,
   getCompletionRoute,
@@ -11,10 +12,10 @@ import type {
 } from "./completions.routes";
 import { parseMetadataFilter } from "./metadata-filter";
 
-// One repository per D1 binding per isolate, shared with the chat route.
+// A get, update, delete or messages call on an id the gateway has just returned finds it even if
+// its write has not landed yet (completion-store/pending.ts). `list` shows it once it has landed.
+
 const repository = (c: AppContext) => completionsRepository(c.env.DB);
-// The same 404 for a missing id and another team's: it must not reveal that the id exists.
-const completionNotFound = (id: string) => notFound(`No chat completion found with id '${id}'.`);
 
 export const listCompletions: AppRouteHandler<typeof listCompletionsRoute> = async (c) => {
   const query = c.req.valid("query");
@@ -29,48 +30,66 @@ export const listCompletions: AppRouteHandler<typeof listCompletionsRoute> = asy
     order: query.order,
   });
   // An `after` that is not one of the team's completions is an error, not a silently empty page.
-  if (page.items.length === 0 && query.after && !(await repo.exists(teamId, query.after))) {
-    throw invalidRequest(`Invalid 'after': no chat completion found with id '${query.after}'.`, "after");
-  }
-  return c.json(listPage(page.items.map(presentCompletion), page.hasMore) as never, 200);
+  if (page.items.length === 0 && query.after && !(await repo.exists(teamId, query.after))) throw invalidAfter(query.after);
+  return c.json(listPage(page.items.map(presentCompletion), page.hasMore), 200);
 };
 
 export const getCompletion: AppRouteHandler<typeof getCompletionRoute> = async (c) => {
   const { completion_id } = c.req.valid("param");
-  const stored = await repository(c).get(c.var.apiKey.teamId, completion_id);
+  const teamId = c.var.apiKey.teamId;
+  const repo = repository(c);
+  // Made in this isolate and not landed yet: its record is at hand.
+  const read = async () => (await repo.get(teamId, completion_id)) ?? pendingRecord(teamId, completion_id);
+  const stored = await readAfterWrite(teamId, completion_id, read, () => repo.isDeleted(teamId, completion_id));
   if (!stored) throw completionNotFound(completion_id);
-  return c.json(presentCompletion(stored) as never, 200);
+  return c.json(presentCompletion(stored), 200);
 };
 
 export const updateCompletion: AppRouteHandler<typeof updateCompletionRoute> = async (c) => {
   const { completion_id } = c.req.valid("param");
   const { metadata } = c.req.valid("json");
-  const updated = await repository(c).updateMetadata(c.var.apiKey.teamId, completion_id, metadata ?? {});
-  if (!updated) throw completionNotFound(completion_id);
-  return c.json(presentCompletion(updated) as never, 200);
+  const teamId = c.var.apiKey.teamId;
+  const repo = repository(c);
+  const updated = await readAfterWrite(teamId, completion_id, () => repo.updateMetadata(teamId, completion_id, metadata ?? {}), () => repo.isDeleted(teamId, completion_id));
+  if (!updated) {
+    // Its write is still queued (D1 failing): say so, rather than that it does not exist.
+    if (isPending(teamId, completion_id)) throw completionWritePending(completion_id);
+    throw completionNotFound(completion_id);
+  }
+  forgetPending(teamId, completion_id);
+  return c.json(presentCompletion(updated), 200);
 };
 
 export const deleteCompletion: AppRouteHandler<typeof deleteCompletionRoute> = async (c) => {
   const { completion_id } = c.req.valid("param");
-  const deleted = await repository(c).delete(c.var.apiKey.teamId, completion_id);
-  if (!deleted) throw completionNotFound(completion_id);
+  const teamId = c.var.apiKey.teamId;
+  const repo = repository(c);
+  // Every delete leaves a tombstone, so a write still pending can never bring the completion back.
+  const deleteNow = async () => ((await repo.delete(teamId, completion_id)) ? true : null);
+  const wasPending = isPending(teamId, completion_id);
+  const deleted = wasPending ? await deleteNow() : await readAfterWrite(teamId, completion_id, deleteNow);
+  if (wasPending) deletedWhilePending(teamId, completion_id);
+  if (!deleted && !wasPending) throw completionNotFound(completion_id);
   return c.json({ id: completion_id, object: "chat.completion.deleted" as const, deleted: true }, 200);
 };
 
 export const listMessages: AppRouteHandler<typeof listMessagesRoute> = async (c) => {
   const { completion_id } = c.req.valid("param");
   const query = c.req.valid("query");
+  const teamId = c.var.apiKey.teamId;
   let afterIndex: number | undefined;
   if (query.after !== undefined) {
     const index = parseMessageId(completion_id, query.after);
-    if (index === null) throw invalidRequest(`Invalid 'after': '${query.after}' is not a message of chat completion '${completion_id}'.`, "after");
+    if (index === null) throw invalidMessageAfter(query.after, completion_id);
     afterIndex = index;
   }
-  const page = await repository(c).listMessages(c.var.apiKey.teamId, completion_id, {
-    afterIndex,
-    limit: query.limit,
-    order: query.order,
-  });
+  const repo = repository(c);
+  const page = await readAfterWrite(
+    teamId,
+    completion_id,
+    () => repo.listMessages(teamId, completion_id, { afterIndex, limit: query.limit, order: query.order }),
+    () => repo.isDeleted(teamId, completion_id),
+  );
   if (!page) throw completionNotFound(completion_id);
   const data = page.items.map(([index, message]) => presentMessage(completion_id, index, message));
   return c.json(listPage(data, page.hasMore), 200);

@@ -1,9 +1,9 @@
-import type { StoredCompletion } from "../db/completions";
-import type { StoredMessage } from "../schemas/openai";
+import type { NewStoredCompletion, StoredCompletion } from "../../db/completions";
+import type { ChatCompletion, StoredMessage } from "../../schemas/openai";
 
-// How stored rows are shown through OpenAI's API.
+// How stored completions are shown through OpenAI's API.
 
-export function presentCompletion(stored: StoredCompletion): Record<string, unknown> & { id: string } {
+export function presentCompletion(stored: StoredCompletion | NewStoredCompletion): ChatCompletion {
   return { ...stored.body, id: stored.id, metadata: stored.metadata };
 }
 

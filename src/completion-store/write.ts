@@ -1,0 +1,74 @@
+import type { Bindings } from "../config";
+import { completionsRepository, type NewStoredCompletion } from "../db/completions";
+import { splitText } from "../db/limits";
+import { describeError, logEvent } from "../log";
+import type { BackgroundMessage } from "../queue/messages";
+import { forgetPending, landed, queued, trackPending } from "./pending";
+
+// A stored completion is written to D1 in waitUntil, right after the answer (docs/contract.md, README "Durability"). If that fails or
+// takes too long, the write goes to the background queue, which retries it until it lands.
+
+/** How long the write in waitUntil may take before the queue takes over (waitUntil ends 30 s after the answer). */
+export const WRITE_TIMEOUT_MS = 5_000;
+/**
+ * Queue messages are limited to 128 KB. A record's JSON sent as a JSON string takes at most 3 bytes
+ * per UTF-16 unit (its quotes and backslashes are ASCII and become 2), so a piece of this many units
+ * stays under 96 KB, leaving room for the envelope.
+ */
+export const PIECE_UNITS = 32_000;
+export const MAX_MESSAGE_BYTES = 100_000;
+
+const encoder = new TextEncoder();
+const messageBytes = (message: BackgroundMessage) => encoder.encode(JSON.stringify(message)).length;
+
+/** The messages that carry `record`: one if it fits, otherwise its JSON in pieces. */
+export function writeMessages(record: NewStoredCompletion): BackgroundMessage[] {
+  const whole: BackgroundMessage = { kind: "store.completion", teamId: record.teamId, completionId: record.id, record };
+  if (messageBytes(whole) <= MAX_MESSAGE_BYTES) return [whole];
+  const pieces = splitText(JSON.stringify(record), PIECE_UNITS);
+  return pieces.map((data, piece) => ({ kind: "store.completion.piece", teamId: record.teamId, completionId: record.id, piece, pieces: pieces.length, data }));
+}
+
+export async function enqueueWrite(queue: Queue<BackgroundMessage>, record: NewStoredCompletion): Promise<void> {
+  const messages = writeMessages(record);
+  // sendBatch takes at most 100 messages and 256 KB, so pieces go two at a time.
+  for (let i = 0; i < messages.length; i += 2) {
+    await queue.sendBatch(messages.slice(i, i + 2).map((body) => ({ body, contentType: "json" as const })));
+  }
+}
+
+class WriteTimeout extends Error {
+  constructor() {
+    super(`the D1 write took longer than ${WRITE_TIMEOUT_MS} ms`);
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new WriteTimeout()), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Writes a completion, for waitUntil. Never throws: a write that fails goes to the queue (a write
+ * that timed out may still land; the queue's is then a no-op), and only if the queue refuses it too
+ * is it lost, with an error line naming the team and the id.
+ */
+export async function writeCompletion(env: Bindings, record: NewStoredCompletion): Promise<void> {
+  trackPending(record);
+  const ids = { team_id: record.teamId, completion_id: record.id };
+  try {
+    await withTimeout(completionsRepository(env.DB).insertMany([record]), WRITE_TIMEOUT_MS);
+    landed(record);
+    return;
+  } catch (err) {
+    logEvent("warn", "store_write_queued", { ...ids, error: describeError(err) });
+  }
+  try {
+    await enqueueWrite(env.BACKGROUND_QUEUE, record);
+    queued(record);
+  } catch (err) {
+    forgetPending(record.teamId, record.id);
+    logEvent("error", "store_failed", { ...ids, error: describeError(err) });
+  }
+}

@@ -1,0 +1,34 @@
+import { env } from "cloudflare:test";
+
+/** The real D1 with its batches (every completion write is one) replaced by `batch`. */
+function withBatch(batch: (real: D1Database, statements: D1PreparedStatement[]) => Promise<D1Result[]>): D1Database {
+  const real = env.DB;
+  return new Proxy(real, {
+    get(target, prop) {
+      if (prop === "batch") return (statements: D1PreparedStatement[]) => batch(target, statements);
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** A D1 whose every write takes `ms` longer, as a far-away primary would. */
+export function slowWritesD1(ms: number): D1Database {
+  return withBatch(async (real, statements) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return real.batch(statements);
+  });
+}
+
+/** A D1 whose first `failures` write batches fail, then all succeed. `attempts` counts them all. */
+export function flakyWritesD1(failures: number): { db: D1Database; attempts: () => number } {
+  let attempts = 0;
+  const db = withBatch(async (real, statements) => {
+    if (++attempts <= failures) throw new Error(`D1_ERROR: simulated failure ${attempts}`);
+    return real.batch(statements);
+  });
+  return { db, attempts: () => attempts };
+}
+
+/** A D1 on which no write ever succeeds. */
+export const brokenWritesD1 = () => flakyWritesD1(Number.POSITIVE_INFINITY).db;
