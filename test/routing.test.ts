@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { backoffDelayMs, retryAfterMs } from "../src/upstreams/retry";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
@@ -74,6 +75,14 @@ describe("retries and fallback", () => {
     expect((await json(res)).id).toBe("chatcmpl-from-beta");
     expect(upstreams.calls.map((c) => c.host)).toEqual(["alpha", "alpha", "beta"]);
     expect([res.headers.get("x-gateway-upstream"), res.headers.get("x-gateway-attempts")]).toEqual(["beta", "3"]);
+  });
+
+  it("stores a completion with the name of the upstream that answered it, after a fallback", async () => {
+    mockTwoUpstreams({ alpha: unavailable, beta: () => jsonResponse(completionFixture({ id: "chatcmpl-beta-stored" })) });
+    const res = await chat("shared-model", twoUpstreamsEnv({ extra: { RETRY_ATTEMPTS: "1" } }), { store: true });
+    const { id } = await json(res);
+    const row = await env.DB.prepare("select upstream_id, upstream from completions where id = ?").bind(id).first();
+    expect(row).toEqual({ upstream_id: "chatcmpl-beta-stored", upstream: "beta" });
   });
 
   it("falls back on a connection error", async () => {
