@@ -161,6 +161,7 @@ describe("the cron", () => {
         {},
       ),
     });
+    await env.DB.prepare("INSERT OR IGNORE INTO teams (id, name, created_at) VALUES ('team_cron', 'cron', 0)").run();
     await deliver([record(now - 8 * 86_400), record(now - 60)]);
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: now * 1000, cron: "*/5 * * * *" }), env, ctx);

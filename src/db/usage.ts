@@ -1,7 +1,7 @@
 import { and, eq, gte, inArray, lt, sql, sum, type SQL } from "drizzle-orm";
 import type { UsageEvent } from "../usage/event";
 import type { Db } from "./client";
-import { usageEvents, usageRollups, type UsageKind } from "./schema";
+import { teams, usageEvents, usageRollups, type UsageKind } from "./schema";
 
 // The only module that knows the usage tables. Events are written once per id; each consumer run
 // then adds to the rollups only the events it inserted itself, in the same D1 batch (one
@@ -95,7 +95,8 @@ export class UsageRepository {
               outputCostUsd: sql<number>`sum(${e.outputCostUsd})`.as("output_cost_usd"),
             })
             .from(e)
-            .where(eq(e.batchId, batchId))
+            // A late event of a deleted team adds nothing: its rollups are being purged, or gone.
+            .where(and(eq(e.batchId, batchId), sql`exists (select 1 from ${teams} where ${teams.id} = ${e.teamId} and ${teams.deletedAt} is null)`))
             .groupBy(e.teamId, sql`2`, sql`3`, e.kind, e.keyId, e.model, e.upstream),
         )
         .onConflictDoUpdate({
