@@ -10,6 +10,14 @@ afterEach(() => vi.restoreAllMocks());
 
 const messages = [{ role: "user", content: "Say hello" }];
 
+/** The one id every chunk of a stream carries (a stored stream's is minted by the gateway). */
+function streamId(events: { data: string }[]): string {
+  const ids = new Set(events.filter((e) => e.data !== "[DONE]").map((e) => JSON.parse(e.data).id));
+  expect(ids.size).toBe(1);
+  const [id] = ids;
+  return id;
+}
+
 describe("POST /v1/chat/completions: forwarding", () => {
   it("sends the gateway's upstream key, never the client's, and returns the upstream answer untouched", async () => {
     const fixture = completionFixture();
@@ -113,7 +121,10 @@ describe("POST /v1/chat/completions: streaming", () => {
     const text = await res.text();
     expect(text).not.toContain('"usage"');
     expect(text).toContain('"content":"b"');
-    const stored = await json(await call("/v1/chat/completions/chatcmpl-usage1", { key }));
+    const id = streamId(await readSse(new Response(text)));
+    expect(id).toMatch(/^chatcmpl-/);
+    expect(id).not.toBe("chatcmpl-usage1");
+    const stored = await json(await call(`/v1/chat/completions/${id}`, { key }));
     expect(stored.usage).toEqual({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
     expect(stored.choices[0].message.content).toBe("ab");
   });
@@ -134,8 +145,8 @@ describe("POST /v1/chat/completions: streaming", () => {
         { splitEvery: 23 },
       ),
     );
-    await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
-    const stored = await json(await call(`/v1/chat/completions/${id}`, { key }));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    const stored = await json(await call(`/v1/chat/completions/${streamId(await readSse(res))}`, { key }));
     expect(stored.choices[0]).toMatchObject({
       finish_reason: "tool_calls",
       message: { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } }] },
@@ -247,8 +258,11 @@ describe("POST /v1/chat/completions: upstream faults", () => {
     mockUpstream(() => sseResponse([chunk(`chatcmpl-crash-${store}`, { content: "par" }), upstreamError], { done: false, splitEvery: 7 }));
     const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store } });
     const events = await readSse(res);
-    expect(events.map((e) => JSON.parse(e.data))).toEqual([expect.objectContaining({ id: `chatcmpl-crash-${store}` }), upstreamError]);
-    expect((await call(`/v1/chat/completions/chatcmpl-crash-${store}`, { key })).status).toBe(404);
+    // A stored stream carries the gateway's id from its first chunk on.
+    const id = store ? streamId(events.slice(0, 1)) : `chatcmpl-crash-${store}`;
+    expect(id).toMatch(/^chatcmpl-/);
+    expect(events.map((e) => JSON.parse(e.data))).toEqual([expect.objectContaining({ id }), upstreamError]);
+    expect((await call(`/v1/chat/completions/${id}`, { key })).status).toBe(404);
   });
 
   it("ends a stream that goes silent mid-way with an error event the SDK raises", async () => {
@@ -306,16 +320,19 @@ describe("POST /v1/chat/completions: upstreams that misbehave", () => {
       ]),
     );
     const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
-    expect((await readSse(res)).at(-1)!.data).toBe("[DONE]");
-    const stored = await json(await call(`/v1/chat/completions/${id}`, { key }));
+    const events = await readSse(res);
+    expect(events.at(-1)!.data).toBe("[DONE]");
+    const stored = await json(await call(`/v1/chat/completions/${streamId(events)}`, { key }));
     expect(stored.choices[0]).toMatchObject({ message: { content: "ok" }, finish_reason: "stop" });
   });
 
-  it("keeps the real id of a stream whose first chunk has none (Azure's filter results)", async () => {
+  it("gives every chunk of a stream whose first chunk has no id (Azure's filter results) the stored id", async () => {
     const id = "chatcmpl-azure1";
     mockUpstream(() => sseResponse([{ id: "", object: "", created: 0, model: "", choices: [], prompt_filter_results: [] }, ...textStreamChunks(id, ["hi"])]));
-    await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
-    expect((await json(await call(`/v1/chat/completions/${id}`, { key }))).choices[0].message.content).toBe("hi");
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
+    const storedId = streamId(await readSse(res));
+    expect(storedId).toMatch(/^chatcmpl-./);
+    expect((await json(await call(`/v1/chat/completions/${storedId}`, { key }))).choices[0].message.content).toBe("hi");
   });
 
   it("stores object and created even when the upstream leaves them out", async () => {

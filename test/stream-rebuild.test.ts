@@ -114,7 +114,7 @@ describe("proxyChatStream", () => {
     const text = await drain(stream);
     expect(text).toContain("event: error");
     expect(text).toContain('"code":"upstream_incomplete"');
-    expect(await outcome).toEqual({ status: "failed", reason: "no_done" });
+    expect(await outcome).toEqual({ status: "failed", reason: "no_done", usage: null });
   });
 
   it("ends with an error event when the upstream connection breaks", async () => {
@@ -130,7 +130,7 @@ describe("proxyChatStream", () => {
     const { stream, outcome } = proxyChatStream(sseResponse(events, { delayMs: 200 }).body!, { idleTimeoutMs: 50, accumulate: true, hideUsage: false });
     const text = await drain(stream);
     expect(text).toContain('"code":"upstream_timeout"');
-    expect(await outcome).toEqual({ status: "failed", reason: "idle_timeout" });
+    expect(await outcome).toEqual({ status: "failed", reason: "idle_timeout", usage: null });
   });
 
   it("rewrites every chunk's id when the store needs a new one", async () => {
@@ -138,7 +138,7 @@ describe("proxyChatStream", () => {
       idleTimeoutMs: 5_000,
       accumulate: true,
       hideUsage: false,
-      resolveId: async (id) => (id === "dup" ? "chatcmpl-new" : id!),
+      id: "chatcmpl-new",
     });
     const text = await drain(stream);
     expect(text).not.toContain('"id":"dup"');

@@ -1,6 +1,7 @@
 import type { AppContext, AppRouteHandler } from "../../app";
 import { modelNotAllowed } from "../../errors";
 import { admitRequest } from "../../limits/admission";
+import { newCompletionId } from "../../ids";
 import { logEvent } from "../../log";
 import type { ChatCompletion, CreateChatCompletionRequest } from "../../schemas/openai";
 import { chooseCompletionId } from "../../storage/completion-id";
@@ -50,7 +51,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
       accumulate: storing,
       hideUsage,
-      resolveId: storing ? (id) => chooseCompletionId(repo, apiKey.teamId, id, keepAlive(c)) : undefined,
+      id: storing ? newCompletionId() : undefined,
     });
     if (storing) {
       const completion = outcome.then((result) => {
