@@ -27,16 +27,14 @@ function skipSpace(bytes: Uint8Array, at: number, end: number): number {
   return at;
 }
 
-/** Index past the closing quote of the string opening at `at`, or -1. */
+/** Index past the closing quote of the string opening at `at`, or -1. A JS loop: see sse-bytes.ts. */
 function skipString(bytes: Uint8Array, at: number, end: number): number {
-  let quote = at;
-  for (;;) {
-    quote = bytes.indexOf(QUOTE, quote + 1);
-    if (quote === -1 || quote >= end) return -1;
-    let slashes = 0;
-    while (bytes[quote - 1 - slashes] === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return quote + 1;
+  for (let i = at + 1; i < end; i++) {
+    const b = bytes[i];
+    if (b === BACKSLASH) i++;
+    else if (b === QUOTE) return i + 1;
   }
+  return -1;
 }
 
 /** Index past the value starting at `at` (after spaces), or -1 if it is malformed. */
@@ -122,16 +120,5 @@ export function objectStart(bytes: Uint8Array, start: number, end: number): [num
 export function memberCut(bytes: Uint8Array, span: MemberSpan, end: number): [number, number] {
   if (bytes[span.before] === COMMA) return [span.before, span.end];
   const next = skipSpace(bytes, span.end, end);
-  return [span.key, bytes[next] === COMMA ? next + 1 : span.end];
-}
-
-/** Index of `pattern` in bytes[start, end), or -1: native search for its first byte, then a compare. */
-export function indexOfBytes(bytes: Uint8Array, pattern: Uint8Array, start: number, end: number): number {
-  const last = end - pattern.length;
-  for (let i = bytes.indexOf(pattern[0], start); i !== -1 && i <= last; i = bytes.indexOf(pattern[0], i + 1)) {
-    let j = 1;
-    while (j < pattern.length && bytes[i + j] === pattern[j]) j++;
-    if (j === pattern.length) return i;
-  }
-  return -1;
+  return [span.key, bytes[next] === COMMA ? skipSpace(bytes, next + 1, end) : span.end];
 }

@@ -9,6 +9,12 @@ const DATA = [100, 97, 116, 97]; // "data"
 const EVENT = [101, 118, 101, 110, 116]; // "event"
 const ERROR = [101, 114, 114, 111, 114]; // "error"
 
+const QUOTE = 34;
+const E = 101;
+const U = 117;
+const ERROR_KEY = [114, 114, 111, 114, QUOTE]; // rror"
+const USAGE_KEY = [115, 97, 103, 101, QUOTE]; // sage"
+
 /** One complete event inside `SseBatch.bytes`. Offsets are absolute; `end` is past the closing blank line. */
 export interface SseEventSpan {
   start: number;
@@ -20,6 +26,9 @@ export interface SseEventSpan {
   dataLines: number;
   /** `event: error`. */
   errorType: boolean;
+  /** The bytes `"error"` / `"usage"` occur in the event: it may be an error, or carry usage. */
+  quotedError: boolean;
+  quotedUsage: boolean;
 }
 
 export interface SseBatch {
@@ -35,6 +44,17 @@ const matches = (bytes: Uint8Array, at: number, end: number, word: number[]) => 
   for (let i = 0; i < word.length; i++) if (bytes[at + i] !== word[i]) return false;
   return true;
 };
+
+const newEvent = (start: number): SseEventSpan => ({
+  start,
+  end: 0,
+  dataStart: 0,
+  dataEnd: 0,
+  dataLines: 0,
+  errorType: false,
+  quotedError: false,
+  quotedUsage: false,
+});
 
 /**
  * Feed it each read as it arrives; it returns the events completed so far and keeps the unfinished
@@ -69,58 +89,63 @@ export class SseByteScanner {
   }
 }
 
-/** Index of the next line end at or after `from` (-1: none yet) and the index past it. */
-function lineEnd(bytes: Uint8Array, from: number, hasCR: boolean, final: boolean): [number, number] {
-  if (!hasCR) {
-    const lf = bytes.indexOf(LF, from);
-    return [lf, lf + 1];
-  }
-  for (let i = from; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (b === LF) return [i, i + 1];
-    if (b === CR) {
-      // A CR at the very end may be the first half of a CRLF still on its way.
-      if (i + 1 === bytes.length) return final ? [i, i + 1] : [-1, 0];
-      return [i, bytes[i + 1] === LF ? i + 2 : i + 1];
-    }
-  }
-  return [-1, 0];
-}
-
+/**
+ * One pass over the bytes in plain JavaScript: a loop that skips every byte above `"` costs less
+ * than TypedArray.indexOf, whose per-call overhead dominates on lines this short.
+ */
 function scan(bytes: Uint8Array, final: boolean): SseBatch {
-  const hasCR = bytes.indexOf(CR) !== -1;
   const events: SseEventSpan[] = [];
+  const length = bytes.length;
   let complete = 0;
-  let event: SseEventSpan = { start: 0, end: 0, dataStart: 0, dataEnd: 0, dataLines: 0, errorType: false };
+  let event = newEvent(0);
   let lineStart = 0;
   let fields = 0;
-  for (;;) {
-    const [end, next] = lineEnd(bytes, lineStart, hasCR, final);
-    if (end === -1) break;
-    if (end === lineStart) {
+  for (let i = 0; i < length; i++) {
+    const b = bytes[i];
+    if (b > QUOTE) continue;
+    if (b === QUOTE) {
+      const next = bytes[i + 1];
+      if (next === E && matches(bytes, i + 2, length, ERROR_KEY)) event.quotedError = true;
+      else if (next === U && matches(bytes, i + 2, length, USAGE_KEY)) event.quotedUsage = true;
+      continue;
+    }
+    if (b !== LF && b !== CR) continue;
+    let after = i + 1;
+    if (b === CR) {
+      // A CR at the very end may be the first half of a CRLF still on its way.
+      if (after === length && !final) break;
+      if (bytes[after] === LF) after++;
+    }
+    if (i === lineStart) {
       // A blank line ends the event; blank lines between events are passed on as they are.
       if (fields > 0) {
-        event.end = next;
+        event.end = after;
         events.push(event);
       }
-      complete = next;
-      event = { start: next, end: 0, dataStart: 0, dataEnd: 0, dataLines: 0, errorType: false };
+      complete = after;
+      event = newEvent(after);
       fields = 0;
     } else {
       fields++;
-      const colon = bytes.indexOf(COLON, lineStart);
-      const nameEnd = colon === -1 || colon > end ? end : colon;
-      let value = nameEnd === end ? end : nameEnd + 1;
-      if (value < end && bytes[value] === SPACE) value++;
-      if (nameEnd - lineStart === 4 && matches(bytes, lineStart, nameEnd, DATA)) {
-        event.dataLines++;
-        event.dataStart = value;
-        event.dataEnd = end;
-      } else if (nameEnd - lineStart === 5 && matches(bytes, lineStart, nameEnd, EVENT)) {
-        event.errorType = end - value === 5 && matches(bytes, value, end, ERROR);
-      }
+      field(bytes, lineStart, i, event);
     }
-    lineStart = next;
+    lineStart = after;
+    i = after - 1;
   }
   return { bytes, events, complete };
+}
+
+/** Notes what the line bytes[start, end) says about its event. */
+function field(bytes: Uint8Array, start: number, end: number, event: SseEventSpan): void {
+  let nameEnd = start;
+  while (nameEnd < end && bytes[nameEnd] !== COLON) nameEnd++;
+  let value = nameEnd === end ? end : nameEnd + 1;
+  if (value < end && bytes[value] === SPACE) value++;
+  if (nameEnd - start === 4 && matches(bytes, start, nameEnd, DATA)) {
+    event.dataLines++;
+    event.dataStart = value;
+    event.dataEnd = end;
+  } else if (nameEnd - start === 5 && matches(bytes, start, nameEnd, EVENT)) {
+    event.errorType = end - value === 5 && matches(bytes, value, end, ERROR);
+  }
 }

@@ -3,7 +3,7 @@ import type { ChatCompletion } from "../schemas/openai";
 import { newCompletionId, nowSeconds } from "../ids";
 import { CompletionAccumulator } from "./accumulate";
 import { IdleTimeoutReader, UpstreamTimeoutError } from "./client";
-import { findTopLevelKeys, indexOfBytes, isEmptyArray, memberCut, objectStart } from "./json-bytes";
+import { findTopLevelKeys, isEmptyArray, memberCut, objectStart } from "./json-bytes";
 import { formatSseData, parseEvent } from "./sse";
 import { SseByteScanner, type SseBatch, type SseEventSpan } from "./sse-bytes";
 
@@ -30,8 +30,6 @@ const bytesOf = (text: string) => encoder.encode(text);
 const KEY_ID = bytesOf("id");
 const KEY_USAGE = bytesOf("usage");
 const KEY_CHOICES = bytesOf("choices");
-const QUOTED_ERROR = bytesOf('"error"');
-const QUOTED_USAGE = bytesOf('"usage"');
 const DONE = bytesOf("[DONE]");
 const OPEN_BRACE = 123;
 
@@ -42,8 +40,11 @@ interface Edit {
   bytes: Uint8Array | null;
 }
 
-const isDone = (bytes: Uint8Array, event: SseEventSpan) =>
-  event.dataEnd - event.dataStart === DONE.length && indexOfBytes(bytes, DONE, event.dataStart, event.dataEnd) === event.dataStart;
+function isDone(bytes: Uint8Array, event: SseEventSpan): boolean {
+  if (event.dataEnd - event.dataStart !== DONE.length) return false;
+  for (let i = 0; i < DONE.length; i++) if (bytes[event.dataStart + i] !== DONE[i]) return false;
+  return true;
+}
 
 /** Joins the kept ranges of `bytes` and the edits' new bytes, in one copy. */
 function applyEdits(bytes: Uint8Array, complete: number, edits: Edit[]): Uint8Array {
@@ -115,9 +116,9 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
       return;
     }
     // Parsed only by the store, or when the chunk may be an error; everything else is looked at as bytes.
-    const parsed = accumulator !== null || event.errorType || indexOfBytes(bytes, QUOTED_ERROR, dataStart, dataEnd) !== -1;
+    const parsed = accumulator !== null || event.errorType || event.quotedError;
     if (parsed && !notice(parse(bytes, dataStart, dataEnd))) return;
-    const mayHaveUsage = indexOfBytes(bytes, QUOTED_USAGE, dataStart, dataEnd) !== -1;
+    const mayHaveUsage = event.quotedUsage;
     if (!idValue && !mayHaveUsage) return;
     const keys = findTopLevelKeys(bytes, dataStart, dataEnd, mayHaveUsage ? [KEY_ID, KEY_USAGE, KEY_CHOICES] : [KEY_ID]);
     if (!keys) return;
