@@ -2,7 +2,7 @@ import { errorBody } from "../errors";
 import type { ChatCompletion } from "../schemas/openai";
 import { newCompletionId, nowSeconds } from "../ids";
 import { CompletionAccumulator } from "./accumulate";
-import { IdleTimeoutReader, UpstreamTimeoutError } from "./client";
+import { IdleWatchdog } from "./client";
 import { findTopLevelKeys, isEmptyArray, memberCut, objectStart } from "./json-bytes";
 import { formatSseData, parseEvent } from "./sse";
 import { SseByteScanner, type SseBatch, type SseEventSpan } from "./sse-bytes";
@@ -74,7 +74,9 @@ function applyEdits(bytes: Uint8Array, complete: number, edits: Edit[]): Uint8Ar
  * that reached `data: [DONE]` counts as complete.
  */
 export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: StreamProxyOptions) {
-  const reader = new IdleTimeoutReader(upstream.getReader(), options.idleTimeoutMs);
+  // The upstream is read directly, with a watchdog beside it: a wrapper around read() would cost a promise per piece.
+  const reader = upstream.getReader();
+  const watchdog = new IdleWatchdog(options.idleTimeoutMs, () => reader.cancel().catch(() => {}));
   const scanner = new SseByteScanner();
   const accumulator = options.accumulate ? new CompletionAccumulator() : null;
   const idValue = options.id === undefined ? null : bytesOf(JSON.stringify(options.id));
@@ -213,6 +215,7 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
           await pump(controller);
         } catch {
           // A bug or a malformed chunk must still end the stream cleanly, with an error event.
+          watchdog.stop();
           reader.cancel().catch(() => {});
           try {
             fail(controller, "gateway_error", "The gateway could not process the upstream stream.", "stream_processing_failed");
@@ -223,6 +226,7 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
       },
       cancel(reason) {
         // The client went away: stop the upstream generation too.
+        watchdog.stop();
         settle({ status: "cancelled", usage });
         return reader.cancel(reason);
       },
@@ -236,16 +240,19 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
         result = await reader.read();
-      } catch (err) {
-        if (err instanceof UpstreamTimeoutError) {
-          return fail(controller, "idle_timeout", `The upstream sent nothing for ${options.idleTimeoutMs} ms.`, "upstream_timeout");
-        }
+      } catch {
+        watchdog.stop();
         return fail(controller, "upstream_broken", "The upstream connection broke before the stream was complete.", "upstream_disconnected");
       }
+      if (watchdog.timedOut) {
+        return fail(controller, "idle_timeout", `The upstream sent nothing for ${options.idleTimeoutMs} ms.`, "upstream_timeout");
+      }
+      watchdog.piece();
       const batch = result.done ? scanner.flush() : scanner.push(result.value);
       const out = batch && transform(batch);
       if (out && out.length > 0) controller.enqueue(out);
       if (result.done) {
+        watchdog.stop();
         if (upstreamError) {
           controller.close();
           return settle({ status: "failed", reason: "upstream_error_event", usage });
