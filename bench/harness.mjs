@@ -258,7 +258,7 @@ export async function createTeamWithKey(baseUrl, adminToken, name) {
   const team = await requestJson(new URL("/admin/teams", baseUrl), { method: "POST", token: adminToken, body: { name } });
   const key = await requestJson(new URL(`/admin/teams/${team.id}/keys`, baseUrl), { method: "POST", token: adminToken, body: {} });
   if (!team?.id || !key?.key) throw new Error("the admin API did not return a team id and a key");
-  return { teamId: team.id, key: key.key };
+  return { teamId: team.id, key: key.key, keyId: key.id };
 }
 
 /**

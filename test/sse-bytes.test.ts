@@ -160,7 +160,7 @@ describe("proxyChatStream at byte level", () => {
     for (const pieces of splits(input).filter((_, i) => i % 13 === 0)) {
       const { text, outcome } = await run(pieces, {});
       expect(text).toBe(sse(upstreamChunks));
-      expect(outcome).toEqual({ status: "complete", completion: null, usage });
+      expect(outcome).toEqual({ status: "complete", completion: null, upstreamId: null, usage });
     }
   });
 
@@ -183,13 +183,14 @@ describe("proxyChatStream at byte level", () => {
 
   it("reports usage null when no usage chunk came, and usage: null is not a usage", async () => {
     const { outcome } = await run([bytes(sse(upstreamChunks.slice(0, 4)))], {});
-    expect(outcome).toEqual({ status: "complete", completion: null, usage: null });
+    expect(outcome).toEqual({ status: "complete", completion: null, upstreamId: null, usage: null });
   });
 
   it("handles CRLF streams and multi-line data events", async () => {
     const crlf = textStreamChunks("chatcmpl-up", ["a"]).map((c) => `data: ${JSON.stringify(c)}\r\n\r\n`).join("") + "data: [DONE]\r\n\r\n";
     const { text, outcome } = await run([bytes(crlf)], { id: "chatcmpl-gw" });
     expect(text).not.toContain("chatcmpl-up");
+    expect(outcome.status === "complete" && outcome.upstreamId).toBe("chatcmpl-up");
     expect(text.match(/"id":"chatcmpl-gw"/g)).toHaveLength(4);
     expect(outcome.usage).toEqual({ prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 });
 

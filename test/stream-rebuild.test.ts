@@ -133,7 +133,7 @@ describe("proxyChatStream", () => {
     expect(await outcome).toEqual({ status: "failed", reason: "idle_timeout", usage: null });
   });
 
-  it("rewrites every chunk's id when the store needs a new one", async () => {
+  it("rewrites every chunk's id to the minted one, and keeps the upstream's for tracing", async () => {
     const { stream, outcome } = proxyChatStream(sseResponse(textStreamChunks("dup", ["a", "b"])).body!, {
       idleTimeoutMs: 5_000,
       accumulate: true,
@@ -145,6 +145,7 @@ describe("proxyChatStream", () => {
     expect(text.match(/"id":"chatcmpl-new"/g)).toHaveLength(5);
     const result = await outcome;
     expect(result.status === "complete" && result.completion!.id).toBe("chatcmpl-new");
+    expect(result.status === "complete" && result.upstreamId).toBe("dup");
   });
 
   it("passes each event on before the next one arrives", async () => {

@@ -28,6 +28,7 @@ const KEY_USAGE = bytesOf("usage");
 const KEY_CHOICES = bytesOf("choices");
 const DONE = bytesOf("[DONE]");
 const OPEN_BRACE = 123;
+const QUOTE = 34;
 
 /** What to put in place of bytes[start, end) of a read: new bytes, or nothing (the event is dropped). */
 interface Edit {
@@ -66,6 +67,8 @@ function applyEdits(bytes: Uint8Array, complete: number, edits: Edit[]): Uint8Ar
 /** Watches one stream's events; read `usage`, `sawDone`, `upstreamError` and `completion()` once it ends. */
 export class ChunkWatch {
   usage: RawUsage | null = null;
+  /** The upstream's own id (its first non-empty one), kept for tracing when `id` replaces it; null when not looked for. */
+  upstreamId: string | null = null;
   sawDone = false;
   upstreamError = false;
   private readonly accumulator: CompletionAccumulator | null;
@@ -101,6 +104,7 @@ export class ChunkWatch {
       return false;
     }
     if (fields.usage && typeof fields.usage === "object") this.usage = fields.usage;
+    if (this.upstreamId === null && typeof fields.id === "string" && fields.id !== "") this.upstreamId = fields.id;
     this.accumulator?.add(fields);
     return true;
   }
@@ -131,6 +135,10 @@ export class ChunkWatch {
     if (usageSpan && !parsed && bytes[usageSpan.value] === OPEN_BRACE) {
       const value = this.parse(bytes, usageSpan.value, usageSpan.end);
       if (value && typeof value === "object") this.usage = value as RawUsage;
+    }
+    if (this.idValue && id && !parsed && this.upstreamId === null && bytes[id.value] === QUOTE && id.end - id.value > 2) {
+      const upstreamId = this.parse(bytes, id.value, id.end);
+      if (typeof upstreamId === "string") this.upstreamId = upstreamId;
     }
     let idEdit: Edit | null = null;
     if (this.idValue) {

@@ -12,7 +12,7 @@ export interface StreamProxyOptions extends ChunkWatchOptions {
 }
 
 export type StreamOutcome =
-  | { status: "complete"; completion: ChatCompletion | null; usage: RawUsage | null }
+  | { status: "complete"; completion: ChatCompletion | null; upstreamId: string | null; usage: RawUsage | null }
   | { status: "failed"; reason: string; usage: RawUsage | null }
   | { status: "cancelled"; usage: RawUsage | null };
 
@@ -93,7 +93,7 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
           return fail(controller, "no_done", "The upstream stream ended before it was complete.", "upstream_incomplete");
         }
         controller.close();
-        return settle({ status: "complete", completion: watch.completion(), usage: watch.usage });
+        return settle({ status: "complete", completion: watch.completion(), upstreamId: watch.upstreamId, usage: watch.usage });
       }
       if (out && out.length > 0) return;
     }
