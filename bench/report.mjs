@@ -56,12 +56,31 @@ export const INFO = [
   },
 ];
 
+/**
+ * A CPU figure is compared within each round (the scenarios of a round run minutes apart at most),
+ * and the median over rounds is kept, so that one round on a busy machine does not decide it.
+ */
+function perRound(f, scenario, base, compare) {
+  const a = f.cpu?.[scenario]?.isolateUsPerResponseByRound;
+  const b = f.cpu?.[base]?.isolateUsPerResponseByRound;
+  if (!Array.isArray(a) || !Array.isArray(b)) return compare(f.cpu?.[scenario]?.isolateUsPerResponse, f.cpu?.[base]?.isolateUsPerResponse);
+  const values = a.map((value, round) => compare(value, b[round])).filter((v) => v !== null);
+  return median(values);
+}
+
+export function median(values) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 function cpuRatio(f, scenario, base) {
-  return ratio(f.cpu?.[scenario]?.isolateUsPerResponse, f.cpu?.[base]?.isolateUsPerResponse);
+  return perRound(f, scenario, base, ratio);
 }
 
 function cpuDifference(f, scenario, base) {
-  return difference(f.cpu?.[scenario]?.isolateUsPerResponse, f.cpu?.[base]?.isolateUsPerResponse);
+  return perRound(f, scenario, base, difference);
 }
 
 /** A difference target met at or below `bound` (`unit`), shown signed with `digits` decimals. */

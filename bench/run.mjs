@@ -222,7 +222,7 @@ const SETTLE_MS = 1_500;
  */
 async function measureCpuScenarios(allScenarios) {
   const scenarios = allScenarios.filter((s) => !settings.scenarios || settings.scenarios.has(s.key));
-  const totals = new Map(scenarios.map((s) => [s.key, { busyMs: 0, ok: 0, seconds: 0, non2xx: 0, stored: 0, foreign: 0, functions: new Map() }]));
+  const totals = new Map(scenarios.map((s) => [s.key, { busyMs: 0, ok: 0, seconds: 0, non2xx: 0, stored: 0, foreign: 0, functions: new Map(), byRound: [] }]));
   for (let round = 1; round <= settings.rounds; round++) {
     log(`CPU round ${round}/${settings.rounds}: ${scenarios.length} scenarios under the profiler, each ${settings.warmupSeconds} s warm-up + ${settings.cpuSeconds} s`);
     for (const scenario of scenarios) {
@@ -244,6 +244,7 @@ async function measureCpuScenarios(allScenarios) {
       t.seconds += run.seconds;
       t.non2xx += run.non2xx ?? 0;
       t.stored += run.stored ?? 0;
+      t.byRound.push(run.ok > 0 ? (summary.busyMs * 1000) / run.ok : null);
       for (const f of summary.functions) t.functions.set(f.name, (t.functions.get(f.name) ?? 0) + f.ms);
       const machine = machineBusyCpuMs();
       if (machine !== null && machineBefore !== null) t.foreign = Math.max(t.foreign, (machine - machineBefore) / ((performance.now() - wallStart) * cpus().length));
@@ -263,6 +264,8 @@ async function measureCpuScenarios(allScenarios) {
       rps: t.seconds > 0 ? t.ok / t.seconds : null,
       busyMs: t.busyMs,
       isolateUsPerResponse: t.ok > 0 ? (t.busyMs * 1000) / t.ok : null,
+      // Per round, for the targets: a ratio or difference is taken within each round, then the median.
+      isolateUsPerResponseByRound: t.byRound,
       notes: notes.join("; ") || undefined,
       // Where the time goes (self time, mapped to src/ through the bundle's source map), to explain a figure.
       topFunctions: [...t.functions.entries()]
