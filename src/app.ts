@@ -6,6 +6,7 @@ import type { z } from "@hono/zod-openapi";
 import type { Bindings, GatewayConfig } from "./config";
 import { ApiError, errorBody, invalidApiKey } from "./errors";
 import { describeError, logEvent } from "./log";
+import type { KeyLimits } from "./limits/limits";
 import type { RequestAnnotations } from "./usage/request-finished";
 
 export interface AuthenticatedKey {
@@ -13,11 +14,16 @@ export interface AuthenticatedKey {
   teamId: string;
   /** null: every model is allowed. */
   allowedModels: string[] | null;
+  /** The key's and its team's rate limits and budgets, cached with the key. */
+  limits: KeyLimits;
 }
+
+/** Who reads the usage API: the admin token sees every team, a team key its own team. */
+export type UsageViewer = { kind: "admin" } | { kind: "team"; teamId: string };
 
 export interface AppEnv {
   Bindings: Bindings;
-  Variables: { config: GatewayConfig; apiKey: AuthenticatedKey; requestAnnotations?: RequestAnnotations };
+  Variables: { config: GatewayConfig; apiKey: AuthenticatedKey; requestAnnotations?: RequestAnnotations; usageViewer?: UsageViewer };
 }
 
 export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

@@ -74,6 +74,34 @@ export const methodNotAllowed = (method: string, path: string, allowed: string[]
 export const requestTooLarge = (maxBytes: number) =>
   new ApiError(413, `The request body is larger than the ${maxBytes} bytes allowed.`, "invalid_request_error", null, "request_too_large");
 
+// 429
+/** Over an RPM or TPM limit: OpenAI's wording and type; the headers carry retry-after and x-ratelimit-*. */
+export const rateLimitExceeded = (kind: "requests" | "tokens", scope: "key" | "team", limit: number, retryAfter: string, headers: Record<string, string>) =>
+  new ApiError(
+    429,
+    `Rate limit reached for ${kind === "requests" ? "requests per minute (RPM)" : "tokens per minute (TPM)"} on this ${scope === "key" ? "API key" : "team"}: Limit ${limit}. Please try again in ${retryAfter}.`,
+    kind,
+    null,
+    "rate_limit_exceeded",
+    headers,
+  );
+
+/** Over budget: x-should-retry false, so that OpenAI's SDKs do not retry what cannot succeed. */
+export const insufficientQuota = (scope: "key" | "team", maxBudgetUsd: number, headers: Record<string, string> = {}) =>
+  new ApiError(
+    429,
+    `You exceeded your current quota: this ${scope === "key" ? "API key" : "team"} has spent its budget of $${maxBudgetUsd} for the current period. Ask the gateway's admin to raise max_budget_usd.`,
+    "insufficient_quota",
+    null,
+    "insufficient_quota",
+    { ...headers, "x-should-retry": "false" },
+  );
+
+// 503
+/** LIMITS_FAIL_MODE=closed and the team's Durable Object did not answer. */
+export const limitsUnavailable = () =>
+  new ApiError(503, "The gateway could not check this team's rate limits and budgets; please retry.", "server_error", null, "limits_unavailable", { "retry-after": "1" });
+
 // 500
 export const gatewayMisconfigured = (problem: string) =>
   new ApiError(500, `The gateway is misconfigured: ${problem}`, "server_error", null, "gateway_misconfigured");

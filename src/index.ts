@@ -1,10 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { except } from "hono/combine";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import { type AppEnv, handleError } from "./app";
 import { requireAdminToken } from "./auth/admin-auth";
 import { requireTeamKey } from "./auth/team-auth";
+import { requireUsageReader } from "./auth/usage-auth";
 import { type Bindings, ConfigError, readConfig } from "./config";
 import type { BackgroundMessage } from "./queue/messages";
 import { gatewayMisconfigured, methodNotAllowed, requestTooLarge, unknownUrl } from "./errors";
@@ -16,6 +18,7 @@ import { adminRouter } from "./routes/admin/admin.index";
 import { chatRouter } from "./routes/chat/chat.index";
 import { completionsRouter } from "./routes/completions/completions.index";
 import { docsRouter } from "./routes/docs/docs.index";
+import { usageRouter } from "./routes/usage/usage.index";
 import { registerOpenApiDocument } from "./routes/docs/openapi";
 import { allowedMethods } from "./routes/method-not-allowed";
 
@@ -54,13 +57,17 @@ const limitBody = createMiddleware<AppEnv>((c, next) =>
     },
   })(c, next),
 );
-app.use("/v1/*", limitBody, requireTeamKey);
+app.use("/v1/*", limitBody);
+// The organization usage and costs APIs also take the admin token; everything else needs a team key.
+app.use("/v1/*", except("/v1/organization/*", requireTeamKey));
+app.use("/v1/organization/*", ...requireUsageReader);
 app.on("POST", "/v1/chat/completions", recordRequestFinished);
 app.use("/admin/*", limitBody, requireAdminToken);
 
 app.route("/", chatRouter);
 app.route("/", completionsRouter);
 app.route("/", adminRouter);
+app.route("/", usageRouter);
 registerOpenApiDocument(app);
 app.route("/", docsRouter);
 app.get("/", (c) => c.redirect("/doc"));

@@ -12,12 +12,15 @@ afterEach(() => {
 const admin = { key: ADMIN_TOKEN };
 const chat = (key: string, model = "gpt-4o-mini") => call("/v1/chat/completions", { key, body: { model, messages: [{ role: "user", content: "hi" }] } });
 
+/** What a team or key without budgets or limits shows (issue 12). */
+const NO_LIMITS = { max_budget_usd: null, budget_period: "monthly", rpm_limit: null, tpm_limit: null, spend_usd: 0 };
+
 describe("admin API", () => {
   it("creates, lists and gets teams", async () => {
     const res = await call("/admin/teams", { ...admin, body: { name: "Research" } });
     expect(res.status).toBe(201);
     const team = await json(res);
-    expect(team).toEqual({ id: expect.stringMatching(/^team_/), object: "team", name: "Research", created_at: expect.any(Number) });
+    expect(team).toEqual({ id: expect.stringMatching(/^team_/), object: "team", name: "Research", created_at: expect.any(Number), ...NO_LIMITS });
     expect(await json(await call(`/admin/teams/${team.id}`, admin))).toEqual(team);
     const list = await json(await call("/admin/teams", admin));
     expect(list.object).toBe("list");
@@ -41,6 +44,7 @@ describe("admin API", () => {
       created_at: expect.any(Number),
       expires_at: 4_102_444_800,
       allowed_models: ["gpt-4o-mini"],
+      ...NO_LIMITS,
     });
     const listText = await (await call(`/admin/teams/${team.id}/keys`, admin)).text();
     expect(listText).not.toContain(created.key);

@@ -7,6 +7,7 @@ import { logEvent, redactKey } from "../log";
 import { bearerToken } from "./bearer";
 import { cacheKey, getCachedKey, hashOfToken } from "./key-cache";
 import { isWellFormedKey } from "./keys";
+import { limitsOf } from "../limits/limits";
 
 // Not Hono's bearerAuth: a team key is looked up by its hash (with a cache) rather than compared
 // with one known token, and OpenAI answers every bad key, malformed header included, with 401
@@ -20,7 +21,12 @@ async function lookUpKey(db: D1Database, keyHash: string, ttlMs: number): Promis
   const expiresAtMs = row?.expiresAt != null ? row.expiresAt * 1000 : Infinity;
   const live = row !== null && row.revokedAt === null && expiresAtMs > now;
   const key: AuthenticatedKey | null = live
-    ? { keyId: row.id, teamId: row.teamId, allowedModels: row.allowedModels ? (JSON.parse(row.allowedModels) as string[]) : null }
+    ? {
+        keyId: row.id,
+        teamId: row.teamId,
+        allowedModels: row.allowedModels ? (JSON.parse(row.allowedModels) as string[]) : null,
+        limits: { key: limitsOf(row), team: limitsOf(row.team) },
+      }
     : null;
   // An entry never outlives the key's own expiry.
   cacheKey(keyHash, key, Math.min(now + ttlMs, live ? expiresAtMs : Infinity));

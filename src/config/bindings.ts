@@ -1,3 +1,4 @@
+import type { TeamLimiter } from "../limits/team-limiter";
 import type { BackgroundMessage } from "../queue/messages";
 
 /** Bindings and variables, as configured in wrangler.toml and .dev.vars (see .dev.vars.example). */
@@ -8,7 +9,7 @@ export interface Bindings {
   /** Background work: completion writes that did not land at once, usage events, team purges. */
   BACKGROUND_QUEUE: Queue<BackgroundMessage>;
   /** One Durable Object per team: rate-limit counters and budget reservations. */
-  TEAM_LIMITER: DurableObjectNamespace;
+  TEAM_LIMITER: DurableObjectNamespace<TeamLimiter>;
   ADMIN_TOKEN?: string;
   UPSTREAM_BASE_URL?: string;
   UPSTREAM_API_KEY?: string;
@@ -22,6 +23,7 @@ export interface Bindings {
   USAGE_COUNTING?: string;
   PRICES?: string;
   LIMITS_FAIL_MODE?: string;
+  LIMITS_DEFAULT_OUTPUT_TOKENS?: string;
   /** Secrets named by an upstream's `api_key_env` are read by name. */
   [secret: string]: unknown;
 }

@@ -1,4 +1,6 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export type BudgetPeriod = "daily" | "monthly" | "total";
 
 // The single source of the migrations (`npm run db:generate`).
 // Every stored row carries `team_id`, and every key and index starts with it, so a
@@ -8,6 +10,11 @@ export const teams = sqliteTable("teams", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   createdAt: integer("created_at").notNull(),
+    // Budgets and rate limits (issue 12); NULL means none.
+    maxBudgetUsd: real("max_budget_usd"),
+    budgetPeriod: text("budget_period").$type<BudgetPeriod>().notNull().default("monthly"),
+    rpmLimit: integer("rpm_limit"),
+    tpmLimit: integer("tpm_limit"),
 });
 
 export const apiKeys = sqliteTable(
@@ -26,6 +33,11 @@ export const apiKeys = sqliteTable(
     // JSON array of model ids, or NULL for "any model".
     allowedModels: text("allowed_models"),
     revokedAt: integer("revoked_at"),
+    // Budgets and rate limits (issue 12); NULL means none.
+    maxBudgetUsd: real("max_budget_usd"),
+    budgetPeriod: text("budget_period").$type<BudgetPeriod>().notNull().default("monthly"),
+    rpmLimit: integer("rpm_limit"),
+    tpmLimit: integer("tpm_limit"),
   },
   (t) => [uniqueIndex("api_keys_key_hash").on(t.keyHash), index("api_keys_team").on(t.teamId, t.createdAt)],
 );
@@ -109,6 +121,67 @@ export const payloadParts = sqliteTable(
   (t) => [primaryKey({ columns: [t.teamId, t.completionId, t.slot, t.part] })],
 );
 
+// Usage (issue 12). One row per counted request, kept a few days only so that a redelivered queue
+// message is recognised by its id and not counted twice.
+export const usageEvents = sqliteTable(
+  "usage_events",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id").notNull(),
+    // The consumer run that inserted it; the rollups of a run add only the rows it inserted.
+    batchId: text("batch_id").notNull(),
+    keyId: text("key_id").notNull(),
+    kind: text("kind").$type<UsageKind>().notNull(),
+    model: text("model").notNull(),
+    upstream: text("upstream").notNull(),
+    startedAt: integer("started_at").notNull(),
+    inputTokens: integer("input_tokens").notNull(),
+    cachedInputTokens: integer("cached_input_tokens").notNull(),
+    outputTokens: integer("output_tokens").notNull(),
+    // 1 when the upstream reported no usage (a stream cut before its usage chunk): tokens unknown, not zero.
+    unknownUsage: integer("unknown_usage").notNull(),
+    priced: integer("priced").notNull(),
+    inputCostUsd: real("input_cost_usd").notNull(),
+    cachedInputCostUsd: real("cached_input_cost_usd").notNull(),
+    outputCostUsd: real("output_cost_usd").notNull(),
+  },
+  (t) => [index("usage_events_batch").on(t.batchId), index("usage_events_team").on(t.teamId, t.startedAt)],
+);
+
+// Sums per minute, hour and day, so that the usage API reads a few rows per bucket, not requests.
+export const usageRollups = sqliteTable(
+  "usage_rollups",
+  {
+    teamId: text("team_id").notNull(),
+    /** Bucket width in seconds: 60, 3600 or 86400. */
+    width: integer("width").notNull(),
+    bucketStart: integer("bucket_start").notNull(),
+    kind: text("kind").$type<UsageKind>().notNull(),
+    keyId: text("key_id").notNull(),
+    model: text("model").notNull(),
+    upstream: text("upstream").notNull(),
+    requests: integer("requests").notNull(),
+    inputTokens: integer("input_tokens").notNull(),
+    cachedInputTokens: integer("cached_input_tokens").notNull(),
+    outputTokens: integer("output_tokens").notNull(),
+    unknownUsageRequests: integer("unknown_usage_requests").notNull(),
+    unpricedRequests: integer("unpriced_requests").notNull(),
+    inputCostUsd: real("input_cost_usd").notNull(),
+    cachedInputCostUsd: real("cached_input_cost_usd").notNull(),
+    outputCostUsd: real("output_cost_usd").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.width, t.kind, t.bucketStart, t.keyId, t.model, t.upstream] }),
+    // The admin token reads every team's rows of a range.
+    index("usage_rollups_range").on(t.width, t.kind, t.bucketStart),
+  ],
+);
+
+/** "completions" (chat and legacy), "embeddings", or "other" (every other passed-through endpoint). */
+export type UsageKind = "completions" | "embeddings" | "other";
+
 export type CompletionRow = typeof completions.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type UsageEventRow = typeof usageEvents.$inferSelect;
+export type UsageRollupRow = typeof usageRollups.$inferSelect;

@@ -2,6 +2,8 @@ import { and, asc, eq, isNull } from "drizzle-orm";
 import type { Db } from "./client";
 import { apiKeys, teams, type ApiKeyRow, type TeamRow } from "./schema";
 
+export type TeamLimitColumns = Pick<TeamRow, "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">;
+
 // The only module that knows the teams and api_keys tables.
 
 export class TeamsRepository {
@@ -35,8 +37,18 @@ export class TeamsRepository {
       .all();
   }
 
-  async findKeyByHash(keyHash: string): Promise<ApiKeyRow | null> {
-    return (await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).get()) ?? null;
+  /** The key with its team's limits (one query, so that the key cache carries both). */
+  async findKeyByHash(keyHash: string): Promise<(ApiKeyRow & { team: TeamLimitColumns }) | null> {
+    const row = await this.db
+      .select({
+        key: apiKeys,
+        team: { maxBudgetUsd: teams.maxBudgetUsd, budgetPeriod: teams.budgetPeriod, rpmLimit: teams.rpmLimit, tpmLimit: teams.tpmLimit },
+      })
+      .from(apiKeys)
+      .innerJoin(teams, eq(teams.id, apiKeys.teamId))
+      .where(eq(apiKeys.keyHash, keyHash))
+      .get();
+    return row ? { ...row.key, team: row.team } : null;
   }
 
   /** Marks a key revoked. Returns its hash, or null if there is no such live key. */
@@ -47,5 +59,26 @@ export class TeamsRepository {
       .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .returning({ keyHash: apiKeys.keyHash });
     return revoked[0]?.keyHash ?? null;
+  }
+
+  // Budgets and limits (issue 12).
+
+  async updateTeam(id: string, fields: Partial<Pick<TeamRow, "name" | "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">>): Promise<TeamRow | null> {
+    const [row] = await this.db.update(teams).set(fields).where(eq(teams.id, id)).returning();
+    return row ?? null;
+  }
+
+  /** A live (not revoked) key by id. */
+  async getKey(id: string): Promise<ApiKeyRow | null> {
+    return (await this.db.select().from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).get()) ?? null;
+  }
+
+  async updateKey(id: string, fields: Partial<Pick<ApiKeyRow, "name" | "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">>): Promise<ApiKeyRow | null> {
+    const [row] = await this.db
+      .update(apiKeys)
+      .set(fields)
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
+    return row ?? null;
   }
 }

@@ -1,5 +1,10 @@
 import type { AppContext } from "../app";
-import type { TokenUsage } from "../usage/request-finished";
+import { insufficientQuota, limitsUnavailable, rateLimitExceeded } from "../errors";
+import { describeError, logEvent } from "../log";
+import { modelRates, costOf, totalUsd } from "../usage/pricing";
+import { annotateRequest, type TokenUsage } from "../usage/request-finished";
+import { formatResetDuration } from "./limits";
+import type { LimitState } from "./team-limiter";
 
 /** What a request is expected to cost before it is sent, for budgets and token limits. */
 export interface AdmissionEstimate {
@@ -14,12 +19,85 @@ export interface AdmissionEstimate {
 export interface Admission {
   /** x-ratelimit-* headers for the answer (empty when the key and team have no limits). */
   headers: Record<string, string>;
-  settle(usage: TokenUsage | null): void;
+  /** `usage` null with an ok status: unknown (a cut stream), the estimate stays charged; a failed request is charged nothing. */
+  settle(usage: TokenUsage | null, status: number): Promise<void>;
 }
 
-const UNLIMITED: Admission = { headers: {}, settle: () => {} };
+const UNLIMITED: Admission = { headers: {}, settle: async () => {} };
 
-/** Admits a request against its key's and team's limits and budgets, or throws a 429. */
-export async function admitRequest(_c: AppContext, _estimate: AdmissionEstimate): Promise<Admission> {
-  return UNLIMITED;
+/** The estimate of a JSON request: its bytes / 4 in, and its max_completion_tokens / max_tokens (or the default) out. */
+export function estimateRequest(c: AppContext, model: string, request: Record<string, unknown>): AdmissionEstimate {
+  const bytes = Number(c.req.header("content-length")) || JSON.stringify(request).length;
+  const max = request.max_completion_tokens ?? request.max_tokens;
+  const outputTokens = typeof max === "number" && max >= 0 ? max : c.var.config.usage.defaultOutputTokens;
+  return { model, inputTokens: Math.ceil(bytes / 4), outputTokens };
+}
+
+function rateLimitHeaders(requests: LimitState | null, tokens: LimitState | null): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (requests) {
+    headers["x-ratelimit-limit-requests"] = String(requests.limit);
+    headers["x-ratelimit-remaining-requests"] = String(requests.remaining);
+    headers["x-ratelimit-reset-requests"] = formatResetDuration(requests.resetMs);
+  }
+  if (tokens) {
+    headers["x-ratelimit-limit-tokens"] = String(tokens.limit);
+    headers["x-ratelimit-remaining-tokens"] = String(tokens.remaining);
+    headers["x-ratelimit-reset-tokens"] = formatResetDuration(tokens.resetMs);
+  }
+  return headers;
+}
+
+/**
+ * Admits a request against its key's and team's limits and budgets, or throws a 429. The estimate
+ * is reserved in the team's Durable Object before the request is forwarded, and settled with the
+ * real usage once it is known (in the request-finished seam). A key and team without limits make
+ * no Durable Object call at all.
+ */
+export async function admitRequest(c: AppContext, estimate: AdmissionEstimate): Promise<Admission> {
+  const { apiKey, config } = c.var;
+  const { key, team } = apiKey.limits;
+  if (!key && !team) return UNLIMITED;
+  const tokens = estimate.inputTokens + estimate.outputTokens;
+  const rates = modelRates(estimate.model, config.usage.prices);
+  const usd = rates ? (estimate.inputTokens * rates.input_per_mtok + estimate.outputTokens * rates.output_per_mtok) / 1e6 : 0;
+  const limiter = c.env.TEAM_LIMITER.get(c.env.TEAM_LIMITER.idFromName(apiKey.teamId));
+
+  let result;
+  try {
+    result = await limiter.admit({ keyId: apiKey.keyId, key, team, tokens, usd });
+  } catch (err) {
+    const failMode = config.usage.limitsFailMode;
+    logEvent("error", "limits_unavailable", { team_id: apiKey.teamId, fail_mode: failMode, error: describeError(err) });
+    if (failMode === "closed") throw limitsUnavailable();
+    return UNLIMITED;
+  }
+
+  if (!result.admitted) {
+    if (result.reason === "budget") throw insufficientQuota(result.scope, result.maxBudgetUsd);
+    const headers = rateLimitHeaders(result.requests, result.tokens);
+    const retryAfter = formatResetDuration(result.retryAfterMs);
+    headers["retry-after"] = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
+    headers["retry-after-ms"] = String(Math.max(0, Math.ceil(result.retryAfterMs)));
+    const state = result.reason === "requests" ? result.requests : result.tokens;
+    throw rateLimitExceeded(result.reason, result.scope, state?.limit ?? 0, retryAfter, headers);
+  }
+
+  const reservationId = result.reservationId;
+  const admission: Admission = {
+    headers: rateLimitHeaders(result.requests, result.tokens),
+    async settle(usage, status) {
+      const failed = status >= 400;
+      const actualTokens = usage ? usage.inputTokens + usage.outputTokens : failed ? 0 : null;
+      const actualUsd = usage ? totalUsd(costOf(estimate.model, usage, config.usage.prices)) : failed ? 0 : null;
+      try {
+        await limiter.settle(reservationId, actualTokens, actualUsd);
+      } catch (err) {
+        // The reservation stays and is charged at its estimate when it goes stale.
+        logEvent("error", "limits_settle_failed", { team_id: apiKey.teamId, error: describeError(err) });
+      }
+    },
+  };
+  annotateRequest(c, { admission });
+  return admission;
 }

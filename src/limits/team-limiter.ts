@@ -1,5 +1,202 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
+import { type Limits, periodStart } from "./limits";
 
-/** One per team: its rate-limit counters and budget reservations, in SQLite storage. */
-export class TeamLimiter extends DurableObject<Bindings> {}
+// One Durable Object per team: every isolate, in every location, admits the team's requests
+// through this one object, so its counters are exact. A Durable Object handles one call at a time
+// and its SQLite calls are synchronous, so a check and its reservation can never interleave with
+// another request's: there is no check-then-record race.
+
+export const WINDOW_MS = 60_000;
+/** A reservation never settled (its isolate died) is charged at its estimate after this long. */
+const STALE_RESERVATION_MS = 15 * 60_000;
+
+export interface AdmitInput {
+  keyId: string;
+  key: Limits | null;
+  team: Limits | null;
+  /** Estimated tokens (input bytes / 4 + max output) and USD. */
+  tokens: number;
+  usd: number;
+}
+
+/** The state of one limit after a decision, for the x-ratelimit-* headers. */
+export interface LimitState {
+  limit: number;
+  remaining: number;
+  resetMs: number;
+}
+
+export type AdmitResult =
+  | { admitted: true; reservationId: string; requests: LimitState | null; tokens: LimitState | null }
+  | { admitted: false; reason: "requests" | "tokens"; scope: "key" | "team"; retryAfterMs: number; requests: LimitState | null; tokens: LimitState | null }
+  | { admitted: false; reason: "budget"; scope: "key" | "team"; maxBudgetUsd: number; spentUsd: number };
+
+interface Scope {
+  name: string;
+  kind: "key" | "team";
+  limits: Limits;
+}
+
+export class TeamLimiter extends DurableObject<Bindings> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.createTables();
+  }
+
+  private createTables(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS windows (scope TEXT NOT NULL, window_start INTEGER NOT NULL, requests INTEGER NOT NULL, tokens INTEGER NOT NULL, PRIMARY KEY (scope, window_start));
+      CREATE TABLE IF NOT EXISTS spend (scope TEXT NOT NULL, period_start INTEGER NOT NULL, usd REAL NOT NULL, PRIMARY KEY (scope, period_start));
+      CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, scopes TEXT NOT NULL, window_start INTEGER NOT NULL, created_ms INTEGER NOT NULL, tokens INTEGER NOT NULL, usd REAL NOT NULL);
+    `);
+  }
+
+  admit(input: AdmitInput): AdmitResult {
+    const now = Date.now();
+    this.expireStaleReservations(now);
+    const windowStart = Math.floor(now / WINDOW_MS) * WINDOW_MS;
+    const resetMs = windowStart + WINDOW_MS - now;
+    const scopes: Scope[] = [];
+    if (input.key) scopes.push({ name: `key:${input.keyId}`, kind: "key", limits: input.key });
+    if (input.team) scopes.push({ name: "team", kind: "team", limits: input.team });
+
+    // What is left before this request; it takes 1 request and its estimated tokens if admitted.
+    let requests: LimitState | null = null;
+    let tokens: LimitState | null = null;
+    let denied: { reason: "requests" | "tokens"; scope: "key" | "team" } | null = null;
+    for (const scope of scopes) {
+      const used = this.windowUse(scope.name, windowStart);
+      const { rpm, tpm } = scope.limits;
+      if (rpm !== null) {
+        if (!denied && used.requests + 1 > rpm) denied = { reason: "requests", scope: scope.kind };
+        requests = tighter(requests, { limit: rpm, remaining: Math.max(0, rpm - used.requests), resetMs });
+      }
+      if (tpm !== null) {
+        if (!denied && used.tokens + input.tokens > tpm) denied = { reason: "tokens", scope: scope.kind };
+        tokens = tighter(tokens, { limit: tpm, remaining: Math.max(0, tpm - used.tokens), resetMs });
+      }
+    }
+    if (denied) return { admitted: false, ...denied, retryAfterMs: resetMs, requests, tokens };
+    for (const scope of scopes) {
+      const { maxBudgetUsd, budgetPeriod } = scope.limits;
+      if (maxBudgetUsd === null) continue;
+      const spentUsd = this.committedUsd(scope.name, periodStart(budgetPeriod, now));
+      if (spentUsd >= maxBudgetUsd || spentUsd + input.usd > maxBudgetUsd) {
+        return { admitted: false, reason: "budget", scope: scope.kind, maxBudgetUsd, spentUsd };
+      }
+    }
+    const reservationId = crypto.randomUUID();
+    for (const scope of scopes) {
+      this.sql.exec(
+        `INSERT INTO windows (scope, window_start, requests, tokens) VALUES (?, ?, 1, ?)
+         ON CONFLICT DO UPDATE SET requests = requests + 1, tokens = tokens + excluded.tokens`,
+        scope.name,
+        windowStart,
+        input.tokens,
+      );
+    }
+    this.sql.exec(
+      "INSERT INTO reservations (id, scopes, window_start, created_ms, tokens, usd) VALUES (?, ?, ?, ?, ?, ?)",
+      reservationId,
+      JSON.stringify(scopes.map((s) => ({ name: s.name, period: s.limits.budgetPeriod }))),
+      windowStart,
+      now,
+      input.tokens,
+      input.usd,
+    );
+    this.sql.exec("DELETE FROM windows WHERE window_start < ?", windowStart - WINDOW_MS);
+    if (requests) requests.remaining = Math.max(0, requests.remaining - 1);
+    if (tokens) tokens.remaining = Math.max(0, tokens.remaining - input.tokens);
+    return { admitted: true, reservationId, requests, tokens };
+  }
+
+  /**
+   * Replaces a reservation with what the request really used. `tokens`/`usd` null: the usage is
+   * unknown (a cut stream), so the estimate stays charged. A settled or unknown id changes nothing.
+   */
+  settle(reservationId: string, tokens: number | null, usd: number | null): void {
+    const row = this.sql.exec<{ scopes: string; window_start: number; created_ms: number; tokens: number; usd: number }>(
+      "SELECT scopes, window_start, created_ms, tokens, usd FROM reservations WHERE id = ?",
+      reservationId,
+    ).toArray()[0];
+    if (!row) return;
+    this.charge(row, tokens ?? row.tokens, usd ?? row.usd);
+    this.sql.exec("DELETE FROM reservations WHERE id = ?", reservationId);
+  }
+
+  /**
+   * Raises a scope's settled spend for the current period to at least `usd`: when a budget is set,
+   * the spend already counted in D1 before this object tracked it still counts.
+   */
+  seedSpend(scope: { kind: "team" } | { kind: "key"; keyId: string }, period: Limits["budgetPeriod"], usd: number): void {
+    const name = scope.kind === "team" ? "team" : `key:${scope.keyId}`;
+    this.sql.exec(
+      "INSERT INTO spend (scope, period_start, usd) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET usd = max(usd, excluded.usd)",
+      name,
+      periodStart(period, Date.now()),
+      usd,
+    );
+  }
+
+  /** Forgets everything (team deletion); the empty tables stay, for a request still in flight. */
+  async purge(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+    this.createTables();
+  }
+
+  private charge(row: { scopes: string; window_start: number; created_ms: number; tokens: number }, tokens: number, usd: number): void {
+    const scopes = JSON.parse(row.scopes) as { name: string; period: Limits["budgetPeriod"] }[];
+    for (const scope of scopes) {
+      this.sql.exec(
+        "UPDATE windows SET tokens = max(0, tokens + ?) WHERE scope = ? AND window_start = ?",
+        tokens - row.tokens,
+        scope.name,
+        row.window_start,
+      );
+      if (usd > 0) {
+        this.sql.exec(
+          "INSERT INTO spend (scope, period_start, usd) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET usd = usd + excluded.usd",
+          scope.name,
+          periodStart(scope.period, row.created_ms),
+          usd,
+        );
+      }
+    }
+  }
+
+  private windowUse(scope: string, windowStart: number): { requests: number; tokens: number } {
+    const row = this.sql.exec<{ requests: number; tokens: number }>("SELECT requests, tokens FROM windows WHERE scope = ? AND window_start = ?", scope, windowStart).toArray()[0];
+    return row ?? { requests: 0, tokens: 0 };
+  }
+
+  /** Settled spend of the period plus every open reservation of the scope. */
+  private committedUsd(scope: string, since: number): number {
+    const settled = this.sql.exec<{ usd: number }>("SELECT usd FROM spend WHERE scope = ? AND period_start = ?", scope, since).toArray()[0]?.usd ?? 0;
+    const reserved =
+      this.sql
+        .exec<{ usd: number | null }>("SELECT sum(usd) AS usd FROM reservations, json_each(reservations.scopes) AS s WHERE json_extract(s.value, '$.name') = ? AND created_ms >= ?", scope, since * 1000)
+        .toArray()[0]?.usd ?? 0;
+    return settled + (reserved ?? 0);
+  }
+
+  private expireStaleReservations(now: number): void {
+    const stale = this.sql
+      .exec<{ id: string; scopes: string; window_start: number; created_ms: number; tokens: number; usd: number }>(
+        "SELECT id, scopes, window_start, created_ms, tokens, usd FROM reservations WHERE created_ms < ?",
+        now - STALE_RESERVATION_MS,
+      )
+      .toArray();
+    for (const row of stale) {
+      this.charge(row, row.tokens, row.usd);
+      this.sql.exec("DELETE FROM reservations WHERE id = ?", row.id);
+    }
+  }
+}
+
+function tighter(current: LimitState | null, next: LimitState): LimitState {
+  return current === null || next.remaining < current.remaining ? next : current;
+}

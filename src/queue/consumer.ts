@@ -1,6 +1,7 @@
 import type { Bindings } from "../config";
 import { logEvent } from "../log";
-import type { BackgroundMessage } from "./messages";
+import { recordUsageMessages } from "../usage/record-usage";
+import type { BackgroundMessage, UsageMessage } from "./messages";
 
 export const DEAD_LETTER_QUEUE = "llm-gateway-background-dlq";
 
@@ -13,15 +14,20 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
     }
     return;
   }
+  // Usage events are written together, in one D1 batch per delivery.
+  const usage: Message<UsageMessage>[] = [];
   for (const message of batch.messages) {
     switch (message.body.kind) {
       case "noop":
         message.ack();
+        break;
+      case "usage":
+        usage.push(message as Message<UsageMessage>);
         break;
       default:
         logEvent("error", "background_message_unknown", { id: message.id, kind: (message.body as { kind?: unknown }).kind });
         message.ack();
     }
   }
-  void env;
+  await recordUsageMessages(env, usage);
 }

@@ -1,10 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import { LimitFieldsSchema, LimitStateSchema } from "./limits";
 
 export const TeamSchema = z
   .object({ id: z.string(), object: z.literal("team"), name: z.string(), created_at: z.number().int() })
+  .extend(LimitStateSchema.shape)
   .openapi("Team");
 
-export const CreateTeamRequestSchema = z.object({ name: z.string().trim().min(1).max(256) }).openapi("CreateTeamRequest");
+export const CreateTeamRequestSchema = z.object({ name: z.string().trim().min(1).max(256) }).extend(LimitFieldsSchema.shape).openapi("CreateTeamRequest");
 
 export const ApiKeySchema = z
   .object({
@@ -17,6 +19,7 @@ export const ApiKeySchema = z
     expires_at: z.number().int().nullable(),
     allowed_models: z.array(z.string()).nullable(),
   })
+  .extend(LimitStateSchema.shape)
   .openapi("ApiKey");
 
 export const CreatedApiKeySchema = ApiKeySchema.extend({
@@ -41,6 +44,7 @@ export const CreateApiKeyRequestSchema = z
       .optional()
       .openapi({ description: "Models this key may use; null or absent for any model." }),
   })
+  .extend(LimitFieldsSchema.shape)
   .openapi("CreateApiKeyRequest");
 
 export const DeletedApiKeySchema = z

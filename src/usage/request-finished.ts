@@ -1,5 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import type { AppContext, AppEnv } from "../app";
+import type { Admission } from "../limits/admission";
+import { describeError, logEvent } from "../log";
+import { buildUsageEvent } from "./event";
 
 // The one seam every proxied request ends in: chat (streamed or not, stored or not) and every
 // passed-through endpoint. Handlers annotate the request as they go; this middleware emits one
@@ -14,7 +17,9 @@ export interface TokenUsage {
 
 /** What a handler knows about a proxied request. `usage` may settle after the response (streams). */
 export interface RequestAnnotations {
-  model: string;
+  model?: string;
+  /** The request's reservation in its team's Durable Object, settled when the request finishes. */
+  admission?: Admission;
   upstream?: string;
   attempts?: number;
   /** null: the upstream reported no usage (or the stream was cut before it). */
@@ -47,7 +52,17 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
   const apiKey = c.var.apiKey;
   if (!apiKey) return;
   const status = c.res.status;
-  const finished = Promise.resolve(annotations?.usage ?? null).then((usage): RequestFinished => ({
+  // Every answer to a limited key or team carries its x-ratelimit-* headers, errors included.
+  const limitHeaders = annotations?.admission?.headers;
+  if (limitHeaders && Object.keys(limitHeaders).length > 0) {
+    // A fetched Response has immutable headers; such an answer is re-wrapped (its body still streams).
+    const res = new Response(c.res.body, c.res);
+    for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
+    c.res = res;
+  }
+  // A usage that cannot be read is unknown (null), never a lost record.
+  const knownUsage = Promise.resolve(annotations?.usage ?? null).catch(() => null);
+  const finished = knownUsage.then((usage): RequestFinished => ({
     teamId: apiKey.teamId,
     keyId: apiKey.keyId,
     endpoint: c.req.path,
@@ -61,7 +76,21 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
   c.executionCtx.waitUntil(finished.then((record) => onRequestFinished(c, record)));
 });
 
-async function onRequestFinished(_c: AppContext, record: RequestFinished): Promise<void> {
-  // The usage counter builds on this record; until then it is only logged at debug level.
-  void record;
+/**
+ * Settles the request's admission with its real usage and sends its usage event to the queue.
+ * Only requests the upstream answered are counted: a refused or failed request used no model.
+ */
+async function onRequestFinished(c: AppContext, record: RequestFinished): Promise<void> {
+  const settled = c.var.requestAnnotations?.admission?.settle(record.usage, record.status);
+  const { usage } = c.var.config;
+  if (usage.counting && record.upstream !== null && record.status < 400) {
+    const event = buildUsageEvent(record, usage.prices);
+    try {
+      await c.env.BACKGROUND_QUEUE.send({ kind: "usage", event });
+    } catch (err) {
+      // Not dropped silently: the event is in the log, whole, to be replayed.
+      logEvent("error", "usage_event_not_sent", { event, error: describeError(err) });
+    }
+  }
+  await settled;
 }

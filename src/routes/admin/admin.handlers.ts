@@ -6,12 +6,19 @@ import { createDb } from "../../db/client";
 import type { ApiKeyRow, TeamRow } from "../../db/schema";
 import { TeamsRepository } from "../../db/teams";
 import { notFound } from "../../errors";
+import { currentSpend, limitColumns, presentLimits } from "./limits.present";
 import type { createKeyRoute, createTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
 
-const repository = (c: AppContext) => new TeamsRepository(createDb(c.env.DB));
+export const repository = (c: AppContext) => new TeamsRepository(createDb(c.env.DB));
 
-const presentTeam = (team: TeamRow) => ({ id: team.id, object: "team" as const, name: team.name, created_at: team.createdAt });
-const presentKey = (key: ApiKeyRow) => ({
+export const presentTeam = (team: TeamRow, spend: Map<string, number>) => ({
+  id: team.id,
+  object: "team" as const,
+  name: team.name,
+  created_at: team.createdAt,
+  ...presentLimits(team, spend.get(team.id) ?? 0),
+});
+export const presentKey = (key: ApiKeyRow, spend: Map<string, number>) => ({
   id: key.id,
   object: "api_key" as const,
   prefix: key.prefix,
@@ -20,28 +27,32 @@ const presentKey = (key: ApiKeyRow) => ({
   created_at: key.createdAt,
   expires_at: key.expiresAt,
   allowed_models: key.allowedModels ? (JSON.parse(key.allowedModels) as string[]) : null,
+  ...presentLimits(key, spend.get(key.id) ?? 0),
 });
 
-async function requireTeam(repo: TeamsRepository, teamId: string): Promise<TeamRow> {
+const NO_SPEND = new Map<string, number>();
+
+export async function requireTeam(repo: TeamsRepository, teamId: string): Promise<TeamRow> {
   const team = await repo.getTeam(teamId);
   if (!team) throw notFound(`No team found with id '${teamId}'.`);
   return team;
 }
 
 export const createTeam: AppRouteHandler<typeof createTeamRoute> = async (c) => {
-  const { name } = c.req.valid("json");
-  const team = await repository(c).createTeam({ id: randomId("team_"), name, createdAt: nowSeconds() });
-  return c.json(presentTeam(team), 201);
+  const request = c.req.valid("json");
+  const team = await repository(c).createTeam({ id: randomId("team_"), name: request.name, createdAt: nowSeconds(), ...limitColumns(request) });
+  return c.json(presentTeam(team, NO_SPEND), 201);
 };
 
 export const listTeams: AppRouteHandler<typeof listTeamsRoute> = async (c) => {
   const teams = await repository(c).listTeams();
-  return c.json({ object: "list" as const, data: teams.map(presentTeam) }, 200);
+  const spend = await currentSpend(c.env, "team", teams);
+  return c.json({ object: "list" as const, data: teams.map((team) => presentTeam(team, spend)) }, 200);
 };
 
 export const getTeam: AppRouteHandler<typeof getTeamRoute> = async (c) => {
   const team = await requireTeam(repository(c), c.req.valid("param").team_id);
-  return c.json(presentTeam(team), 200);
+  return c.json(presentTeam(team, await currentSpend(c.env, "team", [team])), 200);
 };
 
 export const createKey: AppRouteHandler<typeof createKeyRoute> = async (c) => {
@@ -59,15 +70,17 @@ export const createKey: AppRouteHandler<typeof createKeyRoute> = async (c) => {
     expiresAt: request.expires_at ?? null,
     allowedModels: request.allowed_models ? JSON.stringify(request.allowed_models) : null,
     revokedAt: null,
+    ...limitColumns(request),
   });
-  return c.json({ ...presentKey(key), key: plaintext }, 201);
+  return c.json({ ...presentKey(key, NO_SPEND), key: plaintext }, 201);
 };
 
 export const listKeys: AppRouteHandler<typeof listKeysRoute> = async (c) => {
   const repo = repository(c);
   const team = await requireTeam(repo, c.req.valid("param").team_id);
   const keys = await repo.listKeys(team.id);
-  return c.json({ object: "list" as const, data: keys.map(presentKey) }, 200);
+  const spend = await currentSpend(c.env, "key", keys);
+  return c.json({ object: "list" as const, data: keys.map((key) => presentKey(key, spend)) }, 200);
 };
 
 export const revokeKey: AppRouteHandler<typeof revokeKeyRoute> = async (c) => {

@@ -1,6 +1,6 @@
 import type { AppContext, AppRouteHandler } from "../../app";
 import { modelNotAllowed } from "../../errors";
-import { admitRequest } from "../../limits/admission";
+import { admitRequest, estimateRequest } from "../../limits/admission";
 import { newCompletionId } from "../../ids";
 import { logEvent } from "../../log";
 import type { ChatCompletion, CreateChatCompletionRequest } from "../../schemas/openai";
@@ -13,6 +13,8 @@ import { forwardToUpstream, gatewayHeaders } from "../../upstreams/forward";
 import { forwardedHeaders, readBodyText } from "../../upstream/client";
 import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request";
 import { proxyChatStream } from "../../upstream/stream-proxy";
+import { tokenUsageFrom } from "../../usage/event";
+import { observeJsonUsage } from "../../usage/observe-usage";
 import { annotateRequest } from "../../usage/request-finished";
 import type { createChatCompletionRoute } from "./chat.routes";
 
@@ -27,6 +29,9 @@ function storeInBackground(c: AppContext, repo: CompletionsRepository, request: 
   c.executionCtx.waitUntil(written);
 }
 
+/** Usage is read when it is counted or settles a reservation; with neither, bodies pass untouched. */
+const wantsUsage = (c: AppContext) => c.var.config.usage.counting || c.var.requestAnnotations?.admission !== undefined;
+
 const keepAlive = (c: AppContext) => (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
 
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
@@ -34,10 +39,10 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   const { apiKey, config } = c.var;
   if (apiKey.allowedModels && !apiKey.allowedModels.includes(request.model)) throw modelNotAllowed(request.model);
   annotateRequest(c, { model: request.model });
-  const admission = await admitRequest(c, { model: request.model, inputTokens: 0, outputTokens: 0 });
+  const admission = await admitRequest(c, estimateRequest(c, request.model, request));
   const storing = request.store === true;
   const repo = completionsRepository(c.env.DB);
-  const { body, hideUsage } = upstreamRequestBody(request, storing);
+  const { body, hideUsage } = upstreamRequestBody(request, storing, wantsUsage(c));
   const forwarded = await forwardToUpstream(config, { path: "/chat/completions", model: request.model, body: () => body, contentType: "application/json", replayable: true });
   const upstream = forwarded.response;
   annotateRequest(c, { model: request.model, upstream: forwarded.upstream.name, attempts: forwarded.attempts });
@@ -53,6 +58,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
       hideUsage,
       id: storing ? newCompletionId() : undefined,
     });
+    annotateRequest(c, { usage: outcome.then((result) => tokenUsageFrom(result.usage)) });
     if (storing) {
       const completion = outcome.then((result) => {
         if (result.status === "complete") return result.completion;
@@ -67,8 +73,13 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   }
 
   headers.set("content-type", upstream.headers.get("content-type") ?? "application/json");
-  // Not stored: the body goes through untouched, as a stream, without being read here.
-  if (!storing) return new Response(upstream.body, { status: upstream.status, headers });
+  // Not stored: the body goes through untouched, as a stream; its usage is read as it goes by.
+  if (!storing) {
+    if (!upstream.body || !wantsUsage(c)) return new Response(upstream.body, { status: upstream.status, headers });
+    const observed = observeJsonUsage(upstream.body);
+    annotateRequest(c, { usage: observed.usage });
+    return new Response(observed.stream, { status: upstream.status, headers });
+  }
   const text = await readBodyText(upstream, config.upstreamIdleTimeoutMs);
 
   let completion: ChatCompletion;
@@ -82,6 +93,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   const id = await chooseCompletionId(repo, apiKey.teamId, typeof completion.id === "string" && completion.id ? completion.id : undefined, keepAlive(c));
   const rewritten = id !== completion.id;
   completion.id = id;
+  annotateRequest(c, { usage: tokenUsageFrom(completion.usage) });
   storeInBackground(c, repo, request, Promise.resolve(completion));
   // As the upstream sent it, unless the id had to change.
   return new Response(rewritten ? JSON.stringify(completion) : text, { status: upstream.status, headers });

@@ -13,6 +13,10 @@ const TAGS = [
     description:
       "Teams and their keys. Needs the `ADMIN_TOKEN` (locally, in `.dev.vars`): create a team, then a key, then use the key with Authorize → TeamKey.",
   },
+  {
+    name: "Usage",
+    description: "OpenAI's organization Usage and Costs APIs, with teams as projects. The admin token sees every team; a team key, its own team.",
+  },
 ];
 
 /** Serves the OpenAPI 3.1 document generated from the Zod route definitions. */

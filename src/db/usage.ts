@@ -1,0 +1,193 @@
+import { and, eq, gte, inArray, lt, sql, sum, type SQL } from "drizzle-orm";
+import type { UsageEvent } from "../usage/event";
+import type { Db } from "./client";
+import { usageEvents, usageRollups, type UsageKind } from "./schema";
+
+// The only module that knows the usage tables. Events are written once per id; each consumer run
+// then adds to the rollups only the events it inserted itself, in the same D1 batch (one
+// transaction), so a redelivered message changes nothing and a failed run changes nothing.
+
+export const ROLLUP_WIDTHS = [60, 3600, 86400] as const;
+export type RollupWidth = (typeof ROLLUP_WIDTHS)[number];
+
+export type UsageGroupColumn = "teamId" | "keyId" | "model";
+
+export interface RollupQuery {
+  width: RollupWidth;
+  kinds: UsageKind[];
+  from: number;
+  to: number;
+  /** null: every team (the admin token). */
+  teamIds: string[] | null;
+  keyIds: string[] | null;
+  models: string[] | null;
+  groupBy: UsageGroupColumn[];
+}
+
+export interface RollupSums {
+  bucketStart: number;
+  teamId: string | null;
+  keyId: string | null;
+  model: string | null;
+  requests: number;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  unknownUsageRequests: number;
+  unpricedRequests: number;
+  inputCostUsd: number;
+  cachedInputCostUsd: number;
+  outputCostUsd: number;
+}
+
+const eventRow = (event: UsageEvent, batchId: string) => ({
+  id: event.id,
+  teamId: event.teamId,
+  batchId,
+  keyId: event.keyId,
+  kind: event.kind,
+  model: event.model,
+  upstream: event.upstream,
+  startedAt: event.startedAt,
+  inputTokens: event.inputTokens,
+  cachedInputTokens: event.cachedInputTokens,
+  outputTokens: event.outputTokens,
+  unknownUsage: event.unknownUsage ? 1 : 0,
+  priced: event.priced ? 1 : 0,
+  inputCostUsd: event.inputCostUsd,
+  cachedInputCostUsd: event.cachedInputCostUsd,
+  outputCostUsd: event.outputCostUsd,
+});
+
+const added = (column: { name: string }) => sql.raw(`"${column.name}" + excluded."${column.name}"`);
+
+export class UsageRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Records events and adds the new ones to every rollup, atomically. Already-known ids add nothing. */
+  async record(events: UsageEvent[], batchId = crypto.randomUUID()): Promise<void> {
+    if (events.length === 0) return;
+    const e = usageEvents;
+    // One statement per event: D1 allows 100 bound parameters per statement.
+    const inserts = events.map((event) => this.db.insert(e).values(eventRow(event, batchId)).onConflictDoNothing());
+    const rollups = ROLLUP_WIDTHS.map((width) =>
+      this.db
+        .insert(usageRollups)
+        .select(
+          this.db
+            .select({
+              teamId: e.teamId,
+              // Inlined, not bound: D1 binds numbers as REAL, and the bucket needs integer division.
+              width: sql<number>`${sql.raw(String(width))}`.as("width"),
+              bucketStart: sql<number>`(${e.startedAt} / ${sql.raw(String(width))}) * ${sql.raw(String(width))}`.as("bucket_start"),
+              kind: e.kind,
+              keyId: e.keyId,
+              model: e.model,
+              upstream: e.upstream,
+              requests: sql<number>`count(*)`.as("requests"),
+              inputTokens: sql<number>`sum(${e.inputTokens})`.as("input_tokens"),
+              cachedInputTokens: sql<number>`sum(${e.cachedInputTokens})`.as("cached_input_tokens"),
+              outputTokens: sql<number>`sum(${e.outputTokens})`.as("output_tokens"),
+              unknownUsageRequests: sql<number>`sum(${e.unknownUsage})`.as("unknown_usage_requests"),
+              unpricedRequests: sql<number>`sum(1 - ${e.priced})`.as("unpriced_requests"),
+              inputCostUsd: sql<number>`sum(${e.inputCostUsd})`.as("input_cost_usd"),
+              cachedInputCostUsd: sql<number>`sum(${e.cachedInputCostUsd})`.as("cached_input_cost_usd"),
+              outputCostUsd: sql<number>`sum(${e.outputCostUsd})`.as("output_cost_usd"),
+            })
+            .from(e)
+            .where(eq(e.batchId, batchId))
+            .groupBy(e.teamId, sql`2`, sql`3`, e.kind, e.keyId, e.model, e.upstream),
+        )
+        .onConflictDoUpdate({
+          target: [usageRollups.teamId, usageRollups.width, usageRollups.kind, usageRollups.bucketStart, usageRollups.keyId, usageRollups.model, usageRollups.upstream],
+          set: {
+            requests: added(usageRollups.requests),
+            inputTokens: added(usageRollups.inputTokens),
+            cachedInputTokens: added(usageRollups.cachedInputTokens),
+            outputTokens: added(usageRollups.outputTokens),
+            unknownUsageRequests: added(usageRollups.unknownUsageRequests),
+            unpricedRequests: added(usageRollups.unpricedRequests),
+            inputCostUsd: added(usageRollups.inputCostUsd),
+            cachedInputCostUsd: added(usageRollups.cachedInputCostUsd),
+            outputCostUsd: added(usageRollups.outputCostUsd),
+          },
+        }),
+    );
+    const [first, ...rest] = [...inserts, ...rollups];
+    await this.db.batch([first, ...rest]);
+  }
+
+  /** Sums per bucket (and per group), read from the rollups of one width. */
+  sums(query: RollupQuery): Promise<RollupSums[]> {
+    return this.sumsQuery(query).all();
+  }
+
+  /** The query of `sums`, unrun (tests read its plan). */
+  sumsQuery(query: RollupQuery) {
+    const r = usageRollups;
+    const filters: SQL[] = [eq(r.width, query.width), inArray(r.kind, query.kinds), gte(r.bucketStart, query.from), lt(r.bucketStart, query.to)];
+    if (query.teamIds) filters.push(inArray(r.teamId, query.teamIds));
+    if (query.keyIds) filters.push(inArray(r.keyId, query.keyIds));
+    if (query.models) filters.push(inArray(r.model, query.models));
+    const grouped = (column: UsageGroupColumn) => (query.groupBy.includes(column) ? sql<string | null>`${r[column]}` : sql<string | null>`null`);
+    const groupColumns = query.groupBy.map((column) => r[column]);
+    return this.db
+      .select({
+        bucketStart: r.bucketStart,
+        teamId: grouped("teamId"),
+        keyId: grouped("keyId"),
+        model: grouped("model"),
+        requests: sum(r.requests).mapWith(Number),
+        inputTokens: sum(r.inputTokens).mapWith(Number),
+        cachedInputTokens: sum(r.cachedInputTokens).mapWith(Number),
+        outputTokens: sum(r.outputTokens).mapWith(Number),
+        unknownUsageRequests: sum(r.unknownUsageRequests).mapWith(Number),
+        unpricedRequests: sum(r.unpricedRequests).mapWith(Number),
+        inputCostUsd: sum(r.inputCostUsd).mapWith(Number),
+        cachedInputCostUsd: sum(r.cachedInputCostUsd).mapWith(Number),
+        outputCostUsd: sum(r.outputCostUsd).mapWith(Number),
+      })
+      .from(r)
+      .where(and(...filters))
+      .groupBy(r.bucketStart, ...groupColumns)
+      .orderBy(r.bucketStart);
+  }
+
+  /** USD spent since `from` (Unix seconds), per team or per key, from the day rollups. */
+  async spendSince(scope: { teamIds: string[] } | { keyIds: string[] }, from: number): Promise<Map<string, number>> {
+    const r = usageRollups;
+    const byTeam = "teamIds" in scope;
+    const ids = byTeam ? scope.teamIds : scope.keyIds;
+    if (ids.length === 0) return new Map();
+    const column = byTeam ? r.teamId : r.keyId;
+    const spend = new Map<string, number>();
+    // D1 allows 100 bound parameters per statement.
+    for (let i = 0; i < ids.length; i += 90) {
+      // The current day's bucket starts at or after any period start, which is a UTC day boundary.
+      const rows = await this.db
+        .select({ id: column, usd: sql<number>`sum(${r.inputCostUsd} + ${r.cachedInputCostUsd} + ${r.outputCostUsd})`.mapWith(Number) })
+        .from(r)
+        .where(and(eq(r.width, 86400), inArray(column, ids.slice(i, i + 90)), gte(r.bucketStart, from)))
+        .groupBy(column)
+        .all();
+      for (const row of rows) spend.set(row.id, row.usd);
+    }
+    return spend;
+  }
+
+  /** Removes everything counted for a team (team deletion). */
+  async purgeTeam(teamId: string): Promise<void> {
+    await this.db.batch([this.db.delete(usageEvents).where(eq(usageEvents.teamId, teamId)), this.db.delete(usageRollups).where(eq(usageRollups.teamId, teamId))]);
+  }
+
+  /**
+   * Forgets old event rows (kept only to recognise redeliveries, which stop after the queue's
+   * retries) and minute rollups past the 1m API's reach (1,440 buckets, one day).
+   */
+  async purgeExpired(now: number): Promise<void> {
+    await this.db.batch([
+      this.db.delete(usageEvents).where(lt(usageEvents.startedAt, now - 3 * 86400)),
+      this.db.delete(usageRollups).where(and(eq(usageRollups.width, 60), lt(usageRollups.bucketStart, now - 7 * 86400))),
+    ]);
+  }
+}

@@ -1,0 +1,37 @@
+import { createRoute } from "@hono/zod-openapi";
+import { CompletionsUsagePageSchema, CostsPageSchema, CostsQuerySchema, EmbeddingsUsagePageSchema, UsageQuerySchema } from "../../schemas/usage";
+import { errorResponse, jsonResponse as json } from "../responses";
+
+const security: Record<string, string[]>[] = [{ AdminToken: [] }, { TeamKey: [] }];
+const base = { tags: ["Usage"], security };
+const errors = { 400: errorResponse("Invalid query"), 401: errorResponse("Missing or wrong admin token or key") };
+
+export const completionsUsageRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/organization/usage/completions",
+  operationId: "usageCompletions",
+  summary: "Completions usage per time bucket (OpenAI's Usage API; a team is a project)",
+  request: { query: UsageQuerySchema },
+  responses: { 200: json(CompletionsUsagePageSchema, "Usage buckets"), ...errors },
+});
+
+export const embeddingsUsageRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/organization/usage/embeddings",
+  operationId: "usageEmbeddings",
+  summary: "Embeddings usage per time bucket",
+  request: { query: UsageQuerySchema },
+  responses: { 200: json(EmbeddingsUsagePageSchema, "Usage buckets"), ...errors },
+});
+
+export const costsRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/organization/costs",
+  operationId: "costs",
+  summary: "Costs per day (OpenAI's Costs API); models without a price are listed as unpriced line items",
+  request: { query: CostsQuerySchema },
+  responses: { 200: json(CostsPageSchema, "Cost buckets"), ...errors },
+});

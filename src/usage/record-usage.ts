@@ -1,0 +1,32 @@
+import type { Bindings } from "../config";
+import { createDb } from "../db/client";
+import { UsageRepository } from "../db/usage";
+import { describeError, logEvent } from "../log";
+import type { UsageMessage } from "../queue/messages";
+
+/**
+ * The queue consumer's part for usage: one D1 batch for the whole delivery. Queues deliver at least
+ * once; the repository counts an event id once, so a redelivered message is acked without effect.
+ * If the write fails, every message is retried (the queue's max_retries, then its dead-letter queue).
+ */
+export async function recordUsageMessages(env: Bindings, messages: Message<UsageMessage>[]): Promise<void> {
+  if (messages.length === 0) return;
+  try {
+    await new UsageRepository(createDb(env.DB)).record(messages.map((m) => m.body.event));
+    for (const message of messages) message.ack();
+  } catch (err) {
+    logEvent("error", "usage_write_failed", { messages: messages.length, error: describeError(err) });
+    for (const message of messages) message.retry();
+  }
+}
+
+/** Removes a team's usage rows and its Durable Object state (called when the team is deleted). */
+export async function purgeTeamUsage(env: Bindings, teamId: string): Promise<void> {
+  await new UsageRepository(createDb(env.DB)).purgeTeam(teamId);
+  await env.TEAM_LIMITER.get(env.TEAM_LIMITER.idFromName(teamId)).purge();
+}
+
+/** The cron's part for usage: old event rows and minute rollups go. */
+export async function purgeExpiredUsage(env: Bindings, nowSeconds: number): Promise<void> {
+  await new UsageRepository(createDb(env.DB)).purgeExpired(nowSeconds);
+}
