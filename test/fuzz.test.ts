@@ -37,7 +37,8 @@ function installUpstream() {
   });
 }
 
-async function storeAs(team: Team, id: string, request: Record<string, unknown>, answer: string, streamed = false) {
+/** Stores a completion for `team`; returns the id the client got (a stored stream's is minted by the gateway). */
+async function storeAs(team: Team, id: string, request: Record<string, unknown>, answer: string, streamed = false): Promise<string> {
   vi.restoreAllMocks();
   mockUpstream(() =>
     streamed
@@ -45,9 +46,10 @@ async function storeAs(team: Team, id: string, request: Record<string, unknown>,
       : jsonResponse(completionFixture({ id, choices: [{ index: 0, message: { role: "assistant", content: answer, refusal: null }, logprobs: null, finish_reason: "stop" }] })),
   );
   const res = await call("/v1/chat/completions", { key: team.key, body: { model: "gpt-4o-mini", store: true, stream: streamed, ...request } });
-  await res.text();
+  const text = await res.text();
   expect(res.status).toBe(200);
   vi.restoreAllMocks();
+  return streamed ? JSON.parse(text.slice(text.indexOf("data: ") + 6, text.indexOf("\n"))).id : id;
 }
 
 beforeAll(async () => {
@@ -60,14 +62,16 @@ beforeAll(async () => {
     { role: "tool", tool_call_id: "call_b", content: `tool says ${MARKER}` },
   ];
   await storeAs(teamB, B_IDS[0], { messages: bMessages, metadata: bMetadata, user: MARKER, temperature: 0.3 }, `answer ${MARKER}`);
-  await storeAs(teamB, B_IDS[1], { messages: bMessages, metadata: bMetadata }, `streamed ${MARKER}`, true);
+  B_IDS[1] = await storeAs(teamB, B_IDS[1], { messages: bMessages, metadata: bMetadata }, `streamed ${MARKER}`, true);
   await storeAs(teamB, B_IDS[2], { messages: [{ role: "user", content: MARKER }], metadata: { owner: "team-b-private" } }, `third ${MARKER}`);
   for (const i of A_IDS.keys()) await storeTeamA(i);
 });
 
 function storeTeamA(i: number) {
   const messages = [{ role: "user", content: `a${i}` }, { role: "assistant", content: "ok" }, { role: "user", content: [{ type: "text", text: "more" }] }];
-  return storeAs(teamA, A_IDS[i], { messages, metadata: { topic: "shared-topic", n: String(i) } }, `team a ${i}`, i === 1);
+  return storeAs(teamA, A_IDS[i], { messages, metadata: { topic: "shared-topic", n: String(i) } }, `team a ${i}`, i === 1).then((id) => {
+    A_IDS[i] = id;
+  });
 }
 
 beforeEach(async () => {

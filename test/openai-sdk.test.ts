@@ -32,14 +32,22 @@ describe("the official openai SDK", () => {
     mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-sdkstream", ["Str", "eam", "ed"])));
     const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages, stream: true, store: true, metadata: { run: "sdk" } });
     let text = "";
-    for await (const part of stream) text += part.choices[0]?.delta?.content ?? "";
+    // A stored stream carries the id the gateway minted, in every chunk.
+    const streamIds = new Set<string>();
+    for await (const part of stream) {
+      text += part.choices[0]?.delta?.content ?? "";
+      streamIds.add(part.id);
+    }
     expect(text).toBe("Streamed");
+    expect(streamIds.size).toBe(1);
+    const [streamId] = streamIds;
+    expect(streamId).toMatch(/^chatcmpl-/);
     await drainPendingStores();
-    ids.push("chatcmpl-sdkstream");
+    ids.push(streamId);
 
     const listed: string[] = [];
     for await (const completion of client.chat.completions.list({ limit: 2, metadata: { run: "sdk" } })) listed.push(completion.id);
-    const expectedOrder = ["chatcmpl-sdk0", "chatcmpl-sdk2", "chatcmpl-sdk4", "chatcmpl-sdk1", "chatcmpl-sdk3", "chatcmpl-sdkstream"];
+    const expectedOrder = ["chatcmpl-sdk0", "chatcmpl-sdk2", "chatcmpl-sdk4", "chatcmpl-sdk1", "chatcmpl-sdk3", streamId];
     expect(listed.slice(0, 5)).toEqual(expectedOrder.slice(0, 5));
     expect(new Set(listed)).toEqual(new Set(ids));
 
@@ -47,7 +55,7 @@ describe("the official openai SDK", () => {
     for await (const completion of client.chat.completions.list({ limit: 4, order: "desc", metadata: { i: "3" } })) desc.push(completion.id);
     expect(desc).toEqual(["chatcmpl-sdk3"]);
 
-    const retrieved = await client.chat.completions.retrieve("chatcmpl-sdkstream");
+    const retrieved = await client.chat.completions.retrieve(streamId);
     expect(retrieved.choices[0].message.content).toBe("Streamed");
     // The SDK types omit metadata on ChatCompletion, though the API returns it.
     expect((retrieved as unknown as { metadata: unknown }).metadata).toEqual({ run: "sdk" });

@@ -86,7 +86,9 @@ async function createStreamed(name: string, request: Record<string, unknown>, id
   const res = await call("/v1/chat/completions", { key, body: { model: MODEL, store: true, stream: true, ...request } });
   expect(res.status).toBe(200);
   streamed[name] = await readSse(res);
-  ids[name] = id;
+  // A stored stream carries the id the gateway minted, not the upstream's (`id`).
+  ids[name] = JSON.parse(streamed[name][0].data).id;
+  expect(ids[name]).not.toBe(id);
   vi.restoreAllMocks();
 }
 
