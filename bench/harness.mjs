@@ -144,14 +144,27 @@ function passLines(stream, name, onLog) {
 }
 
 /**
+ * The queue producers and consumers and the Durable Objects that wrangler.toml declares, as
+ * Miniflare options (wrangler's own translation), so that the gateway runs with its background
+ * bindings as it deploys. D1 and the assets are set up by the bench itself.
+ */
+export async function backgroundBindings(root = ROOT) {
+  const { unstable_getMiniflareWorkerOptions } = await import(join(root, "node_modules", "wrangler", "wrangler-dist", "cli.js"));
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
+  const { queueProducers = {}, queueConsumers = {}, durableObjects = {} } = workerOptions;
+  return { queueProducers, queueConsumers, durableObjects };
+}
+
+/**
  * Runs a worker script (an ES module) under Miniflare on 127.0.0.1, on a free port.
  * `d1` adds a local D1 database bound as DB, persisted in `d1Persist` (a directory).
  * `inspector: true` opens workerd's V8 inspector on a free port (used only for the heap figures).
+ * `wranglerBindings: true` adds wrangler.toml's queues and Durable Objects (see backgroundBindings).
  * `onLog(workerName, event, line)` receives the worker's structured (JSON, with `event`) log lines
  * instead of stderr; other output goes to stderr.
  * Resolves with { mf, url, pid, inspectorHost, dispose }.
  */
-export async function startWorker({ name, scriptPath, bindings = {}, d1Persist, inspector = false, root = ROOT, onLog }) {
+export async function startWorker({ name, scriptPath, bindings = {}, d1Persist, inspector = false, root = ROOT, onLog, wranglerBindings = false }) {
   const { Miniflare } = await import(join(root, "node_modules", "miniflare", "dist", "src", "index.js"));
   const before = new Set(workerdChildren());
   const options = {
@@ -171,6 +184,7 @@ export async function startWorker({ name, scriptPath, bindings = {}, d1Persist, 
       passLines(stderr, name, onLog);
     },
   };
+  if (wranglerBindings) Object.assign(options, await backgroundBindings(root));
   if (d1Persist) {
     options.d1Databases = { DB: `${name}-db` };
     options.d1Persist = d1Persist;
@@ -244,7 +258,7 @@ export async function createTeamWithKey(baseUrl, adminToken, name) {
   const team = await requestJson(new URL("/admin/teams", baseUrl), { method: "POST", token: adminToken, body: { name } });
   const key = await requestJson(new URL(`/admin/teams/${team.id}/keys`, baseUrl), { method: "POST", token: adminToken, body: {} });
   if (!team?.id || !key?.key) throw new Error("the admin API did not return a team id and a key");
-  return { teamId: team.id, key: key.key };
+  return { teamId: team.id, key: key.key, keyId: key.id };
 }
 
 /**

@@ -4,7 +4,7 @@
 // workerd process), and prints each isolate's busy share, the functions with the most self time
 // (mapped back to src/ through the bundle's source map), the time per source file, and the CPU
 // time of each workerd thread.
-//   node bench/profile.mjs gateway|store|stream|stream-store|floor|floor-stream|get|list|list-metadata
+//   node bench/profile.mjs gateway|store|stream|stream-store|usage|floor|floor-stream|get|list|list-metadata
 //   PROFILE_SECONDS=8 PROFILE_CONNECTIONS=32 PROFILE_TOP=30 PROFILE_INTERVAL_US=100 PROFILE_ISOLATES=all
 //   PROFILE_OUT=bench/results/profile-<scenario>.json
 // Not part of `npm run bench`: the profiler slows the worker down; use it to explain a figure.
@@ -108,13 +108,34 @@ export function bundleMapper(bundlePath, root = ROOT) {
     const entry = map.findEntry(line, column);
     if (!entry?.originalSource) return null;
     let source = entry.originalSource.replace(/^file:\/\//, "");
-    // A source under the repository root is shown relative to it, wherever the repository lives.
-    const marker = source.lastIndexOf(`${root}/`);
-    if (source.includes("node_modules/")) source = source.slice(source.indexOf("node_modules/"));
+    // node_modules may be a link to another checkout's: cut at the last node_modules/ or src/.
+    if (source.includes("node_modules/")) source = source.slice(source.lastIndexOf("node_modules/"));
     else if (source.includes("/src/")) source = source.slice(source.lastIndexOf("/src/") + 1);
-    else if (marker >= 0) source = source.slice(marker + root.length + 1);
     else source = relative(root, source);
     return { source, line: entry.originalLine, name: entry.name };
+  };
+}
+
+/**
+ * A V8 CPU profiler attached to one worker's own isolate (`core:user:<name>`): not Miniflare's
+ * entry worker, not the local D1's or queues' simulators. `measure(run)` profiles while `run()`
+ * runs and returns its result with the isolate's busy ms (JS, native calls made from it, GC).
+ */
+export async function isolateProfiler(worker, { intervalUs = 100, mapper = () => null } = {}) {
+  const session = await openInspector(worker.inspectorHost, worker.name);
+  await session.call("Profiler.enable");
+  await session.call("Profiler.setSamplingInterval", { interval: intervalUs });
+  return {
+    async measure(run) {
+      await session.call("Profiler.start");
+      const result = await run().catch(async (err) => {
+        await session.call("Profiler.stop").catch(() => {});
+        throw err;
+      });
+      const { profile } = await session.call("Profiler.stop", {}, 120_000);
+      return { result, summary: summarizeProfile(profile, mapper) };
+    },
+    close: () => session.close(),
   };
 }
 
@@ -136,7 +157,15 @@ async function main() {
     const worker = await startWorker(
       isFloor
         ? { name: "floor", scriptPath: FLOOR_WORKER, bindings: { UPSTREAM_BASE_URL: upstreamBase }, inspector: true }
-        : { name: "gateway", scriptPath: bundle, bindings: { UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN: adminToken }, d1Persist: join(work, "d1"), inspector: true },
+        : {
+            name: "gateway",
+            scriptPath: bundle,
+            // Usage counting is off except in the "usage" scenario: its queue's simulator would run on the worker's thread.
+            bindings: { UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN: adminToken, USAGE_COUNTING: scenario === "usage" ? "on" : "off" },
+            d1Persist: join(work, "d1"),
+            inspector: true,
+            wranglerBindings: true,
+          },
     );
     closers.push(() => worker.dispose());
     const messages = [
@@ -158,6 +187,7 @@ async function main() {
       const ids = Array.from({ length: 1000 }, (_, i) => seededCompletionId(((i * 7919) % 1000) * 100));
       job = {
         gateway: { url, method: "POST", headers, body: body({}) },
+        usage: { url, method: "POST", headers, body: body({}) },
         store: { url, method: "POST", headers, body: body({ store: true, metadata: { bench: "store" } }) },
         stream: { url, method: "POST", headers, body: body({ stream: true }) },
         "stream-store": { url, method: "POST", headers, body: body({ stream: true, store: true, metadata: { bench: "s" } }) },

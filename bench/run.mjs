@@ -6,8 +6,13 @@
 //  2. Runs the floor (bench/floor-worker.js: read the body, fetch the upstream, return its body) the
 //     same way, and the fake upstream (bench/fake-upstream.mjs) in this process.
 //  3. Loads each scenario from a second process (autocannon, bench/load.mjs) at fixed concurrency,
-//     after a warm-up; samples time to first byte of a slow stream; seeds 100,000 completions and
-//     reads them back; reads the worker's V8 heap after 1,000 and 10,000 stored requests.
+//     after a warm-up, for rps; then runs the CPU scenarios again on instances with the V8
+//     profiler attached to the worker's own isolate (bench/profile.mjs), for isolate CPU per
+//     response; samples time to first byte of a slow stream; seeds 100,000 completions and reads
+//     them back; reads the usage API over a month of 1,000,000 counted requests; reads the
+//     worker's V8 heap after 1,000 and 10,000 stored requests.
+//     Usage counting is off for every gateway figure but the usage ones: its queue's simulator
+//     would run on the worker's thread.
 //  4. Prints a table and a closing line of ratios with PASS/FAIL, and writes every figure to
 //     bench/results/latest.json. Exits 0 even when a target fails: it is a measurement, not a test.
 //
@@ -20,7 +25,8 @@
 //   BENCH_ROWS=100000        completions seeded for the big team
 //   BENCH_TTFB_SAMPLES=50    time-to-first-byte samples per target
 //   BENCH_HEAP_REQUESTS=1000,10000   stored requests at the two heap readings
-//   BENCH_ONLY=proxy,ttfb,read,heap  run only these groups (default: all)
+//   BENCH_CPU_SECONDS=4      profiled seconds per CPU scenario and round
+//   BENCH_ONLY=proxy,cpu,ttfb,read,usage,heap  run only these groups (default: all)
 //   BENCH_SCENARIOS=gateway,gateway_store   run only these scenarios of the groups (default: all)
 //   BENCH_OUT=bench/results/latest.json
 import { randomBytes } from "node:crypto";
@@ -48,7 +54,8 @@ import {
   workerdChildren,
 } from "./harness.mjs";
 import { mergeRuns, runLoad } from "./load.mjs";
-import { evaluateInfo, evaluateTargets, formatRatioLine, formatTable } from "./report.mjs";
+import { bundleMapper, isolateProfiler } from "./profile.mjs";
+import { USAGE_TARGETS, evaluateInfo, evaluateTargets, formatRatioLine, formatTable } from "./report.mjs";
 
 const intEnv = (name, fallback, min = 1) => {
   const raw = process.env[name];
@@ -59,6 +66,7 @@ const intEnv = (name, fallback, min = 1) => {
 
 const settings = {
   seconds: intEnv("BENCH_SECONDS", 4),
+  cpuSeconds: intEnv("BENCH_CPU_SECONDS", intEnv("BENCH_SECONDS", 4)),
   warmupSeconds: intEnv("BENCH_WARMUP_SECONDS", 2, 0),
   rounds: intEnv("BENCH_ROUNDS", 3),
   pin: process.env.BENCH_PIN !== "0",
@@ -66,7 +74,7 @@ const settings = {
   rows: intEnv("BENCH_ROWS", 100_000),
   ttfbSamples: intEnv("BENCH_TTFB_SAMPLES", 50),
   heapRequests: (process.env.BENCH_HEAP_REQUESTS ?? "1000,10000").split(",").map(Number),
-  only: new Set((process.env.BENCH_ONLY ?? "proxy,ttfb,read,heap").split(",").map((s) => s.trim()).filter(Boolean)),
+  only: new Set((process.env.BENCH_ONLY ?? "proxy,cpu,ttfb,read,usage,heap").split(",").map((s) => s.trim()).filter(Boolean)),
   scenarios: process.env.BENCH_SCENARIOS ? new Set(process.env.BENCH_SCENARIOS.split(",").map((s) => s.trim())) : null,
   out: process.env.BENCH_OUT ?? join(ROOT, "bench", "results", "latest.json"),
 };
@@ -204,6 +212,91 @@ function storeAccounting(getD1, teamId) {
   };
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Background work (waitUntil, queue batches of up to 1 s) finishes inside the profiled window.
+const SETTLE_MS = 1_500;
+
+/**
+ * The CPU scenarios, on instances with the V8 profiler attached to the worker's own isolate:
+ * rounds as in measureScenarios; each scenario's busy time and responses are summed over rounds.
+ */
+async function measureCpuScenarios(allScenarios) {
+  const scenarios = allScenarios.filter((s) => !settings.scenarios || settings.scenarios.has(s.key));
+  const totals = new Map(scenarios.map((s) => [s.key, { busyMs: 0, ok: 0, seconds: 0, non2xx: 0, stored: 0, foreign: 0, functions: new Map(), byRound: [] }]));
+  for (let round = 1; round <= settings.rounds; round++) {
+    log(`CPU round ${round}/${settings.rounds}: ${scenarios.length} scenarios under the profiler, each ${settings.warmupSeconds} s warm-up + ${settings.cpuSeconds} s`);
+    for (const scenario of scenarios) {
+      const job = { connections: settings.connections, timeoutSeconds: 30, ...scenario.job() };
+      const warmup = settings.warmupSeconds > 0 ? await runLoad({ ...job, seconds: settings.warmupSeconds }) : null;
+      if (scenario.store) await scenario.store.beforeMeasure(warmup);
+      const machineBefore = machineBusyCpuMs();
+      const wallStart = performance.now();
+      const profiler = await scenario.profiler();
+      const { result: run, summary } = await profiler.measure(async () => {
+        const load = await runLoad({ ...job, seconds: settings.cpuSeconds });
+        const stored = scenario.store ? await scenario.store.afterMeasure(load) : null;
+        await sleep(SETTLE_MS);
+        return { ...load, ...stored };
+      });
+      const t = totals.get(scenario.key);
+      t.busyMs += summary.busyMs;
+      t.ok += run.ok;
+      t.seconds += run.seconds;
+      t.non2xx += run.non2xx ?? 0;
+      t.stored += run.stored ?? 0;
+      t.byRound.push(run.ok > 0 ? (summary.busyMs * 1000) / run.ok : null);
+      for (const f of summary.functions) t.functions.set(f.name, (t.functions.get(f.name) ?? 0) + f.ms);
+      const machine = machineBusyCpuMs();
+      if (machine !== null && machineBefore !== null) t.foreign = Math.max(t.foreign, (machine - machineBefore) / ((performance.now() - wallStart) * cpus().length));
+      log(`  ${scenario.label}: ${((summary.busyMs * 1000) / Math.max(1, run.ok)).toFixed(0)} µs per response in the isolate (${run.ok} responses, ${run.rps.toFixed(0)} rps with the profiler on)`);
+    }
+  }
+  const out = {};
+  for (const scenario of scenarios) {
+    const t = totals.get(scenario.key);
+    const notes = [];
+    if (t.non2xx > 0) notes.push(`${t.non2xx} non-2xx`);
+    if (scenario.store) notes.push(`stored ${t.stored} for ${t.ok} responses${t.stored < t.ok ? " (ROWS MISSING)" : ""}`);
+    if (t.foreign > 0.6) notes.push(`the machine was ${(t.foreign * 100).toFixed(0)} % busy`);
+    out[scenario.key] = {
+      label: scenario.label,
+      ok: t.ok,
+      rps: t.seconds > 0 ? t.ok / t.seconds : null,
+      busyMs: t.busyMs,
+      isolateUsPerResponse: t.ok > 0 ? (t.busyMs * 1000) / t.ok : null,
+      // Per round, for the targets: a ratio or difference is taken within each round, then the median.
+      isolateUsPerResponseByRound: t.byRound,
+      notes: notes.join("; ") || undefined,
+      // Where the time goes (self time, mapped to src/ through the bundle's source map), to explain a figure.
+      topFunctions: [...t.functions.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 25)
+        .map(([name, ms]) => ({ name, usPerResponse: t.ok > 0 ? (ms * 1000) / t.ok : null })),
+    };
+    log(`${scenario.label}: ${out[scenario.key].isolateUsPerResponse?.toFixed(0)} µs isolate CPU per response${out[scenario.key].notes ? ` — ${out[scenario.key].notes}` : ""}`);
+  }
+  return out;
+}
+
+/** Whether the gateway has the usage API: without it, the usage figures are n/a. */
+async function hasUsageApi(baseUrl, key) {
+  const res = await fetch(new URL(`/v1/organization/usage/completions?start_time=${Math.floor(Date.now() / 1000) - 86_400}`, baseUrl), { headers: { authorization: `Bearer ${key}` } });
+  await res.arrayBuffer();
+  return res.status !== 404;
+}
+
+/** Sets high rate limits on a key (PATCH /admin/keys); false when the gateway has no such route. */
+async function limitKey(baseUrl, keyId) {
+  const res = await fetch(new URL(`/admin/keys/${keyId}`, baseUrl), {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    // High enough never to trip: the figure is what checking them costs.
+    body: JSON.stringify({ rpm_limit: 100_000_000, tpm_limit: 1_000_000_000 }),
+  });
+  await res.arrayBuffer();
+  return res.ok;
+}
+
 async function main() {
   const startedAt = new Date();
   const work = mkdtempSync(join(tmpdir(), "llm-gateway-bench-"));
@@ -251,16 +344,21 @@ async function main() {
   };
   const S = figures.scenarios;
 
-  const needGateway = ["proxy", "ttfb", "read"].some((g) => settings.only.has(g));
+  const needGateway = ["proxy", "ttfb", "read", "usage"].some((g) => settings.only.has(g));
+  // Every gateway figure but the usage ones is taken with usage counting off.
+  const gatewayBindings = (counting) => ({ UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN, USAGE_COUNTING: counting });
+  let usageFeature = false;
   let gateway = null;
   let floor = null;
   let d1 = null;
   let proxyTeam = null;
   if (needGateway) {
-    gateway = await started({ name: "gateway", scriptPath: bundle, bindings: { UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN }, d1Persist: join(work, "d1-gateway") });
+    gateway = await started({ name: "gateway", scriptPath: bundle, bindings: gatewayBindings("off"), d1Persist: join(work, "d1-gateway"), wranglerBindings: true });
     d1 = await gateway.mf.getD1Database("DB");
     await applyMigrations(d1);
     proxyTeam = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-proxy");
+    usageFeature = await hasUsageApi(gateway.url, proxyTeam.key);
+    if (!usageFeature) log("the gateway has no usage API yet: the usage figures are n/a");
     floor = await started({ name: "floor", scriptPath: FLOOR_WORKER, bindings: { UPSTREAM_BASE_URL: upstreamBase } });
     log(`gateway ${gateway.url.origin} (workerd pid ${gateway.pid}), floor ${floor.url.origin} (pid ${floor.pid}), upstream ${upstreamBase}`);
   }
@@ -273,6 +371,19 @@ async function main() {
 
   if (settings.only.has("proxy")) {
     const post = (url, headers, extra) => () => ({ url, method: "POST", headers, body: chatBody(extra) });
+    // Issue 12's figures: the gateway with usage counting on (an instance of its own), and with a
+    // key whose rate limits are checked on every request but never trip.
+    const usageScenarios = [];
+    if (usageFeature) {
+      const counting = await started({ name: "gateway-usage", scriptPath: bundle, bindings: gatewayBindings("on"), d1Persist: join(work, "d1-usage"), wranglerBindings: true });
+      await applyMigrations(await counting.mf.getD1Database("DB"));
+      const countingTeam = await createTeamWithKey(counting.url, ADMIN_TOKEN, "bench-usage");
+      usageScenarios.push({ key: "gateway_usage", label: "gateway, usage counting on", job: post(new URL("/v1/chat/completions", counting.url).href, auth(countingTeam.key)), worker: () => counting });
+      const limited = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-limited");
+      if (await limitKey(gateway.url, limited.keyId)) {
+        usageScenarios.push({ key: "gateway_limited", label: "gateway, rate-limited key", job: post(gw("/v1/chat/completions"), auth(limited.key)), worker: onGateway });
+      } else log("the admin API cannot set a key's limits yet: the limited-key figure is n/a");
+    }
     Object.assign(
       S,
       await measureScenarios([
@@ -296,8 +407,51 @@ async function main() {
           worker: onGateway,
           store: storeAccounting(() => d1, proxyTeam.teamId),
         },
+        ...usageScenarios,
       ]),
     );
+  }
+
+  if (settings.only.has("cpu")) {
+    // Instances of their own, with the inspector open; the profiler samples the worker's isolate only.
+    const mapper = bundleMapper(bundle);
+    const floorCpu = await started({ name: "floor-cpu", scriptPath: FLOOR_WORKER, bindings: { UPSTREAM_BASE_URL: upstreamBase }, inspector: true });
+    const gatewayCpu = await started({ name: "gateway-cpu", scriptPath: bundle, bindings: gatewayBindings("off"), d1Persist: join(work, "d1-cpu"), inspector: true, wranglerBindings: true });
+    const cpuD1 = await gatewayCpu.mf.getD1Database("DB");
+    await applyMigrations(cpuD1);
+    const cpuTeam = await createTeamWithKey(gatewayCpu.url, ADMIN_TOKEN, "bench-cpu");
+    // One profiler session per instance, opened when its first scenario runs.
+    const profilers = new Map();
+    const profiled = (worker) => ({
+      profiler: async () => {
+        if (!profilers.has(worker.name)) profilers.set(worker.name, await isolateProfiler(worker, { mapper }));
+        return profilers.get(worker.name);
+      },
+    });
+    const on = (worker, key, extra) => () => ({ url: new URL("/v1/chat/completions", worker.url).href, method: "POST", headers: key ? auth(key) : json, body: chatBody(extra) });
+    const cpuScenarios = [
+      { key: "floor", label: "floor", job: on(floorCpu), ...profiled(floorCpu) },
+      { key: "gateway", label: "gateway", job: on(gatewayCpu, cpuTeam.key), ...profiled(gatewayCpu) },
+      { key: "gateway_store", label: "gateway store:true", job: on(gatewayCpu, cpuTeam.key, { store: true, metadata: { bench: "store" } }), ...profiled(gatewayCpu), store: storeAccounting(() => cpuD1, cpuTeam.teamId) },
+      { key: "floor_stream", label: "floor streamed", job: on(floorCpu, null, { stream: true }), ...profiled(floorCpu) },
+      { key: "gateway_stream", label: "gateway streamed", job: on(gatewayCpu, cpuTeam.key, { stream: true }), ...profiled(gatewayCpu) },
+      {
+        key: "gateway_stream_store",
+        label: "gateway streamed+store",
+        job: on(gatewayCpu, cpuTeam.key, { stream: true, store: true, metadata: { bench: "stream-store" } }),
+        ...profiled(gatewayCpu),
+        store: storeAccounting(() => cpuD1, cpuTeam.teamId),
+      },
+    ];
+    if (usageFeature) {
+      const usageCpu = await started({ name: "usage-cpu", scriptPath: bundle, bindings: gatewayBindings("on"), d1Persist: join(work, "d1-usage-cpu"), inspector: true, wranglerBindings: true });
+      await applyMigrations(await usageCpu.mf.getD1Database("DB"));
+      const usageTeam = await createTeamWithKey(usageCpu.url, ADMIN_TOKEN, "bench-usage-cpu");
+      cpuScenarios.push({ key: "gateway_usage", label: "gateway, usage counting on", job: on(usageCpu, usageTeam.key), ...profiled(usageCpu) });
+    }
+    figures.cpu = await measureCpuScenarios(cpuScenarios);
+    for (const profiler of profilers.values()) profiler.close();
+    profilers.clear();
   }
 
   if (settings.only.has("ttfb")) {
@@ -366,6 +520,26 @@ async function main() {
     );
   }
 
+  if (settings.only.has("usage") && usageFeature) {
+    // Issue 12: the usage API over 30 daily buckets of 1,000,000 counted requests, seeded as the
+    // consumer leaves its rollups (bench/seed-usage.mjs comes with the usage API).
+    const seeder = await import("./seed-usage.mjs").catch(() => null);
+    if (!seeder) log("bench/seed-usage.mjs is missing: the usage API figure is n/a");
+    else {
+      const team = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-usage-api");
+      const endDay = Math.floor(Date.now() / 1000 / 86_400) * 86_400;
+      const keyIds = [team.keyId, ...Array.from({ length: 4 }, (_, i) => `key_bench_${i}`)];
+      await seeder.seedUsageRollups(d1, { teamId: team.teamId, keyIds, models: ["gpt-4o-mini", "gpt-4o"], endDay, days: 30, requests: 1_000_000 });
+      const path = `/v1/organization/usage/completions?start_time=${endDay - 30 * 86_400}&end_time=${endDay}&bucket_width=1d&limit=31`;
+      Object.assign(
+        S,
+        await measureScenarios([
+          { key: "usage_api", label: "usage API, 30 daily buckets (1,000,000 requests)", job: () => ({ url: gw(path), method: "GET", headers: { authorization: `Bearer ${team.key}` } }), worker: onGateway },
+        ]),
+      );
+    }
+  }
+
   // The heap is read on an instance of its own, with the V8 inspector open (nothing else runs on it).
   if (gateway) await gateway.dispose();
   if (floor) await floor.dispose();
@@ -374,9 +548,10 @@ async function main() {
     const heapWorker = await started({
       name: "gateway-heap",
       scriptPath: bundle,
-      bindings: { UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN },
+      bindings: gatewayBindings("off"),
       d1Persist: join(work, "d1-heap"),
       inspector: true,
+      wranglerBindings: true,
     });
     const heapD1 = await heapWorker.mf.getD1Database("DB");
     await applyMigrations(heapD1);
@@ -414,6 +589,7 @@ async function main() {
   figures.workerLogs = [...workerLogs.values()];
   figures.finishedAt = new Date().toISOString();
   figures.targets = evaluateTargets(figures).map(({ id, label, target, value, pass }) => ({ id, label, target, value, pass }));
+  figures.usageTargets = evaluateTargets(figures, USAGE_TARGETS).map(({ id, label, target, value, pass }) => ({ id, label, target, value, pass }));
   figures.info = evaluateInfo(figures).map(({ id, label, value }) => ({ id, label, value }));
   return figures;
 }
@@ -434,8 +610,6 @@ try {
   console.log("");
   console.log(formatTable(figures));
   console.log("");
-  console.log(evaluateInfo(figures).map((i) => i.text).join("; "));
-  console.log(formatRatioLine(evaluated));
   if (figures.workerLogs.length > 0) {
     console.log("");
     console.log("worker log events (streams cut off when a load run stops are expected as 'cancelled'):");
@@ -443,9 +617,14 @@ try {
   }
   const lost = figures.heap?.after10k?.lost;
   if (lost > 0) console.log(`\nSTORE LOST ${lost} of ${figures.heap.after10k.answered} answered store:true requests in the heap run (see worker errors above)`);
-  const failed = evaluated.filter((e) => e.pass === false);
+  const failed = [...evaluated, ...evaluateTargets(figures, USAGE_TARGETS)].filter((e) => e.pass === false);
   if (failed.length > 0) console.log(`\nTARGET MISSED: ${failed.map((e) => `${e.label} (target ${e.target})`).join(", ")}`);
   console.log(`\nFigures written to ${relative(ROOT, settings.out)}`);
+  // The verdicts come last; the very last line is the performance targets'.
+  console.log("");
+  console.log(evaluateInfo(figures).map((i) => i.text).join("; "));
+  console.log(formatRatioLine(evaluateTargets(figures, USAGE_TARGETS)));
+  console.log(formatRatioLine(evaluated));
 } catch (err) {
   console.error(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}`);
   exitCode = 1;

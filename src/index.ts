@@ -56,9 +56,9 @@ app.use(
 );
 const limitBody = createMiddleware<AppEnv>((c, next) =>
   bodyLimit({
-    maxSize: c.var.config.maxBodyBytes,
+    maxSize: c.get("config").maxBodyBytes,
     onError: () => {
-      throw requestTooLarge(c.var.config.maxBodyBytes);
+      throw requestTooLarge(c.get("config").maxBodyBytes);
     },
   })(c, next),
 );

@@ -12,7 +12,7 @@ afterEach(() => {
 const admin = { key: ADMIN_TOKEN };
 const chat = (key: string, model = "gpt-4o-mini") => call("/v1/chat/completions", { key, body: { model, messages: [{ role: "user", content: "hi" }] } });
 
-/** What a team or key without budgets or limits shows (issue 12). */
+/** What a team or key without budgets or limits shows. */
 const NO_LIMITS = { max_budget_usd: null, budget_period: "monthly", rpm_limit: null, tpm_limit: null, spend_usd: 0 };
 
 describe("admin API", () => {

@@ -43,7 +43,7 @@ describe("GET /openapi.json", () => {
       ].sort(),
     );
     for (const [route, , security] of operations) {
-      // The usage and costs APIs take either (issue 12).
+      // The usage and costs APIs take either.
       const expected = (route as string).includes("/v1/organization/")
         ? [{ AdminToken: [] }, { TeamKey: [] }]
         : [{ [(route as string).includes("/admin/") ? "AdminToken" : "TeamKey"]: [] }];

@@ -41,7 +41,7 @@ export const requireTeamKey = createMiddleware<AppEnv>(async (c, next) => {
     );
   }
   // A token that cannot be a gateway key is refused without hashing it or asking D1.
-  const key = isWellFormedKey(token) ? await lookUpKey(c.env.DB, await hashOfToken(token), c.var.config.keyCacheTtlMs) : null;
+  const key = isWellFormedKey(token) ? await lookUpKey(c.env.DB, await hashOfToken(token), c.get("config").keyCacheTtlMs) : null;
   if (!key) {
     logEvent("warn", "invalid_api_key", { key: redactKey(token), path: c.req.path });
     throw invalidApiKey(`Incorrect API key provided: ${redactKey(token)}.`);

@@ -146,7 +146,7 @@ export const payloadParts = sqliteTable(
   (t) => [primaryKey({ columns: [t.teamId, t.completionId, t.slot, t.part] })],
 );
 
-// Usage (issue 12). One row per counted request, kept a few days only so that a redelivered queue
+// Usage. One row per counted request, kept a few days only so that a redelivered queue
 // message is recognised by its id and not counted twice.
 export const usageEvents = sqliteTable(
   "usage_events",

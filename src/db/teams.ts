@@ -84,7 +84,7 @@ export class TeamsRepository {
     return revoked[0]?.keyHash ?? null;
   }
 
-  // Budgets and limits (issue 12).
+  // Budgets and limits.
 
   async updateTeam(id: string, fields: Partial<Pick<TeamRow, "name" | "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">>): Promise<TeamRow | null> {
     const [row] = await this.db.update(teams).set(fields).where(eq(teams.id, id)).returning();

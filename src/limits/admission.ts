@@ -29,7 +29,7 @@ const UNLIMITED: Admission = { headers: {}, settle: async () => {} };
 export function estimateRequest(c: AppContext, model: string, request: Record<string, unknown>): AdmissionEstimate {
   const bytes = Number(c.req.header("content-length")) || JSON.stringify(request).length;
   const max = request.max_completion_tokens ?? request.max_tokens;
-  const outputTokens = typeof max === "number" && max >= 0 ? max : c.var.config.usage.defaultOutputTokens;
+  const outputTokens = typeof max === "number" && max >= 0 ? max : c.get("config").usage.defaultOutputTokens;
   return { model, inputTokens: Math.ceil(bytes / 4), outputTokens };
 }
 
@@ -55,7 +55,8 @@ function rateLimitHeaders(requests: LimitState | null, tokens: LimitState | null
  * no Durable Object call at all.
  */
 export async function admitRequest(c: AppContext, estimate: AdmissionEstimate): Promise<Admission> {
-  const { apiKey, config } = c.var;
+  const apiKey = c.get("apiKey");
+  const config = c.get("config");
   const { key, team } = apiKey.limits;
   if (!key && !team) return UNLIMITED;
   const tokens = estimate.inputTokens + estimate.outputTokens;

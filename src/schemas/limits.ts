@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 
-// Budgets and rate limits, as set on teams and keys (issue 12).
+// Budgets and rate limits, as set on teams and keys.
 
 const limitInteger = (what: string) =>
   z.number().int().min(1).nullable().optional().openapi({ description: `${what}; null or absent for no limit.` });

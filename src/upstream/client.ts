@@ -14,46 +14,60 @@ export function forwardedHeaders(upstream: Headers): Headers {
 export class UpstreamTimeoutError extends Error {}
 
 /**
- * Reads a body, throwing UpstreamTimeoutError (and cancelling the body) after `idleMs` of silence.
- * One watchdog timer per body checks the time of the last piece, which costs far less than a timer
- * and a race per read; a timeout is noticed within 1.25 × idleMs.
+ * Notices `idleMs` of silence on a body and then calls `onIdle` (which cancels it). One interval
+ * timer per body checks the time of the last piece, which costs far less than a timer and a race
+ * per read; a timeout is noticed within 1.25 × idleMs. Call `piece()` on every read.
  */
-export class IdleTimeoutReader {
+export class IdleWatchdog {
   private lastPieceAt = Date.now();
-  private timedOut = false;
-  private readonly watchdog: ReturnType<typeof setInterval>;
+  timedOut = false;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(idleMs: number, onIdle: () => void) {
+    this.timer = setInterval(() => {
+      if (Date.now() - this.lastPieceAt < idleMs) return;
+      this.timedOut = true;
+      this.stop();
+      onIdle();
+    }, Math.max(5, Math.ceil(idleMs / 4)));
+  }
+
+  piece(): void {
+    this.lastPieceAt = Date.now();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Reads a body, throwing UpstreamTimeoutError (and cancelling the body) after `idleMs` of silence. */
+export class IdleTimeoutReader {
+  private readonly watchdog: IdleWatchdog;
 
   constructor(
     private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
     idleMs: number,
   ) {
-    this.watchdog = setInterval(() => {
-      if (Date.now() - this.lastPieceAt < idleMs) return;
-      this.timedOut = true;
-      this.cancel(new UpstreamTimeoutError("idle")).catch(() => {});
-    }, Math.max(5, Math.ceil(idleMs / 4)));
+    this.watchdog = new IdleWatchdog(idleMs, () => this.reader.cancel(new UpstreamTimeoutError("idle")).catch(() => {}));
   }
 
   async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     try {
       const result = await this.reader.read();
-      if (this.timedOut) throw new UpstreamTimeoutError("idle");
-      if (result.done) this.stop();
-      this.lastPieceAt = Date.now();
+      if (this.watchdog.timedOut) throw new UpstreamTimeoutError("idle");
+      if (result.done) this.watchdog.stop();
+      this.watchdog.piece();
       return result;
     } catch (err) {
-      this.stop();
-      throw this.timedOut ? new UpstreamTimeoutError("idle") : err;
+      this.watchdog.stop();
+      throw this.watchdog.timedOut ? new UpstreamTimeoutError("idle") : err;
     }
   }
 
   cancel(reason?: unknown): Promise<void> {
-    this.stop();
+    this.watchdog.stop();
     return this.reader.cancel(reason);
-  }
-
-  private stop(): void {
-    clearInterval(this.watchdog);
   }
 }
 

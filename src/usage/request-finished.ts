@@ -41,15 +41,16 @@ export interface RequestFinished {
 }
 
 export function annotateRequest(c: AppContext, annotations: RequestAnnotations): void {
-  c.set("requestAnnotations", { ...c.var.requestAnnotations, ...annotations });
+  // c.get, not c.var, on the hot path: Hono builds a new object of all variables on each c.var access.
+  c.set("requestAnnotations", { ...c.get("requestAnnotations"), ...annotations });
 }
 
 /** Emits one RequestFinished per request, in waitUntil, off the response path. */
 export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) => {
   const startedAt = Date.now();
   await next();
-  const annotations = c.var.requestAnnotations;
-  const apiKey = c.var.apiKey;
+  const annotations = c.get("requestAnnotations");
+  const apiKey = c.get("apiKey");
   if (!apiKey) return;
   const status = c.res.status;
   // Every answer to a limited key or team carries its x-ratelimit-* headers, errors included.
@@ -81,8 +82,8 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
  * Only requests the upstream answered are counted: a refused or failed request used no model.
  */
 async function onRequestFinished(c: AppContext, record: RequestFinished): Promise<void> {
-  const settled = c.var.requestAnnotations?.admission?.settle(record.usage, record.status);
-  const { usage } = c.var.config;
+  const settled = c.get("requestAnnotations")?.admission?.settle(record.usage, record.status);
+  const { usage } = c.get("config");
   if (usage.counting && record.upstream !== null && record.status < 400) {
     const event = buildUsageEvent(record, usage.prices);
     try {

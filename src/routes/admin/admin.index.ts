@@ -12,6 +12,6 @@ export const adminRouter = createRouter()
   .openapi(createKeyRoute, createKey)
   .openapi(listKeysRoute, listKeys)
   .openapi(revokeKeyRoute, revokeKey)
-  // Budgets and rate limits (issue 12).
+  // Budgets and rate limits.
   .openapi(updateTeamRoute, updateTeam)
   .openapi(updateKeyRoute, updateKey);

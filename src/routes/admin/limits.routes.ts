@@ -3,7 +3,7 @@ import { ApiKeySchema, KeyIdParamSchema, TeamIdParamSchema, TeamSchema } from ".
 import { UpdateApiKeyRequestSchema, UpdateTeamRequestSchema } from "../../schemas/limits";
 import { errorResponse, jsonBody as body, jsonResponse as json } from "../responses";
 
-// PATCH for teams and keys: budgets, rate limits and names (issue 12).
+// PATCH for teams and keys: budgets, rate limits and names.
 
 const base = { tags: ["Admin"], security: [{ AdminToken: [] }] };
 const errors = { 400: errorResponse("Invalid request"), 401: errorResponse("Missing or wrong admin token") };

@@ -15,11 +15,12 @@ import { forgetPending } from "../../completion-store/pending";
 import { mintStoredId, storeAfterResponse } from "./chat.store";
 
 /** Usage is read when it is counted or settles a reservation; with neither, bodies pass untouched. */
-const wantsUsage = (c: AppContext) => c.var.config.usage.counting || c.var.requestAnnotations?.admission !== undefined;
+const wantsUsage = (c: AppContext) => c.get("config").usage.counting || c.get("requestAnnotations")?.admission !== undefined;
 
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
   const request = c.req.valid("json");
-  const { apiKey, config } = c.var;
+  const apiKey = c.get("apiKey");
+  const config = c.get("config");
   if (apiKey.allowedModels && !apiKey.allowedModels.includes(request.model)) throw modelNotAllowed(request.model);
   annotateRequest(c, { model: request.model });
   requireRoute(config, request.model);

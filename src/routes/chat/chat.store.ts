@@ -63,7 +63,7 @@ export function buildStoredCompletion(
  * timer tick, so that even the serialising of a large request happens after the response has gone.
  */
 export function storeAfterResponse(c: AppContext, id: string, upstream: string, request: CreateChatCompletionRequest, answer: Promise<Answer | null>): void {
-  const teamId = c.var.apiKey.teamId;
+  const teamId = c.get("apiKey").teamId;
   const afterResponse = new Promise((resolve) => setTimeout(resolve, 0));
   const written = Promise.all([answer, afterResponse]).then(([settled]) => {
     if (!settled) return forgetPending(teamId, id);

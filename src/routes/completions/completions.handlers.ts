@@ -19,7 +19,7 @@ const repository = (c: AppContext) => completionsRepository(c.env.DB);
 
 export const listCompletions: AppRouteHandler<typeof listCompletionsRoute> = async (c) => {
   const query = c.req.valid("query");
-  const teamId = c.var.apiKey.teamId;
+  const teamId = c.get("apiKey").teamId;
   const repo = repository(c);
   const page = await repo.list({
     teamId,
@@ -36,7 +36,7 @@ export const listCompletions: AppRouteHandler<typeof listCompletionsRoute> = asy
 
 export const getCompletion: AppRouteHandler<typeof getCompletionRoute> = async (c) => {
   const { completion_id } = c.req.valid("param");
-  const teamId = c.var.apiKey.teamId;
+  const teamId = c.get("apiKey").teamId;
   const repo = repository(c);
   // Made in this isolate and not landed yet: its record is at hand.
   const read = async () => (await repo.get(teamId, completion_id)) ?? pendingRecord(teamId, completion_id);
@@ -48,7 +48,7 @@ export const getCompletion: AppRouteHandler<typeof getCompletionRoute> = async (
 export const updateCompletion: AppRouteHandler<typeof updateCompletionRoute> = async (c) => {
   const { completion_id } = c.req.valid("param");
   const { metadata } = c.req.valid("json");
-  const teamId = c.var.apiKey.teamId;
+  const teamId = c.get("apiKey").teamId;
   const repo = repository(c);
   const updated = await readAfterWrite(teamId, completion_id, () => repo.updateMetadata(teamId, completion_id, metadata ?? {}), () => repo.isDeleted(teamId, completion_id));
   if (!updated) {
@@ -62,7 +62,7 @@ export const updateCompletion: AppRouteHandler<typeof updateCompletionRoute> = a
 
 export const deleteCompletion: AppRouteHandler<typeof deleteCompletionRoute> = async (c) => {
   const { completion_id } = c.req.valid("param");
-  const teamId = c.var.apiKey.teamId;
+  const teamId = c.get("apiKey").teamId;
   const repo = repository(c);
   // Every delete leaves a tombstone, so a write still pending can never bring the completion back.
   const deleteNow = async () => ((await repo.delete(teamId, completion_id)) ? true : null);
@@ -76,7 +76,7 @@ export const deleteCompletion: AppRouteHandler<typeof deleteCompletionRoute> = a
 export const listMessages: AppRouteHandler<typeof listMessagesRoute> = async (c) => {
   const { completion_id } = c.req.valid("param");
   const query = c.req.valid("query");
-  const teamId = c.var.apiKey.teamId;
+  const teamId = c.get("apiKey").teamId;
   let afterIndex: number | undefined;
   if (query.after !== undefined) {
     const index = parseMessageId(completion_id, query.after);

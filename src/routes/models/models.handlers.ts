@@ -6,8 +6,8 @@ import type { listModelsRoute, retrieveModelRoute } from "./models.routes";
 
 /** The catalog as this key sees it: only the models its allow-list names. */
 async function visibleModels(c: AppContext): Promise<ModelEntry[]> {
-  const models = await modelCatalog(c.var.config, (work) => c.executionCtx.waitUntil(work));
-  const allowed = c.var.apiKey.allowedModels;
+  const models = await modelCatalog(c.get("config"), (work) => c.executionCtx.waitUntil(work));
+  const allowed = c.get("apiKey").allowedModels;
   return allowed ? models.filter((m) => allowed.includes(m.id)) : models;
 }
 

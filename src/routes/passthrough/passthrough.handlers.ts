@@ -26,7 +26,8 @@ type Outgoing = Omit<ForwardRequest, "path">;
  * retries and fallback, and the answer streamed back with the gateway's headers.
  */
 async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoing: Outgoing, estimate: AdmissionEstimate): Promise<Response> {
-  const { apiKey, config } = c.var;
+  const apiKey = c.get("apiKey");
+  const config = c.get("config");
   const { model } = outgoing;
   if (apiKey.allowedModels && !apiKey.allowedModels.includes(model)) throw modelNotAllowed(model);
   annotateRequest(c, { model });
@@ -52,7 +53,7 @@ async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoin
   headers.set("content-type", contentType);
   let body = upstream.body;
   // Read only when someone needs it: usage counting, or a limited key's reservation to settle (as chat does).
-  const wantsUsage = config.usage.counting || c.var.requestAnnotations?.admission !== undefined;
+  const wantsUsage = config.usage.counting || c.get("requestAnnotations")?.admission !== undefined;
   if (endpoint.reportsUsage && body && wantsUsage) {
     const reported = withReportedUsage(body, contentType);
     body = reported.body;
@@ -97,7 +98,7 @@ async function passMultipart(c: AppContext, endpoint: PassThroughEndpoint): Prom
   if (!c.req.raw.body) throw invalidRequest("The request has no body.", null);
   const declared = c.req.header("content-length");
   const declaredLength = declared && /^\d+$/.test(declared) ? Number(declared) : null;
-  const form = await readMultipartModel(c.req.raw.body, boundary, c.var.config.maxBodyBytes, declaredLength);
+  const form = await readMultipartModel(c.req.raw.body, boundary, c.get("config").maxBodyBytes, declaredLength);
   // Audio is not counted in tokens: the request counts against the request rate only.
   return passThrough(c, endpoint, { model: form.model, body: form.body, contentType, replayable: form.replayable }, { model: form.model, inputTokens: 0, outputTokens: 0 });
 }

@@ -12,7 +12,7 @@ const GROUP_COLUMNS: Record<string, UsageGroupColumn> = { project_id: "teamId", 
 
 function readQuery(c: AppContext, api: "usage" | "costs"): UsageQuery {
   // Set by requireUsageReader; without it nothing is shown (never every team by default).
-  const viewer = c.var.usageViewer;
+  const viewer = c.get("usageViewer");
   if (!viewer) throw invalidApiKey();
   return parseUsageQuery(new URL(c.req.url).searchParams, api, viewer, nowSeconds());
 }
