@@ -1,6 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { except } from "hono/combine";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import { type AppEnv, handleError } from "./app";
@@ -64,7 +63,8 @@ const limitBody = createMiddleware<AppEnv>((c, next) =>
 );
 app.use("/v1/*", limitBody);
 // The organization usage and costs APIs also take the admin token; everything else needs a team key.
-app.use("/v1/*", except("/v1/organization/*", requireTeamKey));
+// Not Hono's except(): it runs a router and two combinators per request, ~15 µs on the hot path.
+app.use("/v1/*", (c, next) => (c.req.path.startsWith("/v1/organization/") ? next() : requireTeamKey(c, next)));
 app.use("/v1/organization/*", ...requireUsageReader);
 app.on("POST", ["/v1/chat/completions", ...PASS_THROUGH_PATHS], recordRequestFinished);
 app.use("/admin/*", limitBody, requireAdminToken);

@@ -61,6 +61,8 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
     for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
     c.res = res;
   }
+  // Nobody to tell: usage counting is off and the request reserved nothing (USAGE_COUNTING=off, no limits).
+  if (!c.get("config").usage.counting && !annotations?.admission) return;
   // A usage that cannot be read is unknown (null), never a lost record.
   const knownUsage = Promise.resolve(annotations?.usage ?? null).catch(() => null);
   const finished = knownUsage.then((usage): RequestFinished => ({
