@@ -187,6 +187,19 @@ describe("rate limits", () => {
     expect(big.headers.get("x-ratelimit-remaining-tokens")).toBe(String(1000 - 100));
   });
 
+  it("reserves max_tokens for each of the n choices a request asks for", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-11-26T12:10:00Z"));
+    const teamId = await team({ tpm_limit: 100_000 });
+    const { key: apiKey } = await key(teamId);
+    mockUpstream(answer());
+    const body = { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], max_tokens: 400, n: 3 };
+    const estimate = Math.ceil(JSON.stringify(body).length / 4) + 3 * 400;
+    const res = await ask(apiKey, { max_tokens: 400, n: 3 });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-ratelimit-remaining-tokens")).toBe(String(100_000 - estimate));
+  });
+
   it("keeps a cut stream's reservation charged at its estimate, since its real usage is unknown", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2026-11-26T12:30:00Z"));

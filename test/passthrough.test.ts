@@ -267,7 +267,7 @@ describe("usage reported by a passed-through answer", () => {
     expect(usageOfBodyText("not json", false)).toBeNull();
   });
 
-  it("reaches the request-finished record, and so the usage queue, for embeddings, legacy completions and transcriptions", async () => {
+  it("reaches the request-finished record, and so the usage queue, for embeddings, legacy completions, images and transcriptions", async () => {
     const captured = captureQueue();
     mockTwoUpstreams({
       alpha: (c) =>
@@ -275,18 +275,22 @@ describe("usage reported by a passed-through answer", () => {
           ? jsonResponse(embeddingAnswer)
           : c.url.endsWith("/completions")
             ? jsonResponse({ id: "cmpl-1", object: "text_completion", created: 1, model: "gpt-3.5-turbo-instruct", choices: [], usage: { prompt_tokens: 4, completion_tokens: 6, total_tokens: 10 } })
-            : jsonResponse({ text: "hi" }),
+            : c.url.endsWith("/images/generations")
+              ? jsonResponse({ created: 1, data: [{ b64_json: "AAAA" }], usage: { input_tokens: 50, output_tokens: 4160, total_tokens: 4210, input_tokens_details: { text_tokens: 50, image_tokens: 0 } } })
+              : jsonResponse({ text: "hi" }),
     });
     await call("/v1/embeddings", { key, body: { model: "text-embedding-3-small", input: "x" }, env: env2(captured.env) });
     await call("/v1/completions", { key, body: { model: "gpt-3.5-turbo-instruct", prompt: "x" }, env: env2(captured.env) });
+    await call("/v1/images/generations", { key, body: { model: "gpt-image-1", prompt: "a cat" }, env: env2(captured.env) });
     await postForm("/v1/audio/transcriptions", await formBytes([["model", "whisper-1"], ["file", audio, "a.wav"]]), { env: captured.env });
     const events = captured.messages.map((m) => (m.kind === "usage" ? m.event : null));
     expect(events.map((e) => e && [e.kind, e.model, e.upstream, e.inputTokens, e.outputTokens, e.unknownUsage])).toEqual([
       ["embeddings", "text-embedding-3-small", "alpha", 8, 0, false],
       ["completions", "gpt-3.5-turbo-instruct", "alpha", 4, 6, false],
+      ["other", "gpt-image-1", "alpha", 50, 4160, false],
       ["other", "whisper-1", "alpha", 0, 0, true],
     ]);
-    expect(events.map((e) => e?.keyId)).toEqual([keyId, keyId, keyId]);
+    expect(events.map((e) => e?.keyId)).toEqual([keyId, keyId, keyId, keyId]);
   });
 
   it("is read from a copy: the client's bytes are the upstream's", async () => {

@@ -127,6 +127,20 @@ describe("read after create, against a D1 that takes 100 ms per write", () => {
     expect(await env.DB.prepare("select count(*) as n from completions where id = ?").bind(third.id).first("n")).toBe(0);
   });
 
+  it("deletes a just-created id from another isolate: it waits for the write, answers deleted, and the completion stays gone", async () => {
+    const { key: own } = await createTeamWithKey();
+    const slow = slowWritesD1(100);
+    echoUpstream();
+    const created = await createLive(own, "delete me elsewhere", false, slow);
+    // Another isolate: only the id's time tells it that a write may still be landing.
+    clearPending();
+    const [deleted] = await Promise.all([call(`/v1/chat/completions/${created.id}`, { key: own, method: "DELETE" }), created.settled()]);
+    expect(deleted.status).toBe(200);
+    expect(await json(deleted)).toEqual({ id: created.id, object: "chat.completion.deleted", deleted: true });
+    expect((await call(`/v1/chat/completions/${created.id}`, { key: own })).status).toBe(404);
+    expect(await env.DB.prepare("select count(*) as n from completions where id = ?").bind(created.id).first("n")).toBe(0);
+  });
+
   it("answers 404 for another team's fresh id, after at most its bounded wait", async () => {
     const { key: other } = await createTeamWithKey();
     mockUpstream(() => jsonResponse(answerTo("mine")));

@@ -126,3 +126,16 @@ describe("a bad UPSTREAMS at request time", () => {
     expect(spy).not.toHaveBeenCalled();
   });
 });
+
+describe("a missing binding at request time", () => {
+  it.each(["BACKGROUND_QUEUE", "TEAM_LIMITER"])("answers 500 gateway_misconfigured naming %s, never runs without it", async (binding) => {
+    const { key } = await createTeamWithKey();
+    const spy = vi.spyOn(globalThis, "fetch");
+    const res = await call("/v1/chat/completions", { key, body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, env: { [binding]: undefined } });
+    expect(res.status).toBe(500);
+    const body = await json(res);
+    expect(body.error).toMatchObject({ type: "server_error", code: "gateway_misconfigured" });
+    expect(body.error.message).toContain(binding);
+    expect(spy).not.toHaveBeenCalled();
+  });
+});

@@ -189,6 +189,20 @@ describe("the queue consumer", () => {
     expect(hourly.data[0].results[0]).toMatchObject({ num_model_requests: 3, input_tokens: 6, output_tokens: 60 });
   });
 
+  it("retries a failed write with the store's backoff, so that a D1 outage does not spend all ten retries in a minute", async () => {
+    const { recordUsageMessages } = await import("../src/usage/record-usage");
+    const { env } = await import("cloudflare:test");
+    const { teamId, keyId } = await createTeamWithKey();
+    const spy = vi.spyOn(env.DB, "batch").mockRejectedValueOnce(new Error("D1 is down"));
+    const ack = vi.fn();
+    const retry = vi.fn();
+    const delivered = { id: "m", timestamp: new Date(), attempts: 3, body: message(finished({ teamId, keyId, startedAt: (day(0) + 7) * 1000 })), ack, retry };
+    await recordUsageMessages(env, [delivered as unknown as Message<UsageMessage>]);
+    expect(retry).toHaveBeenCalledWith({ delaySeconds: 20 });
+    expect(ack).not.toHaveBeenCalled();
+    spy.mockRestore();
+  });
+
   it("retries the whole delivery when D1 fails, and counts it once when it succeeds", async () => {
     const { teamId, keyId } = await createTeamWithKey();
     const batch = [message(finished({ teamId, keyId, startedAt: (day(0) + 5) * 1000 }))];

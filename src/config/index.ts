@@ -51,6 +51,16 @@ export function parseConfig(env: Record<string, unknown>): GatewayConfig {
   };
 }
 
+/**
+ * The bindings, named when missing: without them stores and limits would fail on every request, or,
+ * with LIMITS_FAIL_MODE=open, silently. (`npm start` checks vars only; wrangler itself checks bindings.)
+ */
+function requireBindings(env: Bindings): void {
+  for (const binding of ["DB", "BACKGROUND_QUEUE", "TEAM_LIMITER"] as const) {
+    if (!env[binding]) throw new ConfigError(binding, "is not bound: declare it in wrangler.toml (see the README's deploy section).");
+  }
+}
+
 const configs = new WeakMap<object, GatewayConfig | ConfigError>();
 
 /**
@@ -62,6 +72,7 @@ export function readConfig(env: Bindings): GatewayConfig {
   let config = configs.get(env);
   if (!config) {
     try {
+      requireBindings(env);
       config = parseConfig(env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;

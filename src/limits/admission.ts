@@ -25,12 +25,16 @@ export interface Admission {
 
 const UNLIMITED: Admission = { headers: {}, settle: async () => {} };
 
+const positiveCount = (value: unknown) => (typeof value === "number" && Number.isInteger(value) && value > 0 ? value : 1);
+
 /** The estimate of a JSON request: its bytes / 4 in, and its max_completion_tokens / max_tokens (or the default) out. */
 export function estimateRequest(c: AppContext, model: string, request: Record<string, unknown>): AdmissionEstimate {
   const bytes = Number(c.req.header("content-length")) || JSON.stringify(request).length;
   const max = request.max_completion_tokens ?? request.max_tokens;
-  const outputTokens = typeof max === "number" && max >= 0 ? max : c.get("config").usage.defaultOutputTokens;
-  return { model, inputTokens: Math.ceil(bytes / 4), outputTokens };
+  const perChoice = typeof max === "number" && max >= 0 ? max : c.get("config").usage.defaultOutputTokens;
+  // Each of n choices (best_of for legacy completions) may use max_tokens.
+  const choices = Math.max(positiveCount(request.n), positiveCount(request.best_of));
+  return { model, inputTokens: Math.ceil(bytes / 4), outputTokens: perChoice * choices };
 }
 
 function rateLimitHeaders(requests: LimitState | null, tokens: LimitState | null): Record<string, string> {

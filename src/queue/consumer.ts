@@ -7,12 +7,14 @@ import { handlePurgeTeamMessage } from "../teams/purge";
 
 export const DEAD_LETTER_QUEUE = "llm-gateway-background-dlq";
 
-/** What a dead message is about, for the log: its team and completion, never its content. */
+/** What a dead message is about, for the log: its team and completion, never a completion's content. */
 function describeDead(body: BackgroundMessage): Record<string, unknown> {
   const about: Record<string, unknown> = { kind: body.kind };
   if ("teamId" in body) about.team_id = body.teamId;
   if ("completionId" in body) about.completion_id = body.completionId;
   if (body.kind === "store.completion.piece") about.piece = `${body.piece + 1}/${body.pieces}`;
+  // A usage event holds counts, not content: logged whole, so that it can be replayed.
+  if (body.kind === "usage") Object.assign(about, { team_id: body.event.teamId, event: body.event });
   return about;
 }
 
@@ -36,9 +38,6 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
         break;
       case "team.purge":
         await handlePurgeTeamMessage(message as Message<typeof body>, env);
-        break;
-      case "noop":
-        message.ack();
         break;
       case "usage":
         usage.push(message as Message<UsageMessage>);

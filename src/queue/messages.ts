@@ -3,11 +3,6 @@ import type { UsageEvent } from "../usage/event";
 
 import type { NewStoredCompletion } from "../db/completions";
 
-/** A placeholder until the first kind lands. */
-export interface NoopMessage {
-  kind: "noop";
-}
-
 /** One counted request (src/usage/record-usage.ts writes it). */
 export interface UsageMessage {
   kind: "usage";
@@ -39,4 +34,4 @@ export interface PurgeTeamMessage {
   teamId: string;
 }
 
-export type BackgroundMessage = NoopMessage | StoreCompletionMessage | StoreCompletionPieceMessage | PurgeTeamMessage | UsageMessage;
+export type BackgroundMessage = StoreCompletionMessage | StoreCompletionPieceMessage | PurgeTeamMessage | UsageMessage;

@@ -3,6 +3,7 @@ import { createDb } from "../db/client";
 import { UsageRepository } from "../db/usage";
 import { describeError, logEvent } from "../log";
 import type { UsageMessage } from "../queue/messages";
+import { retryDelaySeconds } from "../completion-store/queue";
 
 /**
  * The queue consumer's part for usage: one D1 batch for the whole delivery. Queues deliver at least
@@ -16,11 +17,9 @@ export async function recordUsageMessages(env: Bindings, messages: Message<Usage
     for (const message of messages) message.ack();
   } catch (err) {
     logEvent("error", "usage_write_failed", { messages: messages.length, error: describeError(err) });
-    for (const message of messages) message.retry();
+    for (const message of messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   }
 }
-
-/** Removes a team's usage rows and its Durable Object state (called when the team is deleted). */
 
 /** The cron's part for usage: old event rows and minute rollups go. */
 export async function purgeExpiredUsage(env: Bindings, nowSeconds: number): Promise<void> {

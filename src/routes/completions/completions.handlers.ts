@@ -65,11 +65,15 @@ export const deleteCompletion: AppRouteHandler<typeof deleteCompletionRoute> = a
   const teamId = c.get("apiKey").teamId;
   const repo = repository(c);
   // Every delete leaves a tombstone, so a write still pending can never bring the completion back.
-  const deleteNow = async () => ((await repo.delete(teamId, completion_id)) ? true : null);
   const wasPending = isPending(teamId, completion_id);
-  const deleted = wasPending ? await deleteNow() : await readAfterWrite(teamId, completion_id, deleteNow);
-  if (wasPending) deletedWhilePending(teamId, completion_id);
-  if (!deleted && !wasPending) throw completionNotFound(completion_id);
+  if (wasPending) {
+    await repo.delete(teamId, completion_id);
+    deletedWhilePending(teamId, completion_id);
+  } else {
+    // Waits for a fresh write with reads only: a delete's tombstone would stop the very write it waits for.
+    const found = await readAfterWrite(teamId, completion_id, async () => ((await repo.exists(teamId, completion_id)) ? true : null), () => repo.isDeleted(teamId, completion_id));
+    if (!found || !(await repo.delete(teamId, completion_id))) throw completionNotFound(completion_id);
+  }
   return c.json({ id: completion_id, object: "chat.completion.deleted" as const, deleted: true }, 200);
 };
 

@@ -16,9 +16,9 @@ export const PASS_THROUGH = {
   embeddings: { path: "/v1/embeddings", upstreamPath: "/embeddings", reportsUsage: true },
   completions: { path: "/v1/completions", upstreamPath: "/completions", reportsUsage: true },
   moderations: { path: "/v1/moderations", upstreamPath: "/moderations", defaultModel: "omni-moderation-latest", reportsUsage: false },
-  imageGenerations: { path: "/v1/images/generations", upstreamPath: "/images/generations", defaultModel: "dall-e-2", reportsUsage: false },
+  imageGenerations: { path: "/v1/images/generations", upstreamPath: "/images/generations", defaultModel: "dall-e-2", reportsUsage: true },
   speech: { path: "/v1/audio/speech", upstreamPath: "/audio/speech", reportsUsage: false },
-  transcriptions: { path: "/v1/audio/transcriptions", upstreamPath: "/audio/transcriptions", reportsUsage: false },
+  transcriptions: { path: "/v1/audio/transcriptions", upstreamPath: "/audio/transcriptions", reportsUsage: true },
   translations: { path: "/v1/audio/translations", upstreamPath: "/audio/translations", reportsUsage: false },
 } as const satisfies Record<string, PassThroughEndpoint>;
 
