@@ -55,7 +55,9 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
   const status = c.res.status;
   // Every answer to a limited key or team carries its x-ratelimit-* headers, errors included.
   const limitHeaders = annotations?.admission?.headers;
-  if (limitHeaders && Object.keys(limitHeaders).length > 0) {
+  const names = limitHeaders ? Object.keys(limitHeaders) : [];
+  // Handlers set them on a proxied answer already; errors made elsewhere (a 4xx, a 429) get them here.
+  if (limitHeaders && names.length > 0 && !c.res.headers.has(names[0])) {
     // A fetched Response has immutable headers; such an answer is re-wrapped (its body still streams).
     const res = new Response(c.res.body, c.res);
     for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ChatCompletionSchema, CreateChatCompletionRequestSchema } from "../../schemas/openai";
-import { commonErrorResponses, errorResponse, jsonBody } from "../responses";
+import { commonErrorResponses, errorResponse, jsonBody, limitErrorResponses } from "../responses";
 
 export const createChatCompletionRoute = createRoute({
   method: "post",
@@ -26,5 +26,6 @@ export const createChatCompletionRoute = createRoute({
     415: errorResponse("Content-Type is not application/json"),
     502: errorResponse("Upstream unreachable"),
     504: errorResponse("Upstream timeout"),
+    ...limitErrorResponses,
   },
 });

@@ -18,7 +18,10 @@ const errors = {
   504: errorResponse("Upstream timeout"),
   // Without a fixed content type: it is the upstream's answer, as it came. (This also lets a
   // handler return the upstream's Response as it is.)
-  429: { description: "Rate limited: an upstream's 429, passed through with its body and retry-after once every attempt has failed" },
+  429: {
+    description:
+      "Rate limited by the gateway (`rate_limit_exceeded` with `retry-after` and `x-ratelimit-*`; over budget, `insufficient_quota` with `x-should-retry: false`), or an upstream's 429, passed through with its body and retry-after once every attempt has failed",
+  },
 };
 
 const passThroughRoute = (endpoint: PassThroughEndpoint, operationId: string, summary: string) => ({
