@@ -6,15 +6,19 @@ export type BudgetPeriod = "daily" | "monthly" | "total";
 // Every stored row carries `team_id`, and every key and index starts with it (but the retention
 // purge's, below), so a query can never reach another team's rows without naming that team.
 
+/** Budgets and rate limits, the same on teams and keys; NULL means none. (A function: each table needs its own column builders.) */
+const limitColumns = () => ({
+  maxBudgetUsd: real("max_budget_usd"),
+  budgetPeriod: text("budget_period").$type<BudgetPeriod>().notNull().default("monthly"),
+  rpmLimit: integer("rpm_limit"),
+  tpmLimit: integer("tpm_limit"),
+});
+
 export const teams = sqliteTable("teams", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   createdAt: integer("created_at").notNull(),
-    // Budgets and rate limits; NULL means none.
-    maxBudgetUsd: real("max_budget_usd"),
-    budgetPeriod: text("budget_period").$type<BudgetPeriod>().notNull().default("monthly"),
-    rpmLimit: integer("rpm_limit"),
-    tpmLimit: integer("tpm_limit"),
+  ...limitColumns(),
   // Set when the team is deleted: its keys are revoked at once and its data purged in the background.
   deletedAt: integer("deleted_at"),
 });
@@ -35,11 +39,7 @@ export const apiKeys = sqliteTable(
     // Model ids, or NULL for "any model".
     allowedModels: text("allowed_models", { mode: "json" }).$type<string[]>(),
     revokedAt: integer("revoked_at"),
-    // Budgets and rate limits; NULL means none.
-    maxBudgetUsd: real("max_budget_usd"),
-    budgetPeriod: text("budget_period").$type<BudgetPeriod>().notNull().default("monthly"),
-    rpmLimit: integer("rpm_limit"),
-    tpmLimit: integer("tpm_limit"),
+    ...limitColumns(),
   },
   (t) => [uniqueIndex("api_keys_key_hash").on(t.keyHash), index("api_keys_team").on(t.teamId, t.createdAt)],
 );
@@ -207,6 +207,8 @@ export type UsageKind = "completions" | "embeddings" | "other";
 
 export type CompletionRow = typeof completions.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;
+/** The limit columns of a team or key row. */
+export type LimitColumns = Pick<TeamRow, "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type UsageEventRow = typeof usageEvents.$inferSelect;
 export type UsageRollupRow = typeof usageRollups.$inferSelect;

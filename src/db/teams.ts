@@ -1,8 +1,6 @@
 import { and, asc, eq, isNull } from "drizzle-orm";
 import type { Db } from "./client";
-import { apiKeys, teams, type ApiKeyRow, type TeamRow } from "./schema";
-
-export type TeamLimitColumns = Pick<TeamRow, "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">;
+import { apiKeys, teams, type ApiKeyRow, type LimitColumns, type TeamRow } from "./schema";
 
 // The only module that knows the teams and api_keys tables.
 
@@ -61,7 +59,7 @@ export class TeamsRepository {
   }
 
   /** The key with its team's limits (one query, so that the key cache carries both). */
-  async findKeyByHash(keyHash: string): Promise<(ApiKeyRow & { team: TeamLimitColumns }) | null> {
+  async findKeyByHash(keyHash: string): Promise<(ApiKeyRow & { team: LimitColumns }) | null> {
     const row = await this.db
       .select({
         key: apiKeys,

@@ -1,4 +1,4 @@
-import type { BudgetPeriod } from "../db/schema";
+import type { BudgetPeriod, LimitColumns } from "../db/schema";
 
 /** The limits set on a team or a key; null fields are not limited. */
 export interface Limits {
@@ -12,13 +12,6 @@ export interface Limits {
 export interface KeyLimits {
   key: Limits | null;
   team: Limits | null;
-}
-
-interface LimitColumns {
-  rpmLimit: number | null;
-  tpmLimit: number | null;
-  maxBudgetUsd: number | null;
-  budgetPeriod: BudgetPeriod;
 }
 
 /** The limits of a team or key row, or null when it sets none (then no Durable Object call is made for it). */

@@ -1,6 +1,7 @@
 import { logEvent } from "../log";
 import { SseParser } from "../upstream/sse";
 import { tokenUsageFrom } from "../usage/event";
+import { observeJsonUsage } from "../usage/observe-usage";
 import type { TokenUsage } from "../usage/request-finished";
 
 // The usage a passed-through answer reports, read from a copy of its body so that the client's
@@ -29,14 +30,19 @@ export function usageOfBodyText(text: string, isEventStream: boolean): TokenUsag
 }
 
 /**
- * Splits `body` in two: one for the client, as it comes, and a copy read to the end for its usage.
- * The usage settles when the copy ends; a body that breaks gives null.
+ * The client's body, as it comes, and the usage it reports. A JSON answer goes through chat's
+ * reader (only its `usage` object is parsed); an SSE answer (legacy completions) is split in two,
+ * and the copy read to the end for its last usage event. A body that breaks gives null.
  */
 export function withReportedUsage(body: ReadableStream<Uint8Array>, contentType: string): { body: ReadableStream<Uint8Array>; usage: Promise<TokenUsage | null> } {
+  if (!contentType.includes("text/event-stream")) {
+    const observed = observeJsonUsage(body);
+    return { body: observed.stream, usage: observed.usage };
+  }
   const [client, copy] = body.tee();
   const usage = new Response(copy)
     .text()
-    .then((text) => usageOfBodyText(text, contentType.includes("text/event-stream")))
+    .then((text) => usageOfBodyText(text, true))
     .catch((err) => {
       logEvent("warn", "usage_not_read", { error: String(err) });
       return null;

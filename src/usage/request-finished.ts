@@ -40,6 +40,9 @@ export interface RequestFinished {
   startedAt: number;
 }
 
+/** Usage is read when it is counted or settles a reservation; with neither, bodies pass untouched. */
+export const usageWanted = (c: AppContext) => c.get("config").usage.counting || c.get("requestAnnotations")?.admission !== undefined;
+
 export function annotateRequest(c: AppContext, annotations: RequestAnnotations): void {
   // c.get, not c.var, on the hot path: Hono builds a new object of all variables on each c.var access.
   c.set("requestAnnotations", { ...c.get("requestAnnotations"), ...annotations });

@@ -1,13 +1,11 @@
 import type { Bindings } from "../../config";
 import { createDb } from "../../db/client";
-import type { ApiKeyRow, BudgetPeriod, TeamRow } from "../../db/schema";
+import type { ApiKeyRow, BudgetPeriod, LimitColumns, TeamRow } from "../../db/schema";
 import { UsageRepository } from "../../db/usage";
 import { periodStart } from "../../limits/limits";
 import type { LimitFields } from "../../schemas/limits";
 
 // Budgets and limits as the team and key objects show them, and as the create/PATCH bodies set them.
-
-type LimitColumns = Pick<TeamRow, "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">;
 
 /** The columns a create or PATCH body sets; fields it leaves out keep `current`. */
 export function limitColumns(fields: LimitFields, current?: LimitColumns): LimitColumns {

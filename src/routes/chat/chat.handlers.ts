@@ -1,4 +1,4 @@
-import type { AppContext, AppRouteHandler } from "../../app";
+import type { AppRouteHandler } from "../../app";
 import { modelNotAllowed } from "../../errors";
 import { admitRequest, estimateRequest } from "../../limits/admission";
 import { logEvent } from "../../log";
@@ -9,13 +9,11 @@ import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request"
 import { proxyChatStream } from "../../upstream/stream-proxy";
 import { tokenUsageFrom } from "../../usage/event";
 import { observeJsonUsage } from "../../usage/observe-usage";
-import { annotateRequest } from "../../usage/request-finished";
+import { annotateRequest, usageWanted } from "../../usage/request-finished";
 import type { createChatCompletionRoute } from "./chat.routes";
 import { forgetPending } from "../../completion-store/pending";
 import { mintStoredId, storeAfterResponse } from "./chat.store";
 
-/** Usage is read when it is counted or settles a reservation; with neither, bodies pass untouched. */
-const wantsUsage = (c: AppContext) => c.get("config").usage.counting || c.get("requestAnnotations")?.admission !== undefined;
 
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
   const request = c.req.valid("json");
@@ -26,7 +24,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   requireRoute(config, request.model);
   const admission = await admitRequest(c, estimateRequest(c, request.model, request));
   const storing = request.store === true;
-  const { body, hideUsage } = upstreamRequestBody(request, storing, wantsUsage(c));
+  const { body, hideUsage } = upstreamRequestBody(request, storing, usageWanted(c));
   const forwarded = await forwardToUpstream(config, { path: "/chat/completions", model: request.model, body: (upstreamModel) => jsonBodyFor(body, request.model, upstreamModel), contentType: "application/json", replayable: true });
   const upstream = forwarded.response;
   annotateRequest(c, { model: request.model, upstream: forwarded.upstream.name, attempts: forwarded.attempts });
@@ -61,7 +59,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   headers.set("content-type", upstream.headers.get("content-type") ?? "application/json");
   // Not stored: the body goes through untouched, as a stream; its usage is read as it goes by.
   if (storedId === undefined) {
-    if (!upstream.body || !wantsUsage(c)) return new Response(upstream.body, { status: upstream.status, headers });
+    if (!upstream.body || !usageWanted(c)) return new Response(upstream.body, { status: upstream.status, headers });
     const observed = observeJsonUsage(upstream.body);
     annotateRequest(c, { usage: observed.usage });
     return new Response(observed.stream, { status: upstream.status, headers });

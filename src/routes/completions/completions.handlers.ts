@@ -17,6 +17,19 @@ import { parseMetadataFilter } from "./metadata-filter";
 
 const repository = (c: AppContext) => completionsRepository(c.env.DB);
 
+/** `read`, waiting for a fresh id's write to land; a tombstone ends the wait at once. */
+function afterLanding<T>(c: AppContext, id: string, read: () => Promise<T | null>): Promise<T | null> {
+  const teamId = c.get("apiKey").teamId;
+  return readAfterWrite(teamId, id, read, () => repository(c).isDeleted(teamId, id));
+}
+
+/**
+ * True once the team's completion is in D1, waiting for a fresh id's write with reads only: a
+ * write (an update's, a delete's tombstone) while waiting would race, or stop, the very write awaited.
+ */
+const hasLanded = async (c: AppContext, id: string) =>
+  (await afterLanding(c, id, async () => ((await repository(c).exists(c.get("apiKey").teamId, id)) ? true : null))) !== null;
+
 export const listCompletions: AppRouteHandler<typeof listCompletionsRoute> = async (c) => {
   const query = c.req.valid("query");
   const teamId = c.get("apiKey").teamId;
@@ -40,7 +53,7 @@ export const getCompletion: AppRouteHandler<typeof getCompletionRoute> = async (
   const repo = repository(c);
   // Made in this isolate and not landed yet: its record is at hand.
   const read = async () => (await repo.get(teamId, completion_id)) ?? pendingRecord(teamId, completion_id);
-  const stored = await readAfterWrite(teamId, completion_id, read, () => repo.isDeleted(teamId, completion_id));
+  const stored = await afterLanding(c, completion_id, read);
   if (!stored) throw completionNotFound(completion_id);
   return c.json(presentCompletion(stored), 200);
 };
@@ -50,7 +63,7 @@ export const updateCompletion: AppRouteHandler<typeof updateCompletionRoute> = a
   const { metadata } = c.req.valid("json");
   const teamId = c.get("apiKey").teamId;
   const repo = repository(c);
-  const updated = await readAfterWrite(teamId, completion_id, () => repo.updateMetadata(teamId, completion_id, metadata ?? {}), () => repo.isDeleted(teamId, completion_id));
+  const updated = (await hasLanded(c, completion_id)) ? await repo.updateMetadata(teamId, completion_id, metadata ?? {}) : null;
   if (!updated) {
     // Its write is still queued (D1 failing): say so, rather than that it does not exist.
     if (isPending(teamId, completion_id)) throw completionWritePending(completion_id);
@@ -70,9 +83,7 @@ export const deleteCompletion: AppRouteHandler<typeof deleteCompletionRoute> = a
     await repo.delete(teamId, completion_id);
     deletedWhilePending(teamId, completion_id);
   } else {
-    // Waits for a fresh write with reads only: a delete's tombstone would stop the very write it waits for.
-    const found = await readAfterWrite(teamId, completion_id, async () => ((await repo.exists(teamId, completion_id)) ? true : null), () => repo.isDeleted(teamId, completion_id));
-    if (!found || !(await repo.delete(teamId, completion_id))) throw completionNotFound(completion_id);
+    if (!(await hasLanded(c, completion_id)) || !(await repo.delete(teamId, completion_id))) throw completionNotFound(completion_id);
   }
   return c.json({ id: completion_id, object: "chat.completion.deleted" as const, deleted: true }, 200);
 };
@@ -88,12 +99,7 @@ export const listMessages: AppRouteHandler<typeof listMessagesRoute> = async (c)
     afterIndex = index;
   }
   const repo = repository(c);
-  const page = await readAfterWrite(
-    teamId,
-    completion_id,
-    () => repo.listMessages(teamId, completion_id, { afterIndex, limit: query.limit, order: query.order }),
-    () => repo.isDeleted(teamId, completion_id),
-  );
+  const page = await afterLanding(c, completion_id, () => repo.listMessages(teamId, completion_id, { afterIndex, limit: query.limit, order: query.order }));
   if (!page) throw completionNotFound(completion_id);
   const data = page.items.map(([index, message]) => presentMessage(completion_id, index, message));
   return c.json(listPage(data, page.hasMore), 200);

@@ -7,7 +7,7 @@ import { relayUpstreamError } from "../../upstream/request";
 import { forwardToUpstream, gatewayHeaders, type ForwardRequest, requireRoute, withGatewayHeaders } from "../../upstreams/forward";
 import { multipartBoundary, readMultipartModel } from "../../upstreams/multipart-model";
 import { withReportedUsage } from "../../upstreams/reported-usage";
-import { annotateRequest } from "../../usage/request-finished";
+import { annotateRequest, usageWanted } from "../../usage/request-finished";
 import { PASS_THROUGH, type PassThroughEndpoint } from "./passthrough.endpoints";
 import type {
   createCompletionRoute,
@@ -52,9 +52,7 @@ async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoin
   const contentType = upstream.headers.get("content-type") ?? "application/json";
   headers.set("content-type", contentType);
   let body = upstream.body;
-  // Read only when someone needs it: usage counting, or a limited key's reservation to settle (as chat does).
-  const wantsUsage = config.usage.counting || c.get("requestAnnotations")?.admission !== undefined;
-  if (endpoint.reportsUsage && body && wantsUsage) {
+  if (endpoint.reportsUsage && body && usageWanted(c)) {
     const reported = withReportedUsage(body, contentType);
     body = reported.body;
     annotateRequest(c, { model, usage: reported.usage });
