@@ -6,13 +6,13 @@
 import { execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { countCompletions, splitMigration } from "./seed.mjs";
 import { percentile } from "./stats.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const FLOOR_WORKER = join(ROOT, "bench", "floor-worker.js");
+export const FLOOR_WORKER = process.env.BENCH_FLOOR_WORKER ? resolve(process.env.BENCH_FLOOR_WORKER) : join(ROOT, "bench", "floor-worker.js");
 export { percentile };
 export { countCompletions, seedCompletions, seededCompletionId, seededTier, splitMigration } from "./seed.mjs";
 

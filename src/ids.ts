@@ -21,6 +21,20 @@ const TIME_CHARS = 10;
 const RANDOM_CHARS = 16;
 const MINTED_ID = new RegExp(`^${COMPLETION_PREFIX}[${BASE32}]{${TIME_CHARS + RANDOM_CHARS}}$`);
 
+// Random bytes are drawn from Web Crypto a page at a time: one call per id cost more than the id.
+const randomPage = new Uint8Array(4096);
+let randomAt = randomPage.length;
+
+function randomBytes(count: number): Uint8Array {
+  if (randomAt + count > randomPage.length) {
+    crypto.getRandomValues(randomPage);
+    randomAt = 0;
+  }
+  const bytes = randomPage.subarray(randomAt, randomAt + count);
+  randomAt += count;
+  return bytes;
+}
+
 let lastTime = -1;
 let lastRandom: number[] = [];
 
@@ -38,7 +52,8 @@ export function mintCompletionId(now = Date.now()): string {
     if (i >= 0) lastRandom[i] += 1;
   } else {
     lastTime = now;
-    lastRandom = [...crypto.getRandomValues(new Uint8Array(RANDOM_CHARS))].map((byte) => byte & 31);
+    const bytes = randomBytes(RANDOM_CHARS);
+    lastRandom = Array.from(bytes, (byte) => byte & 31);
     // Leave headroom so that increments within one millisecond never wrap.
     lastRandom[0] &= 15;
   }

@@ -247,6 +247,36 @@ describe("POST /v1/chat/completions: upstream faults", () => {
     expect((await json(res)).error.code).toBe("upstream_timeout");
   });
 
+  /** A JSON answer whose body comes in `pieces`, `delayMs` apart. */
+  function tricklingJson(pieces: number, delayMs: number): Response {
+    const text = JSON.stringify(completionFixture({ id: "chatcmpl-trickle" }));
+    const size = Math.ceil(text.length / pieces);
+    let at = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (at >= text.length) return controller.close();
+        if (at > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        controller.enqueue(new TextEncoder().encode(text.slice(at, (at += size))));
+      },
+    });
+    return new Response(body, { headers: { "content-type": "application/json" } });
+  }
+
+  it("answers 504 when a stored answer's body goes silent for UPSTREAM_IDLE_TIMEOUT_MS, and stores nothing", async () => {
+    mockUpstream(() => tricklingJson(3, 400));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { UPSTREAM_IDLE_TIMEOUT_MS: "60" } });
+    expect(res.status).toBe(504);
+    expect((await json(res)).error).toMatchObject({ type: "timeout_error", code: "upstream_timeout" });
+    expect(await env.DB.prepare("select count(*) as n from completions where upstream_id = 'chatcmpl-trickle'").first("n")).toBe(0);
+  });
+
+  it("waits for a stored answer whose body takes longer than the idle timeout in all, but never falls silent that long", async () => {
+    mockUpstream(() => tricklingJson(8, 25));
+    const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { UPSTREAM_IDLE_TIMEOUT_MS: "100" } });
+    expect(res.status).toBe(200);
+    expect((await json(res)).id).toMatch(MINTED_ID);
+  });
+
   it.each([false, true])("relays an upstream's mid-stream error event as its last event, not stored (store: %s)", async (store) => {
     const upstreamError = { error: { message: "The model crashed.", type: "server_error", param: null, code: null } };
     mockUpstream(() => sseResponse([chunk(`chatcmpl-crash-${store}`, { content: "par" }), upstreamError], { done: false, splitEvery: 7 }));

@@ -106,6 +106,21 @@ describe("budgets", () => {
     expect((await ask(capped.key, { model: "budget-model", max_tokens: 1 }, { PRICES })).status).toBe(429);
     expect((await ask(free.key, { model: "budget-model", max_tokens: 1 }, { PRICES })).status).toBe(200);
   });
+
+  it("gives a budget refusal the x-ratelimit-* headers of a key that also has rate limits, and takes nothing from them", async () => {
+    const teamId = await team();
+    const capped = await key(teamId, { max_budget_usd: 0, rpm_limit: 5, tpm_limit: 1000 });
+    mockUpstream(answer());
+    const refused = await ask(capped.key, { model: "budget-model", max_tokens: 1 }, { PRICES });
+    expect(refused.status).toBe(429);
+    expect((await json(refused)).error.code).toBe("insufficient_quota");
+    expect(refused.headers.get("x-ratelimit-limit-requests")).toBe("5");
+    expect(refused.headers.get("x-ratelimit-remaining-requests")).toBe("5");
+    expect(refused.headers.get("x-ratelimit-limit-tokens")).toBe("1000");
+    expect(refused.headers.get("x-ratelimit-remaining-tokens")).toBe("1000");
+    expect(refused.headers.get("x-ratelimit-reset-requests")).toMatch(/^\d+(\.\d+)?m?s$|^\d+m\d+s$/);
+    expect(refused.headers.get("x-should-retry")).toBe("false");
+  });
 });
 
 describe("rate limits", () => {

@@ -38,11 +38,26 @@ describe("observeJsonUsage", () => {
     }
   });
 
-  it("gives null usage when the client goes away before the end", async () => {
+  it("still counts an answer the upstream finished when the client went away before the end", async () => {
     const observed = observeJsonUsage(body(answer, 10));
     const reader = observed.stream.getReader();
     await reader.read();
     await reader.cancel("gone");
+    expect(await observed.usage).toEqual({ inputTokens: 12, cachedInputTokens: 2, outputTokens: 5 });
+  });
+
+  it("gives null usage when the upstream's body breaks, and the client sees the break", async () => {
+    const bytes = encoder.encode(answer);
+    let sent = false;
+    const broken = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) return controller.error(new Error("connection reset"));
+        sent = true;
+        controller.enqueue(bytes.slice(0, 40));
+      },
+    });
+    const observed = observeJsonUsage(broken);
+    await expect(new Response(observed.stream).text()).rejects.toThrow();
     expect(await observed.usage).toBeNull();
   });
 });

@@ -79,8 +79,9 @@ export async function admitRequest(c: AppContext, estimate: AdmissionEstimate): 
   }
 
   if (!result.admitted) {
-    if (result.reason === "budget") throw insufficientQuota(result.scope, result.maxBudgetUsd);
+    // A refused request took nothing: the headers show what is left as it was.
     const headers = rateLimitHeaders(result.requests, result.tokens);
+    if (result.reason === "budget") throw insufficientQuota(result.scope, result.maxBudgetUsd, headers);
     const retryAfter = formatResetDuration(result.retryAfterMs);
     headers["retry-after"] = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
     headers["retry-after-ms"] = String(Math.max(0, Math.ceil(result.retryAfterMs)));

@@ -30,7 +30,7 @@ export interface LimitState {
 export type AdmitResult =
   | { admitted: true; reservationId: string; requests: LimitState | null; tokens: LimitState | null }
   | { admitted: false; reason: "requests" | "tokens"; scope: "key" | "team"; retryAfterMs: number; requests: LimitState | null; tokens: LimitState | null }
-  | { admitted: false; reason: "budget"; scope: "key" | "team"; maxBudgetUsd: number; spentUsd: number };
+  | { admitted: false; reason: "budget"; scope: "key" | "team"; maxBudgetUsd: number; spentUsd: number; requests: LimitState | null; tokens: LimitState | null };
 
 interface Scope {
   name: string;
@@ -86,7 +86,7 @@ export class TeamLimiter extends DurableObject<Bindings> {
       if (maxBudgetUsd === null) continue;
       const spentUsd = this.committedUsd(scope.name, periodStart(budgetPeriod, now));
       if (spentUsd >= maxBudgetUsd || spentUsd + input.usd > maxBudgetUsd) {
-        return { admitted: false, reason: "budget", scope: scope.kind, maxBudgetUsd, spentUsd };
+        return { admitted: false, reason: "budget", scope: scope.kind, maxBudgetUsd, spentUsd, requests, tokens };
       }
     }
     const reservationId = crypto.randomUUID();

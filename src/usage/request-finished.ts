@@ -94,7 +94,7 @@ async function onRequestFinished(c: AppContext, record: RequestFinished): Promis
   if (usage.counting && record.upstream !== null && record.status < 400) {
     const event = buildUsageEvent(record, usage.prices);
     try {
-      await c.env.BACKGROUND_QUEUE.send({ kind: "usage", event });
+      await c.env.BACKGROUND_QUEUE.send({ kind: "usage", event }, { contentType: "json" });
     } catch (err) {
       // Not dropped silently: the event is in the log, whole, to be replayed.
       logEvent("error", "usage_event_not_sent", { event, error: describeError(err) });
