@@ -162,4 +162,19 @@ describe("a delete that comes before a delayed write", () => {
     expect(await count("completion_messages", "completion_id", [id])).toBe(0);
     expect((await call(`/v1/chat/completions/${id}`, { key })).status).toBe(404);
   });
+
+  it("keeps none of the pieces of a large write whose completion was deleted while they were queued", async () => {
+    const { queue, sent } = capturingQueue();
+    mockUpstream(() => jsonResponse(answerTo("y".repeat(300_000))));
+    const { id } = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { DB: brokenWritesD1(), BACKGROUND_QUEUE: queue } }));
+    expect(sent.length).toBeGreaterThan(2);
+    expect((await call(`/v1/chat/completions/${id}`, { key, method: "DELETE" })).status).toBe(200);
+    // Not kept even while other pieces are still missing.
+    expect((await drainQueue(sent.slice(0, -1))).dead).toEqual([]);
+    expect(await count("write_spool", "completion_id", [id])).toBe(0);
+    const { dead } = await drainQueue(sent.slice(-1));
+    expect(dead).toEqual([]);
+    expect(await count("write_spool", "completion_id", [id])).toBe(0);
+    expect(await count("completions", "id", [id])).toBe(0);
+  });
 });

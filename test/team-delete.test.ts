@@ -126,4 +126,24 @@ describe("DELETE /admin/teams/{team_id}", () => {
     const after = await rowsOf(teamId);
     for (const [table, rows] of Object.entries(after)) expect(rows, table).toEqual([]);
   });
+
+  it("keeps no piece of a large write still queued for the team when it is deleted", async () => {
+    const { teamId, key } = await createTeamWithKey();
+    const { queue, sent } = capturingQueue();
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    // Over one queue message: the write is queued in pieces.
+    await store(key, "x".repeat(300_000), { DB: brokenWritesD1(), BACKGROUND_QUEUE: queue });
+    const pieces = sent.splice(0);
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(pieces.every((message) => message.body.kind === "store.completion.piece")).toBe(true);
+    // One piece is in before the team goes; the others come after.
+    await drainQueue(pieces.slice(0, 1), { BACKGROUND_QUEUE: queue });
+    expect((await deleteTeam(teamId, { BACKGROUND_QUEUE: queue })).status).toBe(200);
+    await drainQueue(pieces.slice(1, -1), { BACKGROUND_QUEUE: queue });
+    // Only the piece from before is there (until the purge): none that came after is kept.
+    expect((await rowsOf(teamId)).write_spool.map((row: any) => row.piece)).toEqual([0]);
+    await drainQueue([...pieces.slice(-1), ...sent.splice(0)], { BACKGROUND_QUEUE: queue });
+    const after = await rowsOf(teamId);
+    for (const [table, rows] of Object.entries(after)) expect(rows, table).toEqual([]);
+  });
 });

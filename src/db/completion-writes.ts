@@ -125,7 +125,8 @@ export async function spoolPiece(
     db.select({ id: completions.id }).from(completions).where(and(eq(completions.teamId, teamId), eq(completions.id, completionId))),
   ]);
   if (stored.length > 0) return true;
-  await db.insert(writeSpool).values({ ...piece, spooledAt: Date.now() }).onConflictDoNothing();
+  // Gated as the final write is: a piece of a deleted completion, or of a deleted team, is not kept.
+  await gatedInsert(db, writeSpool, [[teamId, completionId, piece.piece, piece.pieces, piece.data, Date.now()]], false).run();
   const pieces = await db.select({ piece: writeSpool.piece, data: writeSpool.data }).from(writeSpool).where(mine).orderBy(asc(writeSpool.piece)).all();
   if (pieces.length < piece.pieces) return false;
   const record = decode(pieces.map((p) => p.data).join(""));
