@@ -72,7 +72,9 @@ app.use("/admin/*", limitBody, requireAdminToken);
 app.route("/", chatRouter);
 app.route("/", completionsRouter);
 app.route("/", modelsRouter);
-app.route("/", passThroughRouter);
+// Typed as a plain router: nothing uses the app's merged route types (there is no RPC client), and
+// with every pass-through route's documented answers they exceed what tsc can represent (TS2590).
+app.route("/", passThroughRouter as unknown as OpenAPIHono<AppEnv>);
 app.route("/", adminRouter);
 app.route("/", adminUpstreamsRouter);
 app.route("/", usageRouter);

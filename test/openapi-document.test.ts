@@ -54,4 +54,14 @@ describe("GET /openapi.json", () => {
     expect(listParams).toEqual(["after", "limit", "metadata", "model", "order"]);
     expect(doc.components.schemas.CreateChatCompletionRequest).toBeDefined();
   });
+
+  it("documents the gateway's own 429 and 503 on every route that admits requests against limits", async () => {
+    const doc = await json(await call("/openapi.json"));
+    const admitted = ["/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations", "/v1/images/generations", "/v1/audio/speech", "/v1/audio/transcriptions", "/v1/audio/translations"];
+    for (const path of admitted) {
+      const responses = doc.paths[path].post.responses;
+      expect(responses["429"]?.description, path).toContain("rate_limit_exceeded");
+      expect(responses["503"]?.description, path).toContain("limits_unavailable");
+    }
+  });
 });

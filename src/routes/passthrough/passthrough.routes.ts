@@ -22,6 +22,10 @@ const errors = {
     description:
       "Rate limited by the gateway (`rate_limit_exceeded` with `retry-after` and `x-ratelimit-*`; over budget, `insufficient_quota` with `x-should-retry: false`), or an upstream's 429, passed through with its body and retry-after once every attempt has failed",
   },
+  503: {
+    description:
+      "The team's limits could not be checked (`limits_unavailable`, with `LIMITS_FAIL_MODE=closed`), or an upstream's 503, passed through with its body once every attempt has failed",
+  },
 };
 
 const passThroughRoute = (endpoint: PassThroughEndpoint, operationId: string, summary: string) => ({
