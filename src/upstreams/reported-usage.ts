@@ -32,12 +32,12 @@ export function usageOfBodyText(text: string, isEventStream: boolean): TokenUsag
 const MEDIA_BODY = /^\s*(audio|image|video)\/|^\s*application\/octet-stream/i;
 
 /**
- * The client's body, as it comes, and the usage it reports. A JSON answer goes through chat's
- * reader (only its `usage` object is parsed); an SSE answer (legacy completions) is split in two,
- * and the copy read to the end for its last usage event. A body that breaks gives null.
+ * The client's body, as it comes, and the usage it reports, read from a copy split off with tee():
+ * a JSON answer through chat's reader (only its `usage` object is parsed), an SSE answer (legacy
+ * completions) for its last usage event. Media (speech) reports none and is not copied. A body
+ * that breaks gives null.
  */
 export function withReportedUsage(body: ReadableStream<Uint8Array>, contentType: string): { body: ReadableStream<Uint8Array>; usage: Promise<TokenUsage | null> } {
-  // Media (speech, files) reports no usage: it is not copied to be looked at.
   if (MEDIA_BODY.test(contentType)) return { body, usage: Promise.resolve(null) };
   if (!contentType.includes("text/event-stream")) {
     const observed = observeJsonUsage(body);
