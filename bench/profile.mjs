@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Where does a scenario's time go? Runs one scenario under load while the V8 CPU profiler samples
-// the gateway's isolate, the D1 simulator's isolates and Miniflare's entry isolate (all inside one
-// workerd process), and prints each isolate's busy share, the functions with the most self time
+// the gateway's isolate (PROFILE_ISOLATES=all: also the simulators' and Miniflare's entry isolate,
+// all on one workerd thread), and prints each isolate's CPU (profile-summary.mjs), the functions with the most self time
 // (mapped back to src/ through the bundle's source map), the time per source file, and the CPU
 // time of each workerd thread.
 //   node bench/profile.mjs gateway|store|stream|stream-store|usage|floor|floor-stream|get|list|list-metadata
 //   PROFILE_SECONDS=8 PROFILE_CONNECTIONS=32 PROFILE_TOP=30 PROFILE_INTERVAL_US=100 PROFILE_ISOLATES=all
 //   PROFILE_OUT=bench/results/profile-<scenario>.json
+//   PROFILE_RAW=<dir>: also writes each isolate's raw .cpuprofile there (its stacks, for DevTools)
 // Not part of `npm run bench`: the profiler slows the worker down; use it to explain a figure.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,6 +28,7 @@ import {
   startWorker,
 } from "./harness.mjs";
 import { runLoad } from "./load.mjs";
+import { summarizeProfile } from "./profile-summary.mjs";
 
 /** CPU time (ms) of each thread of a process, by thread name. Linux only. */
 export function threadCpuMs(pid) {
@@ -43,54 +45,6 @@ export function threadCpuMs(pid) {
     // not Linux, or the process is gone
   }
   return out;
-}
-
-/**
- * Summarises a V8 CPU profile (Profiler.stop's `profile`): total and busy ms, and self time per
- * function and per source file. `mapPosition(url, line, column)` may map a bundle position back to
- * its original source: it returns { source, line, name } or null.
- */
-export function summarizeProfile(profile, mapPosition = () => null) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const selfUs = new Map();
-  const deltas = profile.timeDeltas ?? [];
-  for (let i = 0; i < profile.samples.length; i++) {
-    // Each sample's time is the delta to the next sample (V8's convention).
-    const dt = deltas[i + 1] ?? 0;
-    selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + dt);
-  }
-  const totalUs = profile.endTime - profile.startTime;
-  let idleUs = 0;
-  let sampledUs = 0;
-  let programUs = 0;
-  const functions = new Map();
-  const files = new Map();
-  for (const [id, us] of selfUs) {
-    const node = byId.get(id);
-    const frame = node?.callFrame ?? {};
-    const name = frame.functionName || "(anonymous)";
-    sampledUs += us;
-    if (name === "(idle)") {
-      idleUs += us;
-      continue;
-    }
-    // Native time outside JavaScript (V8 "(program)"): in workerd this includes the thread's other work.
-    if (name === "(program)") programUs += us;
-    const mapped = frame.url && frame.lineNumber >= 0 ? mapPosition(frame.url, frame.lineNumber, frame.columnNumber) : null;
-    const file = mapped?.source ?? (frame.url ? frame.url : name);
-    const label = `${mapped?.name || name} ${mapped ? `${mapped.source}:${mapped.line + 1}` : frame.url ? `${frame.url}:${frame.lineNumber + 1}` : ""}`.trim();
-    functions.set(label, (functions.get(label) ?? 0) + us);
-    files.set(file, (files.get(file) ?? 0) + us);
-  }
-  // Busy = sampled time in JavaScript, native calls made from it, and GC; "(program)" is left out.
-  const busyUs = sampledUs - idleUs - programUs;
-  const top = (map) =>
-    [...map.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, us]) => ({ name, ms: us / 1000, shareOfBusy: busyUs > 0 ? us / busyUs : 0 }));
-  functions.delete("(program)");
-  files.delete("(program)");
-  return { totalMs: totalUs / 1000, sampledMs: sampledUs / 1000, busyMs: busyUs / 1000, programMs: programUs / 1000, functions: top(functions), files: top(files) };
 }
 
 /** A position mapper for a wrangler bundle (index.js + index.js.map); sources are made relative to the repo. */
@@ -119,7 +73,7 @@ export function bundleMapper(bundlePath, root = ROOT) {
 /**
  * A V8 CPU profiler attached to one worker's own isolate (`core:user:<name>`): not Miniflare's
  * entry worker, not the local D1's or queues' simulators. `measure(run)` profiles while `run()`
- * runs and returns its result with the isolate's busy ms (JS, native calls made from it, GC).
+ * runs and returns its result with the isolate's CPU ms (profile-summary.mjs says how it is counted).
  */
 export async function isolateProfiler(worker, { intervalUs = 100, mapper = () => null } = {}) {
   const session = await openInspector(worker.inspectorHost, worker.name);
@@ -221,6 +175,10 @@ async function main() {
     const isolates = [];
     for (const { id, session } of sessions) {
       const { profile } = await session.call("Profiler.stop", {}, 120_000);
+      if (process.env.PROFILE_RAW) {
+        mkdirSync(process.env.PROFILE_RAW, { recursive: true });
+        writeFileSync(join(process.env.PROFILE_RAW, `${scenario}-${id.replace(/[^\w-]+/g, "_")}.cpuprofile`), JSON.stringify(profile));
+      }
       isolates.push({ id, ...summarizeProfile(profile, mapper) });
     }
     const threads = Object.entries(threadsAfter)
@@ -233,7 +191,7 @@ async function main() {
     for (const iso of isolates.sort((a, b) => b.busyMs - a.busyMs)) {
       if (iso.busyMs < 1) continue;
       const perReq = result.ok ? (iso.busyMs * 1000) / result.ok : 0;
-      console.log(`\n== isolate ${iso.id}: JS+native+GC ${iso.busyMs.toFixed(0)} ms of ${iso.totalMs.toFixed(0)} ms (${perReq.toFixed(0)} µs per response; "(program)" ${iso.programMs.toFixed(0)} ms not counted)`);
+      console.log(`\n== isolate ${iso.id}: ${iso.busyMs.toFixed(0)} ms of CPU in ${iso.totalMs.toFixed(0)} ms (${perReq.toFixed(0)} µs per response; ${iso.samples} samples, one per ${iso.periodUs} µs; of it "(program)" ${iso.programMs.toFixed(0)} ms)`);
       console.log("  by file:");
       for (const f of iso.files.slice(0, 12)) console.log(`    ${(f.shareOfBusy * 100).toFixed(1).padStart(5)}%  ${((f.ms * 1000) / Math.max(1, result.ok)).toFixed(1).padStart(7)} µs/req  ${f.name}`);
       console.log("  by function (self time):");

@@ -420,6 +420,8 @@ async function main() {
     const cpuD1 = await gatewayCpu.mf.getD1Database("DB");
     await applyMigrations(cpuD1);
     const cpuTeam = await createTeamWithKey(gatewayCpu.url, ADMIN_TOKEN, "bench-cpu");
+    // BENCH_ONLY=cpu starts no other gateway: ask this one.
+    if (!needGateway) usageFeature = await hasUsageApi(gatewayCpu.url, cpuTeam.key);
     // One profiler session per instance, opened when its first scenario runs.
     const profilers = new Map();
     const profiled = (worker) => ({
