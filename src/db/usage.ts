@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, lt, sql, sum, type SQL } from "drizzle-orm";
+import { and, eq, getTableColumns, gte, inArray, lt, sql, sum, type SQL } from "drizzle-orm";
 import type { UsageEvent } from "../usage/event";
 import type { Db } from "./client";
 import { teams, usageEvents, usageRollups, type UsageKind } from "./schema";
@@ -61,61 +61,91 @@ const eventRow = (event: UsageEvent, batchId: string) => ({
 
 const added = (column: { name: string }) => sql.raw(`"${column.name}" + excluded."${column.name}"`);
 
+/** Adds the events of one batch (`batchId`) to the rollups of one width; a deleted team's add nothing. */
+function rollupInsert(db: Db, width: RollupWidth, batchId: string) {
+  const e = usageEvents;
+  return db
+    .insert(usageRollups)
+    .select(
+      db
+        .select({
+          teamId: e.teamId,
+          // Inlined, not bound: D1 binds numbers as REAL, and the bucket needs integer division.
+          width: sql<number>`${sql.raw(String(width))}`.as("width"),
+          bucketStart: sql<number>`(${e.startedAt} / ${sql.raw(String(width))}) * ${sql.raw(String(width))}`.as("bucket_start"),
+          kind: e.kind,
+          keyId: e.keyId,
+          model: e.model,
+          upstream: e.upstream,
+          requests: sql<number>`count(*)`.as("requests"),
+          inputTokens: sql<number>`sum(${e.inputTokens})`.as("input_tokens"),
+          cachedInputTokens: sql<number>`sum(${e.cachedInputTokens})`.as("cached_input_tokens"),
+          outputTokens: sql<number>`sum(${e.outputTokens})`.as("output_tokens"),
+          unknownUsageRequests: sql<number>`sum(${e.unknownUsage})`.as("unknown_usage_requests"),
+          unpricedRequests: sql<number>`sum(1 - ${e.priced})`.as("unpriced_requests"),
+          inputCostUsd: sql<number>`sum(${e.inputCostUsd})`.as("input_cost_usd"),
+          cachedInputCostUsd: sql<number>`sum(${e.cachedInputCostUsd})`.as("cached_input_cost_usd"),
+          outputCostUsd: sql<number>`sum(${e.outputCostUsd})`.as("output_cost_usd"),
+        })
+        .from(e)
+        // A late event of a deleted team adds nothing: its rollups are being purged, or gone.
+        .where(and(eq(e.batchId, batchId), sql`exists (select 1 from ${teams} where ${teams.id} = ${e.teamId} and ${teams.deletedAt} is null)`))
+        .groupBy(e.teamId, sql`2`, sql`3`, e.kind, e.keyId, e.model, e.upstream),
+    )
+    .onConflictDoUpdate({
+      target: [usageRollups.teamId, usageRollups.width, usageRollups.kind, usageRollups.bucketStart, usageRollups.keyId, usageRollups.model, usageRollups.upstream],
+      set: {
+        requests: added(usageRollups.requests),
+        inputTokens: added(usageRollups.inputTokens),
+        cachedInputTokens: added(usageRollups.cachedInputTokens),
+        outputTokens: added(usageRollups.outputTokens),
+        unknownUsageRequests: added(usageRollups.unknownUsageRequests),
+        unpricedRequests: added(usageRollups.unpricedRequests),
+        inputCostUsd: added(usageRollups.inputCostUsd),
+        cachedInputCostUsd: added(usageRollups.cachedInputCostUsd),
+        outputCostUsd: added(usageRollups.outputCostUsd),
+      },
+    });
+}
+
+/**
+ * The statements of `record` are the same every time but for their bound values: Drizzle builds
+ * them once, and each batch only binds (as completion-writes.ts does; building them per event cost
+ * the consumer more than the rest of its work).
+ */
+let recordSql: { event: string; rollups: string[] } | undefined;
+// Drizzle binds an insert's values in the table's column order.
+const EVENT_COLUMNS = Object.keys(getTableColumns(usageEvents)) as (keyof ReturnType<typeof eventRow>)[];
+
+function recordStatements(db: Db) {
+  if (!recordSql) {
+    const sample: UsageEvent = { id: "", teamId: "", keyId: "", kind: "completions", model: "", upstream: "", startedAt: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, unknownUsage: false, priced: false, inputCostUsd: 0, cachedInputCostUsd: 0, outputCostUsd: 0 };
+    const event = db.insert(usageEvents).values(eventRow(sample, "")).onConflictDoNothing().toSQL();
+    const rollups = ROLLUP_WIDTHS.map((width) => rollupInsert(db, width, "").toSQL());
+    // Each rollup binds the batch id only; each event its row's values, in eventRow's order.
+    if (event.params.length !== EVENT_COLUMNS.length || rollups.some((r) => r.params.length !== 1)) {
+      throw new Error("usage statements: unexpected bound parameters");
+    }
+    recordSql = { event: event.sql, rollups: rollups.map((r) => r.sql) };
+  }
+  return recordSql;
+}
+
 export class UsageRepository {
   constructor(private readonly db: Db) {}
 
   /** Records events and adds the new ones to every rollup, atomically. Already-known ids add nothing. */
   async record(events: UsageEvent[], batchId = crypto.randomUUID()): Promise<void> {
     if (events.length === 0) return;
-    const e = usageEvents;
+    const text = recordStatements(this.db);
+    const d1 = this.db.$client;
     // One statement per event: D1 allows 100 bound parameters per statement.
-    const inserts = events.map((event) => this.db.insert(e).values(eventRow(event, batchId)).onConflictDoNothing());
-    const rollups = ROLLUP_WIDTHS.map((width) =>
-      this.db
-        .insert(usageRollups)
-        .select(
-          this.db
-            .select({
-              teamId: e.teamId,
-              // Inlined, not bound: D1 binds numbers as REAL, and the bucket needs integer division.
-              width: sql<number>`${sql.raw(String(width))}`.as("width"),
-              bucketStart: sql<number>`(${e.startedAt} / ${sql.raw(String(width))}) * ${sql.raw(String(width))}`.as("bucket_start"),
-              kind: e.kind,
-              keyId: e.keyId,
-              model: e.model,
-              upstream: e.upstream,
-              requests: sql<number>`count(*)`.as("requests"),
-              inputTokens: sql<number>`sum(${e.inputTokens})`.as("input_tokens"),
-              cachedInputTokens: sql<number>`sum(${e.cachedInputTokens})`.as("cached_input_tokens"),
-              outputTokens: sql<number>`sum(${e.outputTokens})`.as("output_tokens"),
-              unknownUsageRequests: sql<number>`sum(${e.unknownUsage})`.as("unknown_usage_requests"),
-              unpricedRequests: sql<number>`sum(1 - ${e.priced})`.as("unpriced_requests"),
-              inputCostUsd: sql<number>`sum(${e.inputCostUsd})`.as("input_cost_usd"),
-              cachedInputCostUsd: sql<number>`sum(${e.cachedInputCostUsd})`.as("cached_input_cost_usd"),
-              outputCostUsd: sql<number>`sum(${e.outputCostUsd})`.as("output_cost_usd"),
-            })
-            .from(e)
-            // A late event of a deleted team adds nothing: its rollups are being purged, or gone.
-            .where(and(eq(e.batchId, batchId), sql`exists (select 1 from ${teams} where ${teams.id} = ${e.teamId} and ${teams.deletedAt} is null)`))
-            .groupBy(e.teamId, sql`2`, sql`3`, e.kind, e.keyId, e.model, e.upstream),
-        )
-        .onConflictDoUpdate({
-          target: [usageRollups.teamId, usageRollups.width, usageRollups.kind, usageRollups.bucketStart, usageRollups.keyId, usageRollups.model, usageRollups.upstream],
-          set: {
-            requests: added(usageRollups.requests),
-            inputTokens: added(usageRollups.inputTokens),
-            cachedInputTokens: added(usageRollups.cachedInputTokens),
-            outputTokens: added(usageRollups.outputTokens),
-            unknownUsageRequests: added(usageRollups.unknownUsageRequests),
-            unpricedRequests: added(usageRollups.unpricedRequests),
-            inputCostUsd: added(usageRollups.inputCostUsd),
-            cachedInputCostUsd: added(usageRollups.cachedInputCostUsd),
-            outputCostUsd: added(usageRollups.outputCostUsd),
-          },
-        }),
-    );
-    const [first, ...rest] = [...inserts, ...rollups];
-    await this.db.batch([first, ...rest]);
+    const inserts = events.map((event) => {
+      const row = eventRow(event, batchId);
+      return d1.prepare(text.event).bind(...EVENT_COLUMNS.map((column) => row[column]));
+    });
+    const rollups = text.rollups.map((rollup) => d1.prepare(rollup).bind(batchId));
+    await d1.batch([...inserts, ...rollups]);
   }
 
   /** Sums per bucket (and per group), read from the rollups of one width. */
