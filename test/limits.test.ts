@@ -322,6 +322,40 @@ describe("the team's Durable Object", () => {
     expect(logged.filter((l) => l.event === "limits_unavailable").map((l) => l.fail_mode)).toEqual(["open", "closed"]);
   });
 
+  it("charges a reservation left open 15 minutes at its estimate, then its real cost when the request ends after all (a long stream)", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-11-26T12:00:00Z"));
+    const stub = env.TEAM_LIMITER.get(env.TEAM_LIMITER.idFromName(`late-settle-${crypto.randomUUID()}`));
+    const team = { rpm: null, tpm: null, maxBudgetUsd: 100, budgetPeriod: "monthly" as const };
+    const reserve = async (usd: number) => {
+      const result = await stub.admit({ keyId: "k", key: null, team, tokens: 1000, usd });
+      if (!result.admitted) throw new Error("not admitted");
+      return result.reservationId;
+    };
+    const spend = () => runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ usd: number }>("SELECT usd FROM spend WHERE scope = 'team'").toArray()[0]?.usd ?? 0);
+    const long = await reserve(2);
+    const cut = await reserve(3);
+    const forgotten = await reserve(1);
+
+    // The next request finds them stale: each is charged at its estimate.
+    vi.setSystemTime(new Date("2026-11-26T12:16:00Z"));
+    await reserve(0);
+    expect(await spend()).toBe(6);
+    // The long stream ends: its real cost replaces the estimate, once.
+    await stub.settle(long, 400, 0.5);
+    expect(await spend()).toBe(4.5);
+    await stub.settle(long, 400, 0.5);
+    expect(await spend()).toBe(4.5);
+    // A stream cut before its usage keeps the estimate.
+    await stub.settle(cut, null, null);
+    expect(await spend()).toBe(4.5);
+    // A day later the estimate is final.
+    vi.setSystemTime(new Date("2026-11-27T12:30:00Z"));
+    await reserve(0);
+    await stub.settle(forgotten, 0, 0);
+    expect(await spend()).toBe(4.5);
+  });
+
   it("keeps its counters in SQLite storage", async () => {
     const teamId = await team({ rpm_limit: 10 });
     const { key: apiKey } = await key(teamId);

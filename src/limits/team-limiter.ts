@@ -10,6 +10,11 @@ import { type Limits, periodStart } from "./limits";
 export const WINDOW_MS = 60_000;
 /** A reservation never settled (its isolate died) is charged at its estimate after this long. */
 const STALE_RESERVATION_MS = 15 * 60_000;
+/**
+ * A charged-at-estimate reservation is kept this long, so that a request that was only slow (a
+ * stream of an hour) still settles: its real cost replaces the estimate when it ends.
+ */
+const LATE_SETTLE_MS = 24 * 3600_000;
 
 export interface AdmitInput {
   keyId: string;
@@ -52,6 +57,7 @@ export class TeamLimiter extends DurableObject<Bindings> {
       CREATE TABLE IF NOT EXISTS windows (scope TEXT NOT NULL, window_start INTEGER NOT NULL, requests INTEGER NOT NULL, tokens INTEGER NOT NULL, PRIMARY KEY (scope, window_start));
       CREATE TABLE IF NOT EXISTS spend (scope TEXT NOT NULL, period_start INTEGER NOT NULL, usd REAL NOT NULL, PRIMARY KEY (scope, period_start));
       CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, scopes TEXT NOT NULL, window_start INTEGER NOT NULL, created_ms INTEGER NOT NULL, tokens INTEGER NOT NULL, usd REAL NOT NULL);
+      CREATE TABLE IF NOT EXISTS charged_reservations (id TEXT PRIMARY KEY, scopes TEXT NOT NULL, window_start INTEGER NOT NULL, created_ms INTEGER NOT NULL, tokens INTEGER NOT NULL, usd REAL NOT NULL);
     `);
   }
 
@@ -116,16 +122,24 @@ export class TeamLimiter extends DurableObject<Bindings> {
 
   /**
    * Replaces a reservation with what the request really used. `tokens`/`usd` null: the usage is
-   * unknown (a cut stream), so the estimate stays charged. A settled or unknown id changes nothing.
+   * unknown (a cut stream), so the estimate stays charged. A reservation already charged at its
+   * estimate (older than 15 minutes) gets the difference. A settled or unknown id changes nothing.
    */
   settle(reservationId: string, tokens: number | null, usd: number | null): void {
-    const row = this.sql.exec<{ scopes: string; window_start: number; created_ms: number; tokens: number; usd: number }>(
-      "SELECT scopes, window_start, created_ms, tokens, usd FROM reservations WHERE id = ?",
-      reservationId,
-    ).toArray()[0];
-    if (!row) return;
-    this.charge(row, tokens ?? row.tokens, usd ?? row.usd);
-    this.sql.exec("DELETE FROM reservations WHERE id = ?", reservationId);
+    const open = this.reservation("reservations", reservationId);
+    if (open) {
+      this.charge(open, tokens ?? open.tokens, usd ?? open.usd);
+      this.sql.exec("DELETE FROM reservations WHERE id = ?", reservationId);
+      return;
+    }
+    const charged = this.reservation("charged_reservations", reservationId);
+    if (!charged) return;
+    this.charge(charged, tokens ?? charged.tokens, (usd ?? charged.usd) - charged.usd, charged.tokens);
+    this.sql.exec("DELETE FROM charged_reservations WHERE id = ?", reservationId);
+  }
+
+  private reservation(table: "reservations" | "charged_reservations", id: string): ReservationRow | undefined {
+    return this.sql.exec<ReservationRow>(`SELECT id, scopes, window_start, created_ms, tokens, usd FROM ${table} WHERE id = ?`, id).toArray()[0];
   }
 
   /**
@@ -148,20 +162,25 @@ export class TeamLimiter extends DurableObject<Bindings> {
     this.createTables();
   }
 
-  private charge(row: { scopes: string; window_start: number; created_ms: number; tokens: number }, tokens: number, usd: number): void {
+  /**
+   * Adds `usd` to the spend of each scope's period (a negative `usd` takes back part of an estimate
+   * charged before), and moves the window's tokens from `reservedTokens` to `tokens`.
+   */
+  private charge(row: ReservationRow, tokens: number, usd: number, reservedTokens = row.tokens): void {
     const scopes = JSON.parse(row.scopes) as { name: string; period: Limits["budgetPeriod"] }[];
     for (const scope of scopes) {
       this.sql.exec(
         "UPDATE windows SET tokens = max(0, tokens + ?) WHERE scope = ? AND window_start = ?",
-        tokens - row.tokens,
+        tokens - reservedTokens,
         scope.name,
         row.window_start,
       );
-      if (usd > 0) {
+      if (usd !== 0) {
         this.sql.exec(
-          "INSERT INTO spend (scope, period_start, usd) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET usd = usd + excluded.usd",
+          "INSERT INTO spend (scope, period_start, usd) VALUES (?, ?, max(0, ?)) ON CONFLICT DO UPDATE SET usd = max(0, usd + ?)",
           scope.name,
           periodStart(scope.period, row.created_ms),
+          usd,
           usd,
         );
       }
@@ -185,17 +204,33 @@ export class TeamLimiter extends DurableObject<Bindings> {
 
   private expireStaleReservations(now: number): void {
     const stale = this.sql
-      .exec<{ id: string; scopes: string; window_start: number; created_ms: number; tokens: number; usd: number }>(
-        "SELECT id, scopes, window_start, created_ms, tokens, usd FROM reservations WHERE created_ms < ?",
-        now - STALE_RESERVATION_MS,
-      )
+      .exec<ReservationRow>("SELECT id, scopes, window_start, created_ms, tokens, usd FROM reservations WHERE created_ms < ?", now - STALE_RESERVATION_MS)
       .toArray();
     for (const row of stale) {
       this.charge(row, row.tokens, row.usd);
       this.sql.exec("DELETE FROM reservations WHERE id = ?", row.id);
+      this.sql.exec(
+        "INSERT OR IGNORE INTO charged_reservations (id, scopes, window_start, created_ms, tokens, usd) VALUES (?, ?, ?, ?, ?, ?)",
+        row.id,
+        row.scopes,
+        row.window_start,
+        row.created_ms,
+        row.tokens,
+        row.usd,
+      );
     }
+    this.sql.exec("DELETE FROM charged_reservations WHERE created_ms < ?", now - LATE_SETTLE_MS);
   }
 }
+
+type ReservationRow = {
+  id: string;
+  scopes: string;
+  window_start: number;
+  created_ms: number;
+  tokens: number;
+  usd: number;
+};
 
 function tighter(current: LimitState | null, next: LimitState): LimitState {
   return current === null || next.remaining < current.remaining ? next : current;
