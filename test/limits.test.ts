@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { TeamLimiter } from "../src/limits/team-limiter";
 import { ADMIN_TOKEN, call, json, workerFetch } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
-import { captureQueue } from "./helpers/usage";
+import { captureQueue, deliver } from "./helpers/usage";
+import type { UsageEvent } from "../src/usage/event";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -95,6 +96,60 @@ describe("budgets", () => {
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.code).toBe("insufficient_quota");
     expect(requests).toBe(1);
+  });
+
+  it("seeds a budget again two minutes after it is set, with what isolates still caching the key without it spent meanwhile", async () => {
+    const teamId = await team();
+    const { key: apiKey, id: keyId } = await key(teamId);
+    mockUpstream(answer({ prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }));
+    const captured = captureQueue();
+    const patched = await call(`/admin/teams/${teamId}`, { ...admin, method: "PATCH", env: captured.env, body: { max_budget_usd: 5 } });
+    expect(patched.status).toBe(200);
+    expect(captured.messages).toEqual([{ kind: "limits.budget.seed", teamId }]);
+    expect(captured.delays).toEqual([120]);
+    // An isolate that still cached the key without the budget spent $5: its usage reached D1 only.
+    const event: UsageEvent = { id: crypto.randomUUID(), teamId, keyId, kind: "completions", model: "budget-model", upstream: "openai", startedAt: Math.floor(Date.now() / 1000), inputTokens: 0, cachedInputTokens: 0, outputTokens: 5, unknownUsage: false, priced: true, inputCostUsd: 0, cachedInputCostUsd: 0, outputCostUsd: 5 };
+    expect((await deliver([{ kind: "usage", event }])).explicitAcks).toHaveLength(1);
+    expect((await ask(apiKey, { model: "budget-model", max_tokens: 0 }, { PRICES, USAGE_COUNTING: "off" })).status).toBe(200);
+    // The second seeding brings the Durable Object up to D1's count: the budget is spent.
+    const seeded = await deliver(captured.messages);
+    expect(seeded.explicitAcks).toHaveLength(1);
+    const refused = await ask(apiKey, { model: "budget-model", max_tokens: 0 }, { PRICES, USAGE_COUNTING: "off" });
+    expect(refused.status).toBe(429);
+    expect((await json(refused)).error.code).toBe("insufficient_quota");
+  });
+
+  it("seeds a key's budget again too, in its team's Durable Object", async () => {
+    const teamId = await team();
+    const { key: apiKey, id: keyId } = await key(teamId);
+    mockUpstream(answer({ prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }));
+    const captured = captureQueue();
+    expect((await call(`/admin/keys/${keyId}`, { ...admin, method: "PATCH", env: captured.env, body: { max_budget_usd: 2, budget_period: "daily" } })).status).toBe(200);
+    expect(captured.messages).toEqual([{ kind: "limits.budget.seed", teamId, keyId }]);
+    expect(captured.delays).toEqual([120]);
+    const event: UsageEvent = { id: crypto.randomUUID(), teamId, keyId, kind: "completions", model: "budget-model", upstream: "openai", startedAt: Math.floor(Date.now() / 1000), inputTokens: 0, cachedInputTokens: 0, outputTokens: 2, unknownUsage: false, priced: true, inputCostUsd: 0, cachedInputCostUsd: 0, outputCostUsd: 2 };
+    await deliver([{ kind: "usage", event }]);
+    expect((await ask(apiKey, { model: "budget-model", max_tokens: 0 }, { PRICES, USAGE_COUNTING: "off" })).status).toBe(200);
+    await deliver(captured.messages);
+    expect((await ask(apiKey, { model: "budget-model", max_tokens: 0 }, { PRICES, USAGE_COUNTING: "off" })).status).toBe(429);
+  });
+
+  it("seeds nothing the second time for a budget removed, or a team deleted, since", async () => {
+    const removed = await team();
+    const deleted = await team();
+    const captured = captureQueue();
+    for (const id of [removed, deleted]) await call(`/admin/teams/${id}`, { ...admin, method: "PATCH", env: captured.env, body: { max_budget_usd: 5 } });
+    await call(`/admin/teams/${removed}`, { ...admin, method: "PATCH", body: { max_budget_usd: null } });
+    await call(`/admin/teams/${deleted}`, { ...admin, method: "DELETE" });
+    // D1 has counted $5 for the team whose budget was removed: a second seeding would raise its spend.
+    const event: UsageEvent = { id: crypto.randomUUID(), teamId: removed, keyId: "k", kind: "completions", model: "budget-model", upstream: "openai", startedAt: Math.floor(Date.now() / 1000), inputTokens: 0, cachedInputTokens: 0, outputTokens: 5, unknownUsage: false, priced: true, inputCostUsd: 0, cachedInputCostUsd: 0, outputCostUsd: 5 };
+    await deliver([{ kind: "usage", event }]);
+    const spendTables = (teamId: string) =>
+      runInDurableObject(env.TEAM_LIMITER.get(env.TEAM_LIMITER.idFromName(teamId)), (_, state) => state.storage.sql.exec("SELECT * FROM spend").toArray());
+    const before = await Promise.all([removed, deleted].map(spendTables));
+    const seeded = await deliver(captured.messages.filter((m) => m.kind === "limits.budget.seed"));
+    expect(seeded.explicitAcks).toHaveLength(2);
+    expect(await Promise.all([removed, deleted].map(spendTables))).toEqual(before);
   });
 
   it("limits a key's budget for that key alone", async () => {

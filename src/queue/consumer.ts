@@ -4,6 +4,7 @@ import { logEvent } from "../log";
 import { recordUsageMessages } from "../usage/record-usage";
 import type { BackgroundMessage, UsageMessage } from "./messages";
 import { handlePurgeTeamMessage } from "../teams/purge";
+import { handleBudgetSeedMessage } from "../limits/budget-seed";
 
 export const DEAD_LETTER_QUEUE = "llm-gateway-background-dlq";
 
@@ -12,6 +13,7 @@ function describeDead(body: BackgroundMessage): Record<string, unknown> {
   const about: Record<string, unknown> = { kind: body.kind };
   if ("teamId" in body) about.team_id = body.teamId;
   if ("completionId" in body) about.completion_id = body.completionId;
+  if ("keyId" in body) about.key_id = body.keyId;
   if (body.kind === "store.completion.piece") about.piece = `${body.piece + 1}/${body.pieces}`;
   // A usage event holds counts, not content: logged whole, so that it can be replayed.
   if (body.kind === "usage") Object.assign(about, { team_id: body.event.teamId, event: body.event });
@@ -41,6 +43,9 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
         break;
       case "usage":
         usage.push(message as Message<UsageMessage>);
+        break;
+      case "limits.budget.seed":
+        await handleBudgetSeedMessage(message as Message<typeof body>, env);
         break;
       default:
         logEvent("error", "background_message_unknown", { id: message.id, kind: (body as { kind?: unknown }).kind });

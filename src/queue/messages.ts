@@ -34,4 +34,12 @@ export interface PurgeTeamMessage {
   teamId: string;
 }
 
-export type BackgroundMessage = StoreCompletionMessage | StoreCompletionPieceMessage | PurgeTeamMessage | UsageMessage;
+/** Seeds a budget set two minutes ago once more from D1's count (src/limits/budget-seed.ts). */
+export interface BudgetSeedMessage {
+  kind: "limits.budget.seed";
+  teamId: string;
+  /** Absent: the team's own budget. */
+  keyId?: string;
+}
+
+export type BackgroundMessage = StoreCompletionMessage | StoreCompletionPieceMessage | PurgeTeamMessage | UsageMessage | BudgetSeedMessage;

@@ -5,15 +5,18 @@ import type { BackgroundMessage } from "../../src/queue/messages";
 /** A stand-in for BACKGROUND_QUEUE that keeps what is sent, so a test can deliver it when it chooses. */
 export function captureQueue() {
   const messages: BackgroundMessage[] = [];
+  /** The delay each send asked for, by message (undefined: none). */
+  const delays: (number | undefined)[] = [];
   const queue = {
-    async send(body: BackgroundMessage) {
+    async send(body: BackgroundMessage, options?: QueueSendOptions) {
       messages.push(structuredClone(body));
+      delays[messages.length - 1] = options?.delaySeconds;
     },
     async sendBatch(batch: Iterable<MessageSendRequest<BackgroundMessage>>) {
       for (const entry of batch) messages.push(structuredClone(entry.body));
     },
   } as unknown as Queue<BackgroundMessage>;
-  return { queue, messages, env: { BACKGROUND_QUEUE: queue } };
+  return { queue, messages, delays, env: { BACKGROUND_QUEUE: queue } };
 }
 
 let delivery = 0;

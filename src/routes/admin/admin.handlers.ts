@@ -7,7 +7,8 @@ import type { ApiKeyRow, TeamRow } from "../../db/schema";
 import { TeamsRepository } from "../../db/teams";
 import { keyNotFound, teamNotFound } from "../../errors";
 import { startTeamPurge } from "../../teams/purge";
-import { currentSpend, limitColumns, presentLimits } from "./limits.present";
+import { currentSpend } from "../../limits/budget-seed";
+import { limitColumns, presentLimits } from "./limits.present";
 import type { createKeyRoute, createTeamRoute, deleteTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
 
 export const repository = (c: AppContext) => new TeamsRepository(createDb(c.env.DB));

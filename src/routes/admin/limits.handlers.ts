@@ -1,10 +1,9 @@
-import type { AppContext, AppRouteHandler } from "../../app";
+import type { AppRouteHandler } from "../../app";
 import { clearKeyCache } from "../../auth/key-cache";
-import type { BudgetPeriod } from "../../db/schema";
 import { keyNotFound, teamNotFound } from "../../errors";
-import { describeError, logEvent } from "../../log";
 import { presentKey, presentTeam, repository, requireTeam } from "./admin.handlers";
-import { currentSpend, limitColumns } from "./limits.present";
+import { currentSpend, seedNewBudget } from "../../limits/budget-seed";
+import { limitColumns } from "./limits.present";
 import type { updateKeyRoute, updateTeamRoute } from "./limits.routes";
 
 /**
@@ -15,18 +14,6 @@ function limitsChanged(): void {
   clearKeyCache();
 }
 
-/**
- * A budget set now still counts what was spent earlier in the period: the team's Durable Object is
- * told the spend D1 has counted so far.
- */
-async function seedBudget(c: AppContext, teamId: string, scope: { kind: "team" } | { kind: "key"; keyId: string }, period: BudgetPeriod, spendUsd: number) {
-  try {
-    await c.env.TEAM_LIMITER.get(c.env.TEAM_LIMITER.idFromName(teamId)).seedSpend(scope, period, spendUsd);
-  } catch (err) {
-    logEvent("error", "budget_seed_failed", { team_id: teamId, error: describeError(err) });
-  }
-}
-
 export const updateTeam: AppRouteHandler<typeof updateTeamRoute> = async (c) => {
   const repo = repository(c);
   const current = await requireTeam(repo, c.req.valid("param").team_id);
@@ -35,7 +22,7 @@ export const updateTeam: AppRouteHandler<typeof updateTeamRoute> = async (c) => 
   if (!updated) throw teamNotFound(current.id);
   limitsChanged();
   const spend = await currentSpend(c.env, "team", [updated]);
-  if (updated.maxBudgetUsd !== null) await seedBudget(c, updated.id, { kind: "team" }, updated.budgetPeriod, spend.get(updated.id) ?? 0);
+  if (updated.maxBudgetUsd !== null) await seedNewBudget(c.env, updated.id, { kind: "team" }, updated.budgetPeriod, spend.get(updated.id) ?? 0);
   return c.json(presentTeam(updated, spend), 200);
 };
 
@@ -49,6 +36,6 @@ export const updateKey: AppRouteHandler<typeof updateKeyRoute> = async (c) => {
   if (!updated) throw keyNotFound(key_id);
   limitsChanged();
   const spend = await currentSpend(c.env, "key", [updated]);
-  if (updated.maxBudgetUsd !== null) await seedBudget(c, updated.teamId, { kind: "key", keyId: updated.id }, updated.budgetPeriod, spend.get(updated.id) ?? 0);
+  if (updated.maxBudgetUsd !== null) await seedNewBudget(c.env, updated.teamId, { kind: "key", keyId: updated.id }, updated.budgetPeriod, spend.get(updated.id) ?? 0);
   return c.json(presentKey(updated, spend), 200);
 };

@@ -1,0 +1,71 @@
+import type { Bindings } from "../config";
+import { retryDelaySeconds } from "../completion-store/queue";
+import { createDb } from "../db/client";
+import type { ApiKeyRow, BudgetPeriod, TeamRow } from "../db/schema";
+import { TeamsRepository } from "../db/teams";
+import { UsageRepository } from "../db/usage";
+import { describeError, logEvent } from "../log";
+import type { BackgroundMessage, BudgetSeedMessage } from "../queue/messages";
+import { periodStart } from "./limits";
+
+// A budget counts what was spent in its period before it was set: the team's Durable Object is
+// told the spend D1 has counted. Isolates that still cache the key without the budget (for up to
+// KEY_CACHE_TTL_MS) call no Durable Object, and their requests' usage reaches D1 only, so the
+// same is done once more after they have all picked the budget up and that usage has landed.
+
+/** After this, every isolate has the new limits (the key cache lives at most a minute), and their usage is in D1. */
+export const RESEED_DELAY_SECONDS = 120;
+
+export type BudgetScope = { kind: "team" } | { kind: "key"; keyId: string };
+
+/** USD spent in each row's current budget period, by row id (one query per distinct period). */
+export async function currentSpend(env: Bindings, kind: "team" | "key", rows: (TeamRow | ApiKeyRow)[], nowMs = Date.now()): Promise<Map<string, number>> {
+  const repo = new UsageRepository(createDb(env.DB));
+  const byPeriod = new Map<BudgetPeriod, string[]>();
+  for (const row of rows) byPeriod.set(row.budgetPeriod, [...(byPeriod.get(row.budgetPeriod) ?? []), row.id]);
+  const spend = new Map<string, number>();
+  for (const [period, ids] of byPeriod) {
+    const sums = await repo.spendSince(kind === "team" ? { teamIds: ids } : { keyIds: ids }, periodStart(period, nowMs));
+    for (const id of ids) spend.set(id, sums.get(id) ?? 0);
+  }
+  return spend;
+}
+
+/** Raises the spend the team's Durable Object holds for a budget to `spendUsd`; it never lowers it. */
+function seed(env: Bindings, teamId: string, scope: BudgetScope, period: BudgetPeriod, spendUsd: number): Promise<void> {
+  return env.TEAM_LIMITER.get(env.TEAM_LIMITER.idFromName(teamId)).seedSpend(scope, period, spendUsd);
+}
+
+/** For a budget just set: seeds it now, and queues the second seeding. A failure is logged; the budget stays set. */
+export async function seedNewBudget(env: Bindings, teamId: string, scope: BudgetScope, period: BudgetPeriod, spendUsd: number): Promise<void> {
+  try {
+    await seed(env, teamId, scope, period, spendUsd);
+  } catch (err) {
+    logEvent("error", "budget_seed_failed", { team_id: teamId, error: describeError(err) });
+  }
+  const message: BackgroundMessage = { kind: "limits.budget.seed", teamId, ...(scope.kind === "key" && { keyId: scope.keyId }) };
+  try {
+    await env.BACKGROUND_QUEUE.send(message, { contentType: "json", delaySeconds: RESEED_DELAY_SECONDS });
+  } catch (err) {
+    logEvent("error", "budget_reseed_not_queued", { team_id: teamId, key_id: message.keyId, error: describeError(err) });
+  }
+}
+
+/** The second seeding, from D1's count then; nothing for a team or key deleted, or a budget removed, since. */
+export async function handleBudgetSeedMessage(message: Message<BudgetSeedMessage>, env: Bindings): Promise<void> {
+  const { teamId, keyId } = message.body;
+  try {
+    const teams = new TeamsRepository(createDb(env.DB));
+    const row = keyId !== undefined ? await teams.getKey(keyId) : await teams.getTeam(teamId);
+    const ofTeam = row !== null && (keyId === undefined || (row as ApiKeyRow).teamId === teamId);
+    if (row && ofTeam && row.maxBudgetUsd !== null) {
+      const spend = await currentSpend(env, keyId !== undefined ? "key" : "team", [row]);
+      await seed(env, teamId, keyId !== undefined ? { kind: "key", keyId } : { kind: "team" }, row.budgetPeriod, spend.get(row.id) ?? 0);
+    }
+    message.ack();
+  } catch (err) {
+    const delaySeconds = retryDelaySeconds(message.attempts);
+    logEvent("warn", "budget_seed_retry", { team_id: teamId, key_id: keyId, attempts: message.attempts, error: describeError(err) });
+    message.retry({ delaySeconds });
+  }
+}
