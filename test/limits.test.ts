@@ -29,6 +29,25 @@ async function key(teamId: string, limits: Record<string, unknown> = {}) {
 const ask = (apiKey: string, extra: Record<string, unknown> = {}, envOverride = {}) =>
   call("/v1/chat/completions", { key: apiKey, env: envOverride, body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], ...extra } });
 
+/** The usage event of a request that cost `usd`, as the queue delivers it to D1. */
+const spent = (teamId: string, keyId: string, usd: number): UsageEvent => ({
+  id: crypto.randomUUID(),
+  teamId,
+  keyId,
+  kind: "completions",
+  model: "budget-model",
+  upstream: "openai",
+  startedAt: Math.floor(Date.now() / 1000),
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  outputTokens: usd,
+  unknownUsage: false,
+  priced: true,
+  inputCostUsd: 0,
+  cachedInputCostUsd: 0,
+  outputCostUsd: usd,
+});
+
 const answer = (usage = { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 }) => () => jsonResponse(completionFixture({ usage }));
 
 describe("budgets", () => {
@@ -108,7 +127,7 @@ describe("budgets", () => {
     expect(captured.messages).toEqual([{ kind: "limits.budget.seed", teamId }]);
     expect(captured.delays).toEqual([120]);
     // An isolate that still cached the key without the budget spent $5: its usage reached D1 only.
-    const event: UsageEvent = { id: crypto.randomUUID(), teamId, keyId, kind: "completions", model: "budget-model", upstream: "openai", startedAt: Math.floor(Date.now() / 1000), inputTokens: 0, cachedInputTokens: 0, outputTokens: 5, unknownUsage: false, priced: true, inputCostUsd: 0, cachedInputCostUsd: 0, outputCostUsd: 5 };
+    const event = spent(teamId, keyId, 5);
     expect((await deliver([{ kind: "usage", event }])).explicitAcks).toHaveLength(1);
     expect((await ask(apiKey, { model: "budget-model", max_tokens: 0 }, { PRICES, USAGE_COUNTING: "off" })).status).toBe(200);
     // The second seeding brings the Durable Object up to D1's count: the budget is spent.
@@ -127,7 +146,7 @@ describe("budgets", () => {
     expect((await call(`/admin/keys/${keyId}`, { ...admin, method: "PATCH", env: captured.env, body: { max_budget_usd: 2, budget_period: "daily" } })).status).toBe(200);
     expect(captured.messages).toEqual([{ kind: "limits.budget.seed", teamId, keyId }]);
     expect(captured.delays).toEqual([120]);
-    const event: UsageEvent = { id: crypto.randomUUID(), teamId, keyId, kind: "completions", model: "budget-model", upstream: "openai", startedAt: Math.floor(Date.now() / 1000), inputTokens: 0, cachedInputTokens: 0, outputTokens: 2, unknownUsage: false, priced: true, inputCostUsd: 0, cachedInputCostUsd: 0, outputCostUsd: 2 };
+    const event = spent(teamId, keyId, 2);
     await deliver([{ kind: "usage", event }]);
     expect((await ask(apiKey, { model: "budget-model", max_tokens: 0 }, { PRICES, USAGE_COUNTING: "off" })).status).toBe(200);
     await deliver(captured.messages);
@@ -142,7 +161,7 @@ describe("budgets", () => {
     await call(`/admin/teams/${removed}`, { ...admin, method: "PATCH", body: { max_budget_usd: null } });
     await call(`/admin/teams/${deleted}`, { ...admin, method: "DELETE" });
     // D1 has counted $5 for the team whose budget was removed: a second seeding would raise its spend.
-    const event: UsageEvent = { id: crypto.randomUUID(), teamId: removed, keyId: "k", kind: "completions", model: "budget-model", upstream: "openai", startedAt: Math.floor(Date.now() / 1000), inputTokens: 0, cachedInputTokens: 0, outputTokens: 5, unknownUsage: false, priced: true, inputCostUsd: 0, cachedInputCostUsd: 0, outputCostUsd: 5 };
+    const event = spent(removed, "k", 5);
     await deliver([{ kind: "usage", event }]);
     const spendTables = (teamId: string) =>
       runInDurableObject(env.TEAM_LIMITER.get(env.TEAM_LIMITER.idFromName(teamId)), (_, state) => state.storage.sql.exec("SELECT * FROM spend").toArray());
