@@ -120,17 +120,23 @@ export async function spoolPiece(
 ): Promise<boolean> {
   const { teamId, completionId } = piece;
   const mine = and(eq(writeSpool.teamId, teamId), eq(writeSpool.completionId, completionId));
-  // A late retry of a piece whose whole is already written leaves nothing behind.
-  const [stored] = await db.batch([
-    db.select({ id: completions.id }).from(completions).where(and(eq(completions.teamId, teamId), eq(completions.id, completionId))),
+  const d1 = db.$client;
+  const statement = (query: { toSQL(): { sql: string; params: unknown[] } }) => {
+    const { sql: text, params } = query.toSQL();
+    return d1.prepare(text).bind(...params);
+  };
+  // One round trip: is the whole written already; keep this piece, gated as the final write is (not
+  // for a completion already stored or deleted, nor for a deleted team); and the pieces there now.
+  const [stored, , spooled] = await d1.batch([
+    statement(db.select({ id: completions.id }).from(completions).where(and(eq(completions.teamId, teamId), eq(completions.id, completionId)))),
+    gatedInsert(db, writeSpool, [[teamId, completionId, piece.piece, piece.pieces, piece.data, Date.now()]], true),
+    statement(db.select({ piece: writeSpool.piece, data: writeSpool.data }).from(writeSpool).where(mine).orderBy(asc(writeSpool.piece))),
   ]);
-  if (stored.length > 0) return true;
-  // Gated as the final write is: a piece of a deleted completion, or of a deleted team, is not kept.
-  await gatedInsert(db, writeSpool, [[teamId, completionId, piece.piece, piece.pieces, piece.data, Date.now()]], false).run();
-  const pieces = await db.select({ piece: writeSpool.piece, data: writeSpool.data }).from(writeSpool).where(mine).orderBy(asc(writeSpool.piece)).all();
+  // A late retry of a piece whose whole is already written leaves nothing behind.
+  if (stored.results.length > 0) return true;
+  const pieces = spooled.results as { piece: number; data: string }[];
   if (pieces.length < piece.pieces) return false;
   const record = decode(pieces.map((p) => p.data).join(""));
-  const spooled = db.delete(writeSpool).where(mine).toSQL();
-  await db.$client.batch([...insertStatements(db, [record]), db.$client.prepare(spooled.sql).bind(...spooled.params)]);
+  await d1.batch([...insertStatements(db, [record]), statement(db.delete(writeSpool).where(mine))]);
   return true;
 }
