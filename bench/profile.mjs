@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Where does a scenario's time go? Runs one scenario under load while the V8 CPU profiler samples
 // the gateway's isolate (PROFILE_ISOLATES=all: also the simulators' and Miniflare's entry isolate,
-// all on one workerd thread), and prints each isolate's CPU (profile-summary.mjs), the functions with the most self time
-// (mapped back to src/ through the bundle's source map), the time per source file, and the CPU
-// time of each workerd thread.
+// all on one workerd thread), and prints each isolate's CPU (profile-summary.mjs), the functions
+// with the most self time (mapped back to src/ through the bundle's source map), the time per
+// source file, and the CPU time of each workerd thread.
 //   node bench/profile.mjs gateway|store|stream|stream-store|usage|floor|floor-stream|get|list|list-metadata
 //   PROFILE_SECONDS=8 PROFILE_CONNECTIONS=32 PROFILE_TOP=30 PROFILE_INTERVAL_US=100 PROFILE_ISOLATES=all
 //   PROFILE_OUT=bench/results/profile-<scenario>.json

@@ -318,9 +318,9 @@ async function main() {
 
   // With 2+ CPUs, workerd (the measured side) gets CPU 0 to itself; this process (the fake
   // upstream) and the load generator (forked from it, so it inherits the pinning) get the others.
-  const pinned = settings.pin && cpus().length >= 2 && pinProcess(process.pid, cpus().length === 2 ? "1" : `1-${cpus().length - 1}`);
-  if (settings.pin && !pinned) log("not pinning processes to CPUs (needs Linux, taskset and 2+ CPUs)");
   const others = cpus().length === 2 ? "1" : `1-${cpus().length - 1}`;
+  const pinned = settings.pin && cpus().length >= 2 && pinProcess(process.pid, others);
+  if (settings.pin && !pinned) log("not pinning processes to CPUs (needs Linux, taskset and 2+ CPUs)");
   const running = [];
   const started = async (options) => {
     const w = await startWorker({ onLog: recordWorkerLog, ...options });

@@ -10,10 +10,13 @@ export function captureQueue() {
   const queue = {
     async send(body: BackgroundMessage, options?: QueueSendOptions) {
       messages.push(structuredClone(body));
-      delays[messages.length - 1] = options?.delaySeconds;
+      delays.push(options?.delaySeconds);
     },
     async sendBatch(batch: Iterable<MessageSendRequest<BackgroundMessage>>) {
-      for (const entry of batch) messages.push(structuredClone(entry.body));
+      for (const entry of batch) {
+        messages.push(structuredClone(entry.body));
+        delays.push(entry.delaySeconds);
+      }
     },
   } as unknown as Queue<BackgroundMessage>;
   return { queue, messages, delays, env: { BACKGROUND_QUEUE: queue } };
