@@ -138,6 +138,18 @@ describe("budgets", () => {
     expect((await json(refused)).error.code).toBe("insufficient_quota");
   });
 
+  it("seeds a budget again after writing the usage delivered with it", async () => {
+    const teamId = await team();
+    const { key: apiKey, id: keyId } = await key(teamId);
+    mockUpstream(answer({ prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }));
+    const captured = captureQueue();
+    await call(`/admin/teams/${teamId}`, { ...admin, method: "PATCH", env: captured.env, body: { max_budget_usd: 5 } });
+    // The seed comes first in the delivery; the usage it must count comes after it.
+    const delivered = await deliver([...captured.messages, { kind: "usage", event: spent(teamId, keyId, 5) }]);
+    expect(delivered.explicitAcks).toHaveLength(2);
+    expect((await ask(apiKey, { model: "budget-model", max_tokens: 0 }, { PRICES, USAGE_COUNTING: "off" })).status).toBe(429);
+  });
+
   it("seeds a key's budget again too, in its team's Durable Object", async () => {
     const teamId = await team();
     const { key: apiKey, id: keyId } = await key(teamId);

@@ -2,7 +2,7 @@ import type { Bindings } from "../config";
 import { handleStoreMessage } from "../completion-store/queue";
 import { logEvent } from "../log";
 import { recordUsageMessages } from "../usage/record-usage";
-import type { BackgroundMessage, UsageMessage } from "./messages";
+import type { BackgroundMessage, BudgetSeedMessage, UsageMessage } from "./messages";
 import { handlePurgeTeamMessage } from "../teams/purge";
 import { handleBudgetSeedMessage } from "../limits/budget-seed";
 
@@ -29,8 +29,9 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
     }
     return;
   }
-  // Usage events are written together, in one D1 batch per delivery.
+  // Usage events are written together, in one D1 batch per delivery; budget seeds read D1's spend after that write.
   const usage: Message<UsageMessage>[] = [];
+  const seeds: Message<BudgetSeedMessage>[] = [];
   for (const message of batch.messages) {
     const body = message.body;
     switch (body.kind) {
@@ -45,7 +46,7 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
         usage.push(message as Message<UsageMessage>);
         break;
       case "limits.budget.seed":
-        await handleBudgetSeedMessage(message as Message<typeof body>, env);
+        seeds.push(message as Message<BudgetSeedMessage>);
         break;
       default:
         logEvent("error", "background_message_unknown", { id: message.id, kind: (body as { kind?: unknown }).kind });
@@ -53,4 +54,5 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
     }
   }
   await recordUsageMessages(env, usage);
+  for (const seed of seeds) await handleBudgetSeedMessage(seed, env);
 }
