@@ -188,8 +188,10 @@ async function main() {
 
     console.log(`\nprofile of '${scenario}': ${result.ok} ok responses in ${result.seconds} s (${result.rps.toFixed(0)} rps with the profiler on), p50 ${result.latencyMs.p50?.toFixed(2)} ms`);
     console.log(`workerd threads (CPU ms during the run): ${threads.map((t) => `${t.name} ${t.ms.toFixed(0)}`).join(", ")}`);
+    const processMs = threads.reduce((sum, t) => sum + t.ms, 0);
     for (const iso of isolates.sort((a, b) => b.busyMs - a.busyMs)) {
       if (iso.busyMs < 1) continue;
+      if (iso.busyMs > processMs) console.log(`\n!! ${iso.id}: ${iso.busyMs.toFixed(0)} ms is more than the process's ${processMs.toFixed(0)} ms of CPU: the sampling period was misread`);
       const perReq = result.ok ? (iso.busyMs * 1000) / result.ok : 0;
       console.log(`\n== isolate ${iso.id}: ${iso.busyMs.toFixed(0)} ms of CPU in ${iso.totalMs.toFixed(0)} ms (${perReq.toFixed(0)} µs per response; ${iso.samples} samples, one per ${iso.periodUs} µs; of it "(program)" ${iso.programMs.toFixed(0)} ms)`);
       console.log("  by file:");

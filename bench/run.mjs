@@ -232,13 +232,17 @@ async function measureCpuScenarios(allScenarios) {
       const machineBefore = machineBusyCpuMs();
       const wallStart = performance.now();
       const profiler = await scenario.profiler();
+      const processBefore = scenario.profiledPid ? processCpuMs(scenario.profiledPid) : null;
       const { result: run, summary } = await profiler.measure(async () => {
         const load = await runLoad({ ...job, seconds: settings.cpuSeconds });
         const stored = scenario.store ? await scenario.store.afterMeasure(load) : null;
         await sleep(SETTLE_MS);
         return { ...load, ...stored };
       });
+      const processMs = processBefore !== null ? processCpuMs(scenario.profiledPid) - processBefore : null;
       const t = totals.get(scenario.key);
+      // One isolate cannot use more CPU than its whole process: if it seems to, the sampling period was misread.
+      if (processMs !== null && summary.busyMs > processMs) t.periodSuspect = true;
       t.busyMs += summary.busyMs;
       t.ok += run.ok;
       t.seconds += run.seconds;
@@ -258,6 +262,7 @@ async function measureCpuScenarios(allScenarios) {
     if (t.non2xx > 0) notes.push(`${t.non2xx} non-2xx`);
     if (scenario.store) notes.push(`stored ${t.stored} for ${t.ok} responses${t.stored < t.ok ? " (ROWS MISSING)" : ""}`);
     if (t.foreign > 0.6) notes.push(`the machine was ${(t.foreign * 100).toFixed(0)} % busy`);
+    if (t.periodSuspect) notes.push("ISOLATE CPU ABOVE ITS PROCESS'S: sampling period misread");
     out[scenario.key] = {
       label: scenario.label,
       ok: t.ok,
@@ -435,6 +440,7 @@ async function main() {
     // One profiler session per instance, opened when its first scenario runs.
     const profilers = new Map();
     const profiled = (worker) => ({
+      profiledPid: worker.pid,
       profiler: async () => {
         if (!profilers.has(worker.name)) profilers.set(worker.name, await isolateProfiler(worker, { mapper }));
         return profilers.get(worker.name);
