@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { readMultipartModel } from "../src/upstreams/multipart-model";
-import { usageOfBodyText, withReportedUsage } from "../src/upstreams/reported-usage";
+import { usageOfEventStream, withReportedUsage } from "../src/upstreams/reported-usage";
 import { BASE, call, createTeamWithKey, json } from "./helpers/gateway";
 import { wave2Errors } from "./helpers/wave2-spec";
 import { jsonResponse, mockTwoUpstreams, sseResponse, twoUpstreamsEnv } from "./helpers/upstream";
@@ -260,11 +260,18 @@ describe("reading a form up to its model", () => {
 });
 
 describe("usage reported by a passed-through answer", () => {
-  it("is read from embeddings and legacy completions, JSON or streamed", () => {
-    expect(usageOfBodyText(JSON.stringify(embeddingAnswer), false)).toEqual({ inputTokens: 8, cachedInputTokens: 0, outputTokens: 0 });
+  it("is read from embeddings and legacy completions, JSON or streamed", async () => {
+    // As the pass-through reads it: the client's half goes on, the usage comes from the copy.
+    const reported = async (text: string, contentType: string) => {
+      const { body, usage } = withReportedUsage(new Response(text).body!, contentType);
+      expect(await new Response(body).text()).toBe(text);
+      return usage;
+    };
+    expect(await reported(JSON.stringify(embeddingAnswer), "application/json")).toEqual({ inputTokens: 8, cachedInputTokens: 0, outputTokens: 0 });
     const sse = `data: {"choices":[{"text":"a"}]}\n\ndata: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"prompt_tokens_details":{"cached_tokens":1}}}\n\ndata: [DONE]\n\n`;
-    expect(usageOfBodyText(sse, true)).toEqual({ inputTokens: 3, cachedInputTokens: 1, outputTokens: 2 });
-    expect(usageOfBodyText("not json", false)).toBeNull();
+    expect(usageOfEventStream(sse)).toEqual({ inputTokens: 3, cachedInputTokens: 1, outputTokens: 2 });
+    expect(await reported(sse, "text/event-stream")).toEqual({ inputTokens: 3, cachedInputTokens: 1, outputTokens: 2 });
+    expect(await reported("not json", "application/json")).toBeNull();
   });
 
   it("reaches the request-finished record, and so the usage queue, for embeddings, legacy completions, images and transcriptions", async () => {

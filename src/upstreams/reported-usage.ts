@@ -7,15 +7,8 @@ import type { TokenUsage } from "../usage/request-finished";
 // The usage a passed-through answer reports, read from a copy of its body so that the client's
 // bytes are never held back for it.
 
-/** The usage in a JSON body, or in the last SSE event that has one. */
-export function usageOfBodyText(text: string, isEventStream: boolean): TokenUsage | null {
-  if (!isEventStream) {
-    try {
-      return tokenUsageFrom(JSON.parse(text)?.usage);
-    } catch {
-      return null;
-    }
-  }
+/** The usage of the last event of an SSE body that has one (legacy completions streams). */
+export function usageOfEventStream(text: string): TokenUsage | null {
   const parser = new SseParser();
   let usage: TokenUsage | null = null;
   for (const event of [...parser.push(text), ...parser.flush()]) {
@@ -46,7 +39,7 @@ export function withReportedUsage(body: ReadableStream<Uint8Array>, contentType:
   const [client, copy] = body.tee();
   const usage = new Response(copy)
     .text()
-    .then((text) => usageOfBodyText(text, true))
+    .then(usageOfEventStream)
     .catch((err) => {
       logEvent("warn", "usage_not_read", { error: String(err) });
       return null;

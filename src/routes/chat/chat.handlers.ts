@@ -14,7 +14,6 @@ import type { createChatCompletionRoute } from "./chat.routes";
 import { forgetPending } from "../../completion-store/pending";
 import { mintStoredId, storeAfterResponse } from "./chat.store";
 
-
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
   const request = c.req.valid("json");
   const apiKey = c.get("apiKey");

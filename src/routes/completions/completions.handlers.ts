@@ -82,8 +82,8 @@ export const deleteCompletion: AppRouteHandler<typeof deleteCompletionRoute> = a
   if (wasPending) {
     await repo.delete(teamId, completion_id);
     deletedWhilePending(teamId, completion_id);
-  } else {
-    if (!(await hasLanded(c, completion_id)) || !(await repo.delete(teamId, completion_id))) throw completionNotFound(completion_id);
+  } else if (!(await hasLanded(c, completion_id)) || !(await repo.delete(teamId, completion_id))) {
+    throw completionNotFound(completion_id);
   }
   return c.json({ id: completion_id, object: "chat.completion.deleted" as const, deleted: true }, 200);
 };

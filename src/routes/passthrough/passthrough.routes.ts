@@ -7,7 +7,7 @@ import {
   CreateSpeechRequestSchema,
   PassedThroughResponseSchema,
 } from "../../schemas/passthrough";
-import { commonErrorResponses, errorResponse, jsonBody, jsonResponse } from "../responses";
+import { commonErrorResponses, errorResponse, jsonBody, jsonResponse, limitErrorResponses } from "../responses";
 import { PASS_THROUGH, type PassThroughEndpoint } from "./passthrough.endpoints";
 
 const errors = {
@@ -16,16 +16,7 @@ const errors = {
   413: errorResponse("Request body too large"),
   502: errorResponse("Upstream unreachable"),
   504: errorResponse("Upstream timeout"),
-  // Without a fixed content type: it is the upstream's answer, as it came. (This also lets a
-  // handler return the upstream's Response as it is.)
-  429: {
-    description:
-      "Rate limited by the gateway (`rate_limit_exceeded` with `retry-after` and `x-ratelimit-*`; over budget, `insufficient_quota` with `x-should-retry: false`), or an upstream's 429, passed through with its body and retry-after once every attempt has failed",
-  },
-  503: {
-    description:
-      "The team's limits could not be checked (`limits_unavailable`, with `LIMITS_FAIL_MODE=closed`), or an upstream's 503, passed through with its body once every attempt has failed",
-  },
+  ...limitErrorResponses,
 };
 
 const passThroughRoute = (endpoint: PassThroughEndpoint, operationId: string, summary: string) => ({
