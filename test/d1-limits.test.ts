@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { D1_MAX_BOUND_PARAMETERS, D1_MAX_ROW_BYTES, D1_MAX_STATEMENT_BYTES } from "../src/db/limits";
+import { D1_MAX_BOUND_PARAMETERS, D1_MAX_ROW_BYTES, D1_MAX_STATEMENT_BYTES } from "../src/db/d1-limits";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { recordingD1 } from "./helpers/recording-d1";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";

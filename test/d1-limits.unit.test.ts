@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkRows, D1_MAX_BOUND_PARAMETERS, splitText } from "../src/db/limits";
+import { chunkRows, D1_MAX_BOUND_PARAMETERS, splitText } from "../src/db/d1-limits";
 
 describe("chunkRows", () => {
   it("keeps every group within 100 bound parameters", () => {

@@ -5,7 +5,7 @@ import { TeamLimiter } from "../src/limits/team-limiter";
 import { ADMIN_TOKEN, call, json, workerFetch } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 import { captureQueue, deliver } from "./helpers/usage";
-import type { UsageEvent } from "../src/usage/event";
+import type { UsageEvent } from "../src/db/types";
 
 afterEach(() => {
   vi.useRealTimers();

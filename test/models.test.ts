@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { BASE, call, createTeamWithKey, json } from "./helpers/gateway";
-import { wave2Errors } from "./helpers/wave2-spec";
+import { modelsEmbeddingsUsageErrors } from "./helpers/models-embeddings-usage-spec";
 import { jsonResponse, mockTwoUpstreams, twoUpstreamsEnv } from "./helpers/upstream";
 
 let key: string;
@@ -44,7 +44,7 @@ describe("GET /v1/models", () => {
     const res = await call("/v1/models", { key, env: env2() });
     expect(res.status).toBe(200);
     const body = await json(res);
-    expect(wave2Errors("ListModelsResponse", body)).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("ListModelsResponse", body)).toEqual([]);
     expect(body.data.map((m: any) => [m.id, m.owned_by])).toEqual([
       ["gpt-4o", "alpha"],
       ["gpt-4o-mini", "alpha"],
@@ -114,7 +114,7 @@ describe("GET /v1/models/{model}", () => {
     const res = await call("/v1/models/llama3.1", { key, env: env2() });
     expect(res.status).toBe(200);
     const body = await json(res);
-    expect(wave2Errors("Model", body)).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("Model", body)).toEqual([]);
     expect(body).toEqual({ id: "llama3.1", object: "model", created: 1_700_000_001, owned_by: "beta" });
   });
 

@@ -1,7 +1,7 @@
 import OpenAI, { toFile } from "openai";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTeamWithKey, workerFetch } from "./helpers/gateway";
-import { wave2Errors } from "./helpers/wave2-spec";
+import { modelsEmbeddingsUsageErrors } from "./helpers/models-embeddings-usage-spec";
 import { type HostCall, jsonResponse, mockTwoUpstreams, twoUpstreamsEnv } from "./helpers/upstream";
 
 // The official SDK as a drop-in client of the gateway (two upstreams), with the worker's fetch as its transport.
@@ -52,14 +52,14 @@ describe("the official openai SDK against several upstreams", () => {
     expect(ids).toEqual(["gpt-4o", "gpt-4o-mini", "whisper-1", "llama3.1"]);
     const model = await client.models.retrieve("llama3.1");
     expect(model).toEqual({ id: "llama3.1", object: "model", created: 1_700_000_000, owned_by: "beta" });
-    expect(wave2Errors("Model", model)).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("Model", model)).toEqual([]);
   });
 
   it("models.list and models.retrieve, with an allow-list", async () => {
     mockModels();
     const page = await limitedClient.models.list();
     expect(page.data.map((m) => m.id)).toEqual(["gpt-4o", "llama3.1"]);
-    expect(wave2Errors("ListModelsResponse", { object: "list", data: page.data })).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("ListModelsResponse", { object: "list", data: page.data })).toEqual([]);
     expect((await limitedClient.models.retrieve("gpt-4o")).owned_by).toBe("alpha");
     await expect(limitedClient.models.retrieve("gpt-4o-mini")).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
@@ -78,7 +78,7 @@ describe("the official openai SDK against several upstreams", () => {
     });
     const answer = await client.embeddings.create({ model: "text-embedding-3-small", input: "hello world" });
     expect(answer.data[0].embedding).toEqual([0.25, -0.5, 0.125]);
-    expect(wave2Errors("CreateEmbeddingResponse", answer)).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("CreateEmbeddingResponse", answer)).toEqual([]);
     expect(upstreams.calls[0].body).toEqual({ model: "text-embedding-3-small", input: "hello world", encoding_format: "base64" });
   });
 

@@ -1,10 +1,10 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import { readMultipartModel } from "../src/upstreams/multipart-model";
-import { usageOfEventStream, withReportedUsage } from "../src/upstreams/reported-usage";
+import { readMultipartModel } from "../src/routes/passthrough/multipart-model";
+import { usageOfEventStream, withReportedUsage } from "../src/usage/reported-usage";
 import { BASE, call, createTeamWithKey, json } from "./helpers/gateway";
-import { wave2Errors } from "./helpers/wave2-spec";
+import { modelsEmbeddingsUsageErrors } from "./helpers/models-embeddings-usage-spec";
 import { jsonResponse, mockTwoUpstreams, sseResponse, twoUpstreamsEnv } from "./helpers/upstream";
 import { captureQueue } from "./helpers/usage";
 
@@ -68,7 +68,7 @@ describe("POST /v1/embeddings", () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toBe(JSON.stringify(embeddingAnswer));
-    expect(wave2Errors("CreateEmbeddingResponse", JSON.parse(text))).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("CreateEmbeddingResponse", JSON.parse(text))).toEqual([]);
     expect([res.headers.get("x-gateway-upstream"), res.headers.get("x-gateway-attempts"), res.headers.get("x-request-id")]).toEqual(["alpha", "1", "req_emb"]);
     expect(upstreams.calls).toHaveLength(1);
     expect(upstreams.calls[0].url).toBe("http://alpha.upstream.test/v1/embeddings");

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { backoffDelayMs, retryAfterMs } from "../src/upstreams/retry";
+import { backoffDelayMs, retryAfterMs } from "../src/proxy/retry";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { chunk, completionFixture, jsonResponse, mockTwoUpstreams, readSse, sseResponse, twoUpstreamsEnv } from "./helpers/upstream";
 

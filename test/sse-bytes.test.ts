@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { findTopLevelKeys, isEmptyArray, memberCut } from "../src/upstream/json-bytes";
-import { SseByteScanner, type SseBatch } from "../src/upstream/sse-bytes";
-import { proxyChatStream } from "../src/upstream/stream-proxy";
+import { findTopLevelKeys, isEmptyArray, memberCut } from "../src/lib/json-bytes";
+import { SseByteScanner, type SseBatch } from "../src/lib/sse-bytes";
+import { proxyChatStream } from "../src/chat/stream-proxy";
 import { chunk, textStreamChunks } from "./helpers/upstream";
 
 const encoder = new TextEncoder();

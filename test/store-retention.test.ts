@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { D1_MAX_BOUND_PARAMETERS } from "../src/db/limits";
+import { D1_MAX_BOUND_PARAMETERS } from "../src/db/d1-limits";
 import { runCron } from "./helpers/cron";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { recordingD1 } from "./helpers/recording-d1";

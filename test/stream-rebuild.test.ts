@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { CompletionAccumulator } from "../src/upstream/accumulate";
-import { SseParser } from "../src/upstream/sse";
-import { proxyChatStream } from "../src/upstream/stream-proxy";
+import { CompletionAccumulator } from "../src/chat/accumulate";
+import { SseParser } from "../src/lib/sse";
+import { proxyChatStream } from "../src/chat/stream-proxy";
 import { chunk, gatedSseBody, sseResponse, textStreamChunks } from "./helpers/upstream";
 
 const fallback = { id: "fallback", created: 1, model: "m" };

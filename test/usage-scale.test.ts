@@ -4,7 +4,7 @@ import { seedUsageRollups } from "../bench/seed-usage.mjs";
 import { createDb } from "../src/db/client";
 import { type RollupQuery, UsageRepository } from "../src/db/usage";
 import { ADMIN_TOKEN, call, json } from "./helpers/gateway";
-import { wave2Errors } from "./helpers/wave2-spec";
+import { modelsEmbeddingsUsageErrors } from "./helpers/models-embeddings-usage-spec";
 
 // A month of a busy team: 1,000,000 counted requests over 30 days, 5 keys × 2 models, as rollups.
 // The usage API reads 30 day rows per group, never the requests; its speed is measured by the bench.
@@ -32,7 +32,7 @@ describe("the usage API over a month of 1,000,000 requests", () => {
   it("answers 30 daily buckets with the month's exact totals", async () => {
     const res = await call(`/v1/organization/usage/completions?start_time=${startDay}&end_time=${endDay}&limit=31&project_ids=${teamId}`, { key: ADMIN_TOKEN });
     const body = await json(res);
-    expect(wave2Errors("UsageResponse", body)).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("UsageResponse", body)).toEqual([]);
     expect(body.data).toHaveLength(30);
     const requests = body.data.reduce((n: number, b: any) => n + b.results[0].num_model_requests, 0);
     // 1,000,000 / 30 days / 10 groups, rounded per row: 3,333 × 300 rows.

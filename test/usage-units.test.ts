@@ -7,7 +7,7 @@ import { formatResetDuration, limitsOf, periodStart } from "../src/limits/limits
 import { costOf } from "../src/usage/pricing";
 import { tokenUsageFrom } from "../src/usage/event";
 import { createDb } from "../src/db/client";
-import { purgeTeamBatch } from "../src/db/purge";
+import { purgeTeamBatch } from "../src/db/bulk-delete";
 import { clearTeamLimits } from "../src/limits/clear";
 import { ADMIN_TOKEN, call, json } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";

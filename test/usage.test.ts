@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { UsageMessage } from "../src/queue/messages";
 import { buildUsageEvent } from "../src/usage/event";
-import type { RequestFinished } from "../src/usage/request-finished";
 import { ADMIN_TOKEN, call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream, readSse, sseResponse, textStreamChunks } from "./helpers/upstream";
 import { captureQueue, deliver } from "./helpers/usage";
-import { wave2Errors } from "./helpers/wave2-spec";
+import { modelsEmbeddingsUsageErrors } from "./helpers/models-embeddings-usage-spec";
+import type { RequestFinished } from "../src/usage/types";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -156,7 +156,7 @@ describe("the queue consumer", () => {
     const { teamId, keyId } = await createTeamWithKey();
     await deliver([message(finished({ teamId, keyId, endpoint: "/v1/embeddings", model: "text-embedding-3-small", usage: { inputTokens: 42, cachedInputTokens: 0, outputTokens: 0 } }))]);
     const { body } = await usage("usage/embeddings", `start_time=${day(0)}&end_time=${day(1)}&project_ids=${teamId}&group_by=model`);
-    expect(wave2Errors("UsageResponse", body)).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("UsageResponse", body)).toEqual([]);
     expect(body.data).toEqual([
       {
         object: "bucket",
@@ -237,7 +237,7 @@ describe("GET /v1/organization/usage/completions", () => {
     const { a, b } = await seedTwoTeams();
     const { res, body } = await usage("usage/completions", `start_time=${day(2)}&end_time=${day(3)}&group_by=project_id&project_ids=${a.teamId}&project_ids=${b.teamId}`);
     expect(res.status).toBe(200);
-    expect(wave2Errors("UsageResponse", body)).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("UsageResponse", body)).toEqual([]);
     expect(body).toMatchObject({ object: "page", has_more: false, next_page: null });
     expect(body.data).toHaveLength(1);
     const byTeam = Object.fromEntries(body.data[0].results.map((r: any) => [r.project_id, r]));
@@ -305,7 +305,7 @@ describe("GET /v1/organization/usage/completions", () => {
     const own = (await usage("usage/completions", `${q}&group_by=project_id`, a.key)).body;
     expect(own.data[0].results.map((r: any) => r.project_id)).toEqual([a.teamId]);
     const other = (await usage("usage/completions", `${q}&project_ids=${b.teamId}`, a.key)).body;
-    expect(wave2Errors("UsageResponse", other)).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("UsageResponse", other)).toEqual([]);
     expect(other.data[0].results).toEqual([]);
     const otherKey = (await usage("usage/completions", `${q}&api_key_ids=${b.keyId}`, a.key)).body;
     expect(otherKey.data[0].results).toEqual([]);
@@ -346,7 +346,7 @@ describe("GET /v1/organization/costs", () => {
     const q = `start_time=${day(5)}&end_time=${day(6)}&project_ids=${teamId}`;
     const total = await usage("costs", q);
     expect(total.res.status).toBe(200);
-    expect(wave2Errors("UsageResponse", total.body)).toEqual([]);
+    expect(modelsEmbeddingsUsageErrors("UsageResponse", total.body)).toEqual([]);
     expect(total.res.headers.get("x-gateway-unpriced-models")).toBe("homegrown-llm");
     const [result] = total.body.data[0].results;
     // my-model: 0.6 M × 0.5 + 0.4 M × 0.25 + 2 M × 1.5 = 3.4; gpt-4o-mini: 1 M input at the database's $0.15.
@@ -360,7 +360,7 @@ describe("GET /v1/organization/costs", () => {
     expect(byItem["my-model, cached input"][0]).toBeCloseTo(0.1, 9);
     expect(byItem["my-model, output"][0]).toBeCloseTo(3, 9);
     expect(byItem["homegrown-llm, unpriced"]).toEqual([0, 15]);
-    for (const item of items) expect(wave2Errors("CostsResult", item)).toEqual([]);
+    for (const item of items) expect(modelsEmbeddingsUsageErrors("CostsResult", item)).toEqual([]);
   });
 
   it("takes only 1d buckets and up to 180 of them", async () => {

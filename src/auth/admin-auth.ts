@@ -1,8 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import { timingSafeEqual } from "hono/utils/buffer";
-import type { AppEnv } from "../app";
 import { invalidApiKey } from "../errors";
 import { bearerToken } from "./bearer";
+import type { AppEnv } from "../http/types";
 
 // Hono's bearerAuth takes its token when the middleware is built, but ADMIN_TOKEN is only known per
 // request (from env), and a missing token must close the API rather than throw. So this uses

@@ -1,5 +1,5 @@
-import type { AuthenticatedKey } from "../app";
 import { hashApiKey } from "./keys";
+import type { AuthenticatedKey } from "../http/types";
 
 // Verified keys are cached in the isolate's memory so that most requests cost no D1 round trip.
 // An entry lives at most `ttlMs` (capped at 60 s), which bounds how long a revoked key still works.

@@ -1,5 +1,4 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv, AuthenticatedKey } from "../app";
 import { createDb } from "../db/client";
 import { TeamsRepository } from "../db/teams";
 import { invalidApiKey } from "../errors";
@@ -8,6 +7,7 @@ import { bearerToken } from "./bearer";
 import { cacheKey, getCachedKey, hashOfToken } from "./key-cache";
 import { isWellFormedKey } from "./keys";
 import { limitsOf } from "../limits/limits";
+import type { AppEnv, AuthenticatedKey } from "../http/types";
 
 // Not Hono's bearerAuth: a team key is looked up by its hash (with a cache) rather than compared
 // with one known token, and OpenAI answers every bad key, malformed header included, with 401

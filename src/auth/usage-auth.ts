@@ -1,8 +1,8 @@
 import { some } from "hono/combine";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app";
 import { requireAdminToken } from "./admin-auth";
 import { requireTeamKey } from "./team-auth";
+import type { AppEnv } from "../http/types";
 
 /**
  * The usage and costs APIs take either the admin token (every team) or a team key (its own team):

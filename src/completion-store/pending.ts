@@ -1,5 +1,5 @@
-import type { NewStoredCompletion } from "../db/completions";
 import { mintedAt } from "../ids";
+import type { NewStoredCompletion } from "../db/types";
 
 // Read-after-write without a D1 call on the create path (docs/contract.md, "Create"). The write lands a moment after the
 // answer (waitUntil, or the queue if D1 failed), so a read that misses a fresh id waits for it:

@@ -1,6 +1,6 @@
 import type { StoreConfig } from "../config/store";
 import { createDb } from "../db/client";
-import { purgeExpiredBatch, purgeStaleGuards, RETENTION_BATCH } from "../db/purge";
+import { purgeExpiredBatch, purgeStaleGuards, RETENTION_BATCH } from "../db/bulk-delete";
 import { logEvent } from "../log";
 
 /**

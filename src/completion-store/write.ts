@@ -1,9 +1,9 @@
-import type { Bindings } from "../config";
-import { completionsRepository, type NewStoredCompletion } from "../db/completions";
-import { splitText } from "../db/limits";
+import { completionsRepository } from "../db/completions";
+import { splitText } from "../db/d1-limits";
 import { describeError, logEvent } from "../log";
 import type { BackgroundMessage } from "../queue/messages";
 import { forgetPending, landed, queued, trackPending } from "./pending";
+import type { NewStoredCompletion } from "../db/types";
 
 // A stored completion is written to D1 in waitUntil, right after the answer (docs/contract.md, README "Durability"). If that fails or
 // takes too long, the write goes to the background queue, which retries it until it lands.
@@ -54,7 +54,7 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
  * that timed out may still land; the queue's is then a no-op), and only if the queue refuses it too
  * is it lost, with an error line naming the team and the id.
  */
-export async function writeCompletion(env: Bindings, record: NewStoredCompletion): Promise<void> {
+export async function writeCompletion(env: Env, record: NewStoredCompletion): Promise<void> {
   trackPending(record);
   const ids = { team_id: record.teamId, completion_id: record.id };
   try {

@@ -1,11 +1,9 @@
 import { describeError, logEvent } from "../log";
-import type { Bindings } from "./bindings";
 import { parseStoreConfig, type StoreConfig } from "./store";
 import { parseUpstreams, type UpstreamConfig } from "./upstreams";
 import { parseUsageConfig, type UsageConfig } from "./usage";
 import { ConfigError, integerVar } from "./values";
 
-export type { Bindings } from "./bindings";
 export { ConfigError } from "./values";
 export type { UpstreamConfig } from "./upstreams";
 
@@ -34,7 +32,9 @@ export const DEFAULTS = {
 } as const;
 
 /** Parses and checks every variable; throws ConfigError naming the first one that is wrong. */
-export function parseConfig(env: Record<string, unknown>): GatewayConfig {
+export function parseConfig(vars: object): GatewayConfig {
+  // Read as a plain record: the secret an upstream's api_key_env names is looked up by name.
+  const env = vars as Record<string, unknown>;
   const keyCacheTtlMs = integerVar(env, "KEY_CACHE_TTL_MS", DEFAULTS.keyCacheTtlMs);
   if (keyCacheTtlMs > DEFAULTS.maxKeyCacheTtlMs) {
     throw new ConfigError("KEY_CACHE_TTL_MS", `must be at most ${DEFAULTS.maxKeyCacheTtlMs} (a revoked key must stop working within a minute), but is ${keyCacheTtlMs}.`);
@@ -55,7 +55,7 @@ export function parseConfig(env: Record<string, unknown>): GatewayConfig {
  * The bindings, named when missing: without them stores and limits would fail on every request, or,
  * with LIMITS_FAIL_MODE=open, silently. (`npm start` checks vars only; wrangler itself checks bindings.)
  */
-function requireBindings(env: Bindings): void {
+function requireBindings(env: Env): void {
   for (const binding of ["DB", "BACKGROUND_QUEUE", "TEAM_LIMITER"] as const) {
     if (!env[binding]) throw new ConfigError(binding, "is not bound: declare it in wrangler.toml (see the README's deploy section).");
   }
@@ -68,7 +68,7 @@ const configs = new WeakMap<object, GatewayConfig | ConfigError>();
  * A bad one is logged once per isolate and thrown on every call (the request gets a 500
  * `gateway_misconfigured`); it never falls back to a default.
  */
-export function readConfig(env: Bindings): GatewayConfig {
+export function readConfig(env: Env): GatewayConfig {
   let config = configs.get(env);
   if (!config) {
     try {

@@ -1,9 +1,9 @@
 import { and, asc, eq, getTableColumns, getTableName, sql, type SQL } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
-import { chunkRows, maxUtf8Bytes, PAYLOAD_PIECE_UNITS, splitText } from "./limits";
+import { chunkRows, maxUtf8Bytes, PAYLOAD_PIECE_UNITS, splitText } from "./d1-limits";
 import { completionMessages, completionMetadata, completions, payloadParts, writeSpool } from "./schema";
-import type { NewStoredCompletion } from "./completions";
+import type { NewStoredCompletion } from "./types";
 
 // How a completion is written: idempotent, so that a write retried from the queue (after a
 // timeout whose write did land after all) never stores anything twice, and gated, so that it

@@ -4,44 +4,16 @@ import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { ChatCompletion } from "../schemas/openai";
 import { createDb, type Db } from "./client";
 import { BODY_SLOT, insertCompletions } from "./completion-writes";
-import { chunkRows } from "./limits";
+import { chunkRows } from "./d1-limits";
 import { completionMessages, completionMetadata, completions, completionTombstones, payloadParts, type CompletionRow } from "./schema";
+import type { Metadata, NewStoredCompletion, StoredBody, StoredCompletion } from "./types";
 
 // The only module that knows the completion tables (writes: completion-writes.ts; purges:
-// purge.ts). Every query is scoped by team_id.
+// bulk-delete.ts). Every query is scoped by team_id.
 
 type Statement = BatchItem<"sqlite">;
 
-export type Metadata = Record<string, string>;
 export type Order = "asc" | "desc";
-
-/** The stored chat.completion plus the request settings OpenAI echoes; metadata is kept apart. */
-export type StoredBody = ChatCompletion;
-
-export interface NewStoredCompletion {
-  teamId: string;
-  /** The id the gateway minted and returned. */
-  id: string;
-  created: number;
-  model: string;
-  metadata: Metadata;
-  body: StoredBody;
-  /** The JSON of each of the request's input messages, as sent. */
-  messages: string[];
-  /** When the id was minted (ms). */
-  storedAt: number;
-  /** The upstream's own id, for tracing. */
-  upstreamId: string | null;
-  /** The name of the upstream that answered. */
-  upstream: string | null;
-}
-
-export interface StoredCompletion {
-  id: string;
-  created: number;
-  body: StoredBody;
-  metadata: Metadata;
-}
 
 export interface ListCompletionsQuery {
   teamId: string;

@@ -1,7 +1,7 @@
 import { and, eq, getTableColumns, gte, inArray, lt, sql, sum, type SQL } from "drizzle-orm";
-import type { UsageEvent } from "../usage/event";
 import type { Db } from "./client";
 import { teams, usageEvents, usageRollups, type UsageKind } from "./schema";
+import type { UsageEvent } from "./types";
 
 // The only module that knows the usage tables. Events are written once per id; each consumer run
 // then adds to the rollups only the events it inserted itself, in the same D1 batch (one

@@ -1,10 +1,9 @@
-import type { Bindings } from "../config";
-import { retryDelaySeconds } from "../completion-store/queue";
 import { createDb } from "../db/client";
 import type { ApiKeyRow, BudgetPeriod, TeamRow } from "../db/schema";
 import { TeamsRepository } from "../db/teams";
 import { UsageRepository } from "../db/usage";
 import { describeError, logEvent } from "../log";
+import { runQueueJob } from "../queue/job";
 import type { BackgroundMessage, BudgetSeedMessage } from "../queue/messages";
 import { periodStart } from "./limits";
 
@@ -19,7 +18,7 @@ export const RESEED_DELAY_SECONDS = 120;
 export type BudgetScope = { kind: "team" } | { kind: "key"; keyId: string };
 
 /** USD spent in each row's current budget period, by row id (one query per distinct period). */
-export async function currentSpend(env: Bindings, kind: "team" | "key", rows: (TeamRow | ApiKeyRow)[], nowMs = Date.now()): Promise<Map<string, number>> {
+export async function currentSpend(env: Env, kind: "team" | "key", rows: (TeamRow | ApiKeyRow)[], nowMs = Date.now()): Promise<Map<string, number>> {
   const repo = new UsageRepository(createDb(env.DB));
   const byPeriod = new Map<BudgetPeriod, string[]>();
   for (const row of rows) byPeriod.set(row.budgetPeriod, [...(byPeriod.get(row.budgetPeriod) ?? []), row.id]);
@@ -32,12 +31,12 @@ export async function currentSpend(env: Bindings, kind: "team" | "key", rows: (T
 }
 
 /** Raises the spend the team's Durable Object holds for a budget to `spendUsd`; it never lowers it. */
-function seed(env: Bindings, teamId: string, scope: BudgetScope, period: BudgetPeriod, spendUsd: number): Promise<void> {
+function seed(env: Env, teamId: string, scope: BudgetScope, period: BudgetPeriod, spendUsd: number): Promise<void> {
   return env.TEAM_LIMITER.get(env.TEAM_LIMITER.idFromName(teamId)).seedSpend(scope, period, spendUsd);
 }
 
 /** For a budget just set: seeds it now, and queues the second seeding. A failure is logged; the budget stays set. */
-export async function seedNewBudget(env: Bindings, teamId: string, scope: BudgetScope, period: BudgetPeriod, spendUsd: number): Promise<void> {
+export async function seedNewBudget(env: Env, teamId: string, scope: BudgetScope, period: BudgetPeriod, spendUsd: number): Promise<void> {
   try {
     await seed(env, teamId, scope, period, spendUsd);
   } catch (err) {
@@ -52,20 +51,19 @@ export async function seedNewBudget(env: Bindings, teamId: string, scope: Budget
 }
 
 /** The second seeding, from D1's count then; nothing for a team or key deleted, or a budget removed, since. */
-export async function handleBudgetSeedMessage(message: Message<BudgetSeedMessage>, env: Bindings): Promise<void> {
+export async function handleBudgetSeedMessage(message: Message<BudgetSeedMessage>, env: Env): Promise<void> {
   const { teamId, keyId } = message.body;
-  try {
-    const teams = new TeamsRepository(createDb(env.DB));
-    const row = keyId !== undefined ? await teams.getKey(keyId) : await teams.getTeam(teamId);
-    const ofTeam = row !== null && (keyId === undefined || (row as ApiKeyRow).teamId === teamId);
-    if (row && ofTeam && row.maxBudgetUsd !== null) {
-      const spend = await currentSpend(env, keyId !== undefined ? "key" : "team", [row]);
-      await seed(env, teamId, keyId !== undefined ? { kind: "key", keyId } : { kind: "team" }, row.budgetPeriod, spend.get(row.id) ?? 0);
-    }
-    message.ack();
-  } catch (err) {
-    const delaySeconds = retryDelaySeconds(message.attempts);
-    logEvent("warn", "budget_seed_retry", { team_id: teamId, key_id: keyId, attempts: message.attempts, error: describeError(err) });
-    message.retry({ delaySeconds });
-  }
+  await runQueueJob(
+    [message],
+    async () => {
+      const teams = new TeamsRepository(createDb(env.DB));
+      const row = keyId !== undefined ? await teams.getKey(keyId) : await teams.getTeam(teamId);
+      const ofTeam = row !== null && (keyId === undefined || (row as ApiKeyRow).teamId === teamId);
+      if (row && ofTeam && row.maxBudgetUsd !== null) {
+        const spend = await currentSpend(env, keyId !== undefined ? "key" : "team", [row]);
+        await seed(env, teamId, keyId !== undefined ? { kind: "key", keyId } : { kind: "team" }, row.budgetPeriod, spend.get(row.id) ?? 0);
+      }
+    },
+    (err) => logEvent("warn", "budget_seed_retry", { team_id: teamId, key_id: keyId, attempts: message.attempts, error: describeError(err) }),
+  );
 }

@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Bindings } from "../config";
 import { type Limits, periodStart } from "./limits";
 
 // One Durable Object per team: every isolate, in every location, admits the team's requests
@@ -43,10 +42,10 @@ interface Scope {
   limits: Limits;
 }
 
-export class TeamLimiter extends DurableObject<Bindings> {
+export class TeamLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
 
-  constructor(ctx: DurableObjectState, env: Bindings) {
+  constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.createTables();

@@ -1,7 +1,6 @@
+import type { NewStoredCompletion, UsageEvent } from "../db/types";
 // The messages of the gateway's one background queue. Each kind has one consumer module.
-import type { UsageEvent } from "../usage/event";
 
-import type { NewStoredCompletion } from "../db/completions";
 
 /** One counted request (src/usage/record-usage.ts writes it). */
 export interface UsageMessage {
@@ -9,7 +8,7 @@ export interface UsageMessage {
   event: UsageEvent;
 }
 
-/** A completion whose write did not land in waitUntil (src/completion-store/queue.ts). */
+/** A completion whose write did not land in waitUntil (src/completion-store/queued-write.ts). */
 export interface StoreCompletionMessage {
   kind: "store.completion";
   teamId: string;

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 
-// OpenAI's Model and ListModelsResponse (openai-gateway-wave2.openapi.json).
+// OpenAI's Model and ListModelsResponse (openai-models-embeddings-usage.openapi.json).
 
 export const ModelSchema = z
   .object({

@@ -1,10 +1,9 @@
-import type { Bindings } from "../config";
 import { createDb } from "../db/client";
-import { deletedTeamIds, purgeTeamBatch } from "../db/purge";
+import { deletedTeamIds, purgeTeamBatch } from "../db/bulk-delete";
 import { clearTeamLimits } from "../limits/clear";
 import { describeError, logEvent } from "../log";
+import { runQueueJob } from "../queue/job";
 import type { BackgroundMessage, PurgeTeamMessage } from "../queue/messages";
-import { retryDelaySeconds } from "../completion-store/queue";
 
 // A deleted team's data is removed in bounded batches in the background: a queue message deletes
 // one batch and sends itself again until nothing is left; the cron sweeps any team a lost message
@@ -13,7 +12,7 @@ import { retryDelaySeconds } from "../completion-store/queue";
 /** Statements per queue message (each of at most TEAM_PURGE_ROWS rows): well under D1's 1,000 queries per invocation. */
 export const TEAM_PURGE_STATEMENTS = 20;
 
-export async function startTeamPurge(env: Bindings, teamId: string): Promise<void> {
+export async function startTeamPurge(env: Env, teamId: string): Promise<void> {
   try {
     await clearTeamLimits(env, teamId);
   } catch (err) {
@@ -28,22 +27,21 @@ export async function startTeamPurge(env: Bindings, teamId: string): Promise<voi
   }
 }
 
-export async function handlePurgeTeamMessage(message: Message<PurgeTeamMessage>, env: Bindings): Promise<void> {
+export async function handlePurgeTeamMessage(message: Message<PurgeTeamMessage>, env: Env): Promise<void> {
   const { teamId } = message.body;
-  try {
-    const done = await purgeTeamBatch(createDb(env.DB), teamId, TEAM_PURGE_STATEMENTS);
-    if (done) logEvent("info", "team_purged", { team_id: teamId });
-    else await env.BACKGROUND_QUEUE.send({ kind: "team.purge", teamId } satisfies BackgroundMessage, { contentType: "json" });
-    message.ack();
-  } catch (err) {
-    const delaySeconds = retryDelaySeconds(message.attempts);
-    logEvent("warn", "team_purge_retry", { team_id: teamId, attempts: message.attempts, error: describeError(err) });
-    message.retry({ delaySeconds });
-  }
+  await runQueueJob(
+    [message],
+    async () => {
+      const done = await purgeTeamBatch(createDb(env.DB), teamId, TEAM_PURGE_STATEMENTS);
+      if (done) logEvent("info", "team_purged", { team_id: teamId });
+      else await env.BACKGROUND_QUEUE.send({ kind: "team.purge", teamId } satisfies BackgroundMessage, { contentType: "json" });
+    },
+    (err) => logEvent("warn", "team_purge_retry", { team_id: teamId, attempts: message.attempts, error: describeError(err) }),
+  );
 }
 
 /** The cron's backstop: one bounded batch for each of a few deleted teams. */
-export async function sweepDeletedTeams(env: Bindings, teamsPerRun = 5): Promise<void> {
+export async function sweepDeletedTeams(env: Env, teamsPerRun = 5): Promise<void> {
   const db = createDb(env.DB);
   for (const { id } of await deletedTeamIds(db, teamsPerRun)) {
     if (await purgeTeamBatch(db, id, TEAM_PURGE_STATEMENTS)) logEvent("info", "team_purged", { team_id: id });

@@ -1,29 +1,8 @@
 import type { ModelPriceOverride } from "../config/usage";
 import type { UsageKind } from "../db/schema";
+import type { UsageEvent } from "../db/types";
 import { costOf } from "./pricing";
-import type { RequestFinished } from "./request-finished";
-
-/** What the queue carries for one proxied request: its counts and its cost, fixed when it finished. */
-export interface UsageEvent {
-  /** Unique per request: a redelivered message carries the same id and is counted once. */
-  id: string;
-  teamId: string;
-  keyId: string;
-  kind: UsageKind;
-  model: string;
-  upstream: string;
-  /** Unix seconds. */
-  startedAt: number;
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  /** No usage came back (a stream cut before its usage chunk): the tokens are unknown, not zero. */
-  unknownUsage: boolean;
-  priced: boolean;
-  inputCostUsd: number;
-  cachedInputCostUsd: number;
-  outputCostUsd: number;
-}
+import type { RequestFinished } from "./types";
 
 const KIND_BY_ENDPOINT: Record<string, UsageKind> = {
   "/v1/chat/completions": "completions",

@@ -1,6 +1,6 @@
-import { findTopLevelKeys } from "../upstream/json-bytes";
+import { findTopLevelKeys } from "../lib/json-bytes";
 import { tokenUsageFrom } from "./event";
-import type { TokenUsage } from "./request-finished";
+import type { TokenUsage } from "./types";
 
 const USAGE_KEY = new TextEncoder().encode("usage");
 

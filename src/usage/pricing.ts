@@ -1,6 +1,6 @@
 import { calcPrice } from "@pydantic/genai-prices";
 import type { ModelPriceOverride } from "../config/usage";
-import type { TokenUsage } from "./request-finished";
+import type { TokenUsage } from "./types";
 
 // Prices come from @pydantic/genai-prices, a maintained database bundled with the worker (~470 KB
 // minified, ~77 KB gzipped), and PRICES, which overrides or adds models. Nothing is fetched at run time.

@@ -1,4 +1,3 @@
-import type { AppContext, AppRouteHandler } from "../../app";
 import { forgetKey } from "../../auth/key-cache";
 import { displayPrefix, generateApiKey, hashApiKey } from "../../auth/keys";
 import { nowSeconds, randomId } from "../../ids";
@@ -8,8 +7,9 @@ import { TeamsRepository } from "../../db/teams";
 import { keyNotFound, teamNotFound } from "../../errors";
 import { startTeamPurge } from "../../teams/purge";
 import { currentSpend } from "../../limits/budget-seed";
-import { limitColumns, presentLimits } from "./limits.present";
+import { limitColumns, presentLimits } from "./limit-settings.present";
 import type { createKeyRoute, createTeamRoute, deleteTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
+import type { AppContext, AppRouteHandler } from "../../http/types";
 
 export const repository = (c: AppContext) => new TeamsRepository(createDb(c.env.DB));
 

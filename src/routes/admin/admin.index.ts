@@ -1,8 +1,8 @@
-import { createRouter } from "../../app";
+import { createRouter } from "../../http/router";
 import { createKey, createTeam, deleteTeam, getTeam, listKeys, listTeams, revokeKey } from "./admin.handlers";
 import { createKeyRoute, createTeamRoute, deleteTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
-import { updateKey, updateTeam } from "./limits.handlers";
-import { updateKeyRoute, updateTeamRoute } from "./limits.routes";
+import { updateKey, updateTeam } from "./limit-settings.handlers";
+import { updateKeyRoute, updateTeamRoute } from "./limit-settings.routes";
 
 export const adminRouter = createRouter()
   .openapi(createTeamRoute, createTeam)

@@ -11,7 +11,7 @@ import {
   TeamIdParamSchema,
   TeamSchema,
 } from "../../schemas/admin";
-import { errorResponse, jsonBody as body, jsonResponse as json } from "../responses";
+import { errorResponse, jsonBody as body, jsonResponse as json } from "../openapi-responses";
 
 const base = { tags: ["Admin"], security: [{ AdminToken: [] }] };
 const errors = { 400: errorResponse("Invalid request"), 401: errorResponse("Missing or wrong admin token") };

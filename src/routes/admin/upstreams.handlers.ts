@@ -1,7 +1,7 @@
-import type { AppRouteHandler } from "../../app";
 import type { UpstreamConfig } from "../../config";
 import type { UpstreamView } from "../../schemas/upstreams";
 import type { listUpstreamsRoute } from "./upstreams.routes";
+import type { AppRouteHandler } from "../../http/types";
 
 /** Everything but the key itself. */
 const present = (upstream: UpstreamConfig): UpstreamView => ({

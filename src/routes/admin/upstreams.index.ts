@@ -1,4 +1,4 @@
-import { createRouter } from "../../app";
+import { createRouter } from "../../http/router";
 import { listUpstreams } from "./upstreams.handlers";
 import { listUpstreamsRoute } from "./upstreams.routes";
 

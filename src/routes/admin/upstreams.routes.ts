@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { UpstreamListSchema } from "../../schemas/upstreams";
-import { errorResponse, jsonResponse } from "../responses";
+import { errorResponse, jsonResponse } from "../openapi-responses";
 
 export const listUpstreamsRoute = createRoute({
   tags: ["Admin"],

@@ -1,18 +1,20 @@
-import type { AppRouteHandler } from "../../app";
 import { modelNotAllowed } from "../../errors";
-import { admitRequest, estimateRequest } from "../../limits/admission";
+import { admitRequest, estimateRequest } from "../../proxy/admission";
 import { logEvent } from "../../log";
 import type { ChatCompletion } from "../../schemas/openai";
-import { forwardToUpstream, gatewayHeaders, jsonBodyFor, requireRoute, withGatewayHeaders } from "../../upstreams/forward";
-import { forwardedHeaders, readBodyText } from "../../upstream/client";
-import { relayUpstreamError, upstreamRequestBody } from "../../upstream/request";
-import { proxyChatStream } from "../../upstream/stream-proxy";
+import { forwardToUpstream, gatewayHeaders, jsonBodyFor, requireRoute, withGatewayHeaders } from "../../proxy/forward";
+import { readBodyText } from "../../proxy/idle-timeout";
+import { forwardedHeaders } from "../../proxy/upstream-headers";
+import { relayUpstreamError } from "../../proxy/upstream-error";
+import { upstreamRequestBody } from "../../chat/upstream-body";
+import { proxyChatStream } from "../../chat/stream-proxy";
 import { tokenUsageFrom } from "../../usage/event";
 import { observeJsonUsage } from "../../usage/observe-usage";
-import { annotateRequest, usageWanted } from "../../usage/request-finished";
+import { annotateRequest, usageWanted } from "../../http/request-finished";
 import type { createChatCompletionRoute } from "./chat.routes";
 import { forgetPending } from "../../completion-store/pending";
 import { mintStoredId, storeAfterResponse } from "./chat.store";
+import type { AppRouteHandler } from "../../http/types";
 
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
   const request = c.req.valid("json");

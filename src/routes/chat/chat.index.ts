@@ -1,4 +1,4 @@
-import { createRouter } from "../../app";
+import { createRouter } from "../../http/router";
 import { createChatCompletion } from "./chat.handlers";
 import { createChatCompletionRoute } from "./chat.routes";
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ChatCompletionSchema, CreateChatCompletionRequestSchema } from "../../schemas/openai";
-import { commonErrorResponses, errorResponse, jsonBody, limitErrorResponses } from "../responses";
+import { commonErrorResponses, errorResponse, jsonBody, limitErrorResponses } from "../openapi-responses";
 
 export const createChatCompletionRoute = createRoute({
   method: "post",

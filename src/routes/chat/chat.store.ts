@@ -1,9 +1,9 @@
-import type { AppContext } from "../../app";
 import { expectWrite, forgetPending } from "../../completion-store/pending";
 import { writeCompletion } from "../../completion-store/write";
-import type { Metadata, NewStoredCompletion } from "../../db/completions";
 import { mintCompletionId, mintedAt, nowSeconds } from "../../ids";
 import type { ChatCompletion, CreateChatCompletionRequest } from "../../schemas/openai";
+import type { AppContext } from "../../http/types";
+import type { Metadata, NewStoredCompletion } from "../../db/types";
 
 // The chat route's store steps: mint the id (no D1 call), build the record, write it after the answer.
 

@@ -1,4 +1,3 @@
-import type { AppContext, AppRouteHandler } from "../../app";
 import { deletedWhilePending, forgetPending, isPending, pendingRecord, readAfterWrite } from "../../completion-store/pending";
 import { completionsRepository } from "../../db/completions";
 import { completionNotFound, completionWritePending, invalidAfter, invalidMessageAfter } from "../../errors";
@@ -11,6 +10,7 @@ import type {
   updateCompletionRoute,
 } from "./completions.routes";
 import { parseMetadataFilter } from "./metadata-filter";
+import type { AppContext, AppRouteHandler } from "../../http/types";
 
 // A get, update, delete or messages call on an id the gateway has just returned finds it even if
 // its write has not landed yet (completion-store/pending.ts). `list` shows it once it has landed.

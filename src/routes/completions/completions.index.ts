@@ -1,4 +1,4 @@
-import { createRouter } from "../../app";
+import { createRouter } from "../../http/router";
 import { deleteCompletion, getCompletion, listCompletions, listMessages, updateCompletion } from "./completions.handlers";
 import {
   deleteCompletionRoute,

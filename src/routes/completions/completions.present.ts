@@ -1,5 +1,5 @@
-import type { NewStoredCompletion, StoredCompletion } from "../../db/completions";
 import type { ChatCompletion, StoredMessage } from "../../schemas/openai";
+import type { NewStoredCompletion, StoredCompletion } from "../../db/types";
 
 // How stored completions are shown through OpenAI's API.
 

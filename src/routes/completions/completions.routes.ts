@@ -9,7 +9,7 @@ import {
   ListMessagesQuerySchema,
   UpdateChatCompletionRequestSchema,
 } from "../../schemas/openai";
-import { commonErrorResponses, jsonBody, jsonResponse as json } from "../responses";
+import { commonErrorResponses, jsonBody, jsonResponse as json } from "../openapi-responses";
 
 const base = { tags: ["Stored completions"], security: [{ TeamKey: [] }] };
 

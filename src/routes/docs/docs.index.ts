@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppEnv } from "../../app";
 import { docAssetsMissing } from "../../errors";
 import { DOC_CSP, serveDocInitScript, serveDocPage } from "./doc-page";
+import type { AppEnv } from "../../http/types";
 
 // The /doc explorer: the page and /doc/init.js come from doc-page.ts, every other /doc/* file from the
 // worker's static assets (public/doc, see scripts/copy-doc-assets.mjs). wrangler.toml sets

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/types";
 
 /** The order and descriptions of the explorer's sections (each route names its tag). */
 const TAGS = [

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
-import type { AppContext, AppEnv, AppRouteHandler } from "../../app";
 import { modelNotFound } from "../../errors";
-import { type ModelEntry, modelCatalog } from "../../upstreams/model-catalog";
+import { type ModelEntry, modelCatalog } from "../../proxy/model-catalog";
 import type { listModelsRoute, retrieveModelRoute } from "./models.routes";
+import type { AppContext, AppEnv, AppRouteHandler } from "../../http/types";
 
 /** The catalog as this key sees it: only the models its allow-list names. */
 async function visibleModels(c: AppContext): Promise<ModelEntry[]> {

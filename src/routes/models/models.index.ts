@@ -1,4 +1,4 @@
-import { createRouter } from "../../app";
+import { createRouter } from "../../http/router";
 import { listModels, retrieveModel, retrieveModelWithSlash } from "./models.handlers";
 import { listModelsRoute, retrieveModelRoute } from "./models.routes";
 

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { ListModelsResponseSchema, ModelParamSchema, ModelSchema } from "../../schemas/models";
-import { commonErrorResponses, jsonResponse } from "../responses";
+import { commonErrorResponses, jsonResponse } from "../openapi-responses";
 
 const base = { tags: ["Models"], security: [{ TeamKey: [] }] };
 

@@ -1,13 +1,12 @@
-import type { AppContext, AppRouteHandler } from "../../app";
 import { ApiError, invalidRequest, missingModel, modelNotAllowed } from "../../errors";
-import { admitRequest, type AdmissionEstimate, estimateRequest } from "../../limits/admission";
+import { admitRequest, type AdmissionEstimate, estimateRequest } from "../../proxy/admission";
 import type { ModelRequest } from "../../schemas/passthrough";
-import { forwardedHeaders } from "../../upstream/client";
-import { relayUpstreamError } from "../../upstream/request";
-import { forwardToUpstream, gatewayHeaders, type ForwardRequest, requireRoute, withGatewayHeaders } from "../../upstreams/forward";
-import { multipartBoundary, readMultipartModel } from "../../upstreams/multipart-model";
-import { withReportedUsage } from "../../upstreams/reported-usage";
-import { annotateRequest, usageWanted } from "../../usage/request-finished";
+import { forwardedHeaders } from "../../proxy/upstream-headers";
+import { relayUpstreamError } from "../../proxy/upstream-error";
+import { forwardToUpstream, gatewayHeaders, type ForwardRequest, requireRoute, withGatewayHeaders } from "../../proxy/forward";
+import { multipartBoundary, readMultipartModel } from "./multipart-model";
+import { withReportedUsage } from "../../usage/reported-usage";
+import { annotateRequest, usageWanted } from "../../http/request-finished";
 import { PASS_THROUGH, type PassThroughEndpoint } from "./passthrough.endpoints";
 import type {
   createCompletionRoute,
@@ -18,6 +17,7 @@ import type {
   createTranscriptionRoute,
   createTranslationRoute,
 } from "./passthrough.routes";
+import type { AppContext, AppRouteHandler } from "../../http/types";
 
 type Outgoing = Omit<ForwardRequest, "path">;
 

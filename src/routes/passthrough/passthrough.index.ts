@@ -1,4 +1,4 @@
-import { createRouter } from "../../app";
+import { createRouter } from "../../http/router";
 import { createCompletion, createEmbedding, createImage, createModeration, createSpeech, createTranscription, createTranslation } from "./passthrough.handlers";
 import {
   createCompletionRoute,

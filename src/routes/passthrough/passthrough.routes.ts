@@ -7,7 +7,7 @@ import {
   CreateSpeechRequestSchema,
   PassedThroughResponseSchema,
 } from "../../schemas/passthrough";
-import { commonErrorResponses, errorResponse, jsonBody, jsonResponse, limitErrorResponses } from "../responses";
+import { commonErrorResponses, errorResponse, jsonBody, jsonResponse, limitErrorResponses } from "../openapi-responses";
 import { PASS_THROUGH, type PassThroughEndpoint } from "./passthrough.endpoints";
 
 const errors = {

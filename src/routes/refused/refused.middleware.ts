@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../../app";
 import { endpointNotAvailable } from "../../errors";
 import { refusedArea } from "./refused.endpoints";
+import type { AppEnv } from "../../http/types";
 
 /**
  * Answers a refused OpenAI endpoint with 404 and the reason, and never forwards it. Registered

@@ -1,4 +1,3 @@
-import type { AppContext, AppRouteHandler } from "../../app";
 import { createDb } from "../../db/client";
 import type { UsageKind } from "../../db/schema";
 import { type UsageGroupColumn, UsageRepository } from "../../db/usage";
@@ -7,6 +6,7 @@ import { nowSeconds } from "../../ids";
 import { buildPage, pageRange, presentCompletions, presentCosts, presentEmbeddings } from "./usage.present";
 import { parseUsageQuery, type UsageQuery } from "./usage.query";
 import type { completionsUsageRoute, costsRoute, embeddingsUsageRoute } from "./usage.routes";
+import type { AppContext, AppRouteHandler } from "../../http/types";
 
 const GROUP_COLUMNS: Record<string, UsageGroupColumn> = { project_id: "teamId", api_key_id: "keyId", model: "model" };
 

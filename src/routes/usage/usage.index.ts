@@ -1,4 +1,4 @@
-import { createRouter } from "../../app";
+import { createRouter } from "../../http/router";
 import { completionsUsage, costs, embeddingsUsage } from "./usage.handlers";
 import { completionsUsageRoute, costsRoute, embeddingsUsageRoute } from "./usage.routes";
 

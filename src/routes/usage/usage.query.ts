@@ -1,5 +1,5 @@
-import type { UsageViewer } from "../../app";
 import { invalidRequest } from "../../errors";
+import type { UsageViewer } from "../../http/types";
 
 // The query of OpenAI's usage and costs APIs, read by hand: arrays come as `project_ids=a&project_ids=b`
 // or `project_ids[]=a` (the official SDKs), which a zod query schema of single strings cannot see.

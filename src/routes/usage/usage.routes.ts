@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CompletionsUsagePageSchema, CostsPageSchema, CostsQuerySchema, EmbeddingsUsagePageSchema, UsageQuerySchema } from "../../schemas/usage";
-import { errorResponse, jsonResponse as json } from "../responses";
+import { errorResponse, jsonResponse as json } from "../openapi-responses";
 
 const security: Record<string, string[]>[] = [{ AdminToken: [] }, { TeamKey: [] }];
 const base = { tags: ["Usage"], security };

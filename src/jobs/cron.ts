@@ -1,11 +1,11 @@
-import { type Bindings, ConfigError, readConfig } from "../config";
+import { ConfigError, readConfig } from "../config";
 import { purgeExpiredCompletions } from "../completion-store/retention";
 import { logEvent } from "../log";
 import { sweepDeletedTeams } from "../teams/purge";
 import { purgeExpiredUsage } from "../usage/record-usage";
 
 /** The Cron Trigger's entry point: the retention purge and the sweep of deleted teams. */
-export async function runScheduledJobs(controller: ScheduledController, env: Bindings, _ctx: ExecutionContext): Promise<void> {
+export async function runScheduledJobs(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   let config;
   try {
     config = readConfig(env);

@@ -1,10 +1,11 @@
-import type { AppContext } from "../app";
 import { insufficientQuota, limitsUnavailable, rateLimitExceeded } from "../errors";
 import { describeError, logEvent } from "../log";
 import { modelRates, costOf, totalUsd } from "../usage/pricing";
-import { annotateRequest, type TokenUsage } from "../usage/request-finished";
-import { formatResetDuration } from "./limits";
-import type { LimitState } from "./team-limiter";
+import { annotateRequest } from "../http/request-finished";
+import { formatResetDuration } from "../limits/limits";
+import type { LimitState } from "../limits/team-limiter";
+import type { AppContext } from "../http/types";
+import type { Admission } from "../limits/types";
 
 /** What a request is expected to cost before it is sent, for budgets and token limits. */
 export interface AdmissionEstimate {
@@ -13,14 +14,6 @@ export interface AdmissionEstimate {
   inputTokens: number;
   /** max_tokens / max_completion_tokens, or a configured default. */
   outputTokens: number;
-}
-
-/** An admitted request: `settle` replaces its reservation with what it really used. */
-export interface Admission {
-  /** x-ratelimit-* headers for the answer (empty when the key and team have no limits). */
-  headers: Record<string, string>;
-  /** `usage` null with an ok status: unknown (a cut stream), the estimate stays charged; a failed request is charged nothing. */
-  settle(usage: TokenUsage | null, status: number): Promise<void>;
 }
 
 const UNLIMITED: Admission = { headers: {}, settle: async () => {} };

@@ -1,9 +1,9 @@
 import type { ChatCompletion } from "../schemas/openai";
 import { mintCompletionId, nowSeconds } from "../ids";
 import { CompletionAccumulator } from "./accumulate";
-import { findTopLevelKeys, isEmptyArray, memberCut, objectStart } from "./json-bytes";
-import { formatSseData, parseEvent } from "./sse";
-import type { SseBatch, SseEventSpan } from "./sse-bytes";
+import { findTopLevelKeys, isEmptyArray, memberCut, objectStart } from "../lib/json-bytes";
+import { formatSseData, parseEvent } from "../lib/sse";
+import type { SseBatch, SseEventSpan } from "../lib/sse-bytes";
 
 // What the gateway looks at in each event of a chat stream, at byte level: the end, error events
 // and the usage chunk; and, when asked, each chunk's id (rewritten in place) and the usage the

@@ -1,8 +1,8 @@
 import { logEvent } from "../log";
-import { SseParser } from "../upstream/sse";
-import { tokenUsageFrom } from "../usage/event";
-import { observeJsonUsage } from "../usage/observe-usage";
-import type { TokenUsage } from "../usage/request-finished";
+import { SseParser } from "../lib/sse";
+import { tokenUsageFrom } from "./event";
+import { observeJsonUsage } from "./observe-usage";
+import type { TokenUsage } from "./types";
 
 // The usage a passed-through answer reports, read from a copy of its body so that the client's
 // bytes are never held back for it.

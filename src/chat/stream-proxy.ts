@@ -1,9 +1,9 @@
 import { errorBody } from "../errors";
 import type { ChatCompletion } from "../schemas/openai";
 import { ChunkWatch, type ChunkWatchOptions, type RawUsage } from "./chunk-watch";
-import { IdleWatchdog } from "./client";
-import { formatSseData } from "./sse";
-import { SseByteScanner } from "./sse-bytes";
+import { IdleWatchdog } from "../proxy/idle-timeout";
+import { formatSseData } from "../lib/sse";
+import { SseByteScanner } from "../lib/sse-bytes";
 
 export type { RawUsage };
 

@@ -1,4 +1,4 @@
-import { invalidMultipart, missingModel, requestTooLarge } from "../errors";
+import { invalidMultipart, missingModel, requestTooLarge } from "../../errors";
 
 // Reads a multipart/form-data body only as far as its `model` field, so that an upload whose model
 // comes before the file streams through without being buffered. Not Hono's parseBody or

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { ApiKeySchema, KeyIdParamSchema, TeamIdParamSchema, TeamSchema } from "../../schemas/admin";
 import { UpdateApiKeyRequestSchema, UpdateTeamRequestSchema } from "../../schemas/limits";
-import { errorResponse, jsonBody as body, jsonResponse as json } from "../responses";
+import { errorResponse, jsonBody as body, jsonResponse as json } from "../openapi-responses";
 
 // PATCH for teams and keys: budgets, rate limits and names.
 

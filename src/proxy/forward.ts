@@ -1,7 +1,7 @@
 import type { GatewayConfig, UpstreamConfig } from "../config";
 import { modelNotFound, upstreamTimeout, upstreamUnreachable } from "../errors";
 import { logEvent } from "../log";
-import { UpstreamTimeoutError } from "../upstream/client";
+import { UpstreamTimeoutError } from "./idle-timeout";
 import { backoffDelayMs, isRetryableStatus, retryAfterMs } from "./retry";
 import { upstreamModelName, upstreamsFor } from "./routing";
 

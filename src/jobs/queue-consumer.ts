@@ -1,8 +1,7 @@
-import type { Bindings } from "../config";
-import { handleStoreMessage } from "../completion-store/queue";
+import { handleStoreMessage } from "../completion-store/queued-write";
 import { logEvent } from "../log";
 import { recordUsageMessages } from "../usage/record-usage";
-import type { BackgroundMessage, BudgetSeedMessage, UsageMessage } from "./messages";
+import type { BackgroundMessage, BudgetSeedMessage, UsageMessage } from "../queue/messages";
 import { handlePurgeTeamMessage } from "../teams/purge";
 import { handleBudgetSeedMessage } from "../limits/budget-seed";
 
@@ -21,7 +20,7 @@ function describeDead(body: BackgroundMessage): Record<string, unknown> {
 }
 
 /** The queue entry point: hands each message to the module that owns its kind. */
-export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, env: Bindings, _ctx: ExecutionContext): Promise<void> {
+export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, env: Env, _ctx: ExecutionContext): Promise<void> {
   if (batch.queue === DEAD_LETTER_QUEUE) {
     for (const message of batch.messages) {
       logEvent("error", "background_message_dead", { id: message.id, attempts: message.attempts, ...describeDead(message.body) });

@@ -1,44 +1,12 @@
 import { createMiddleware } from "hono/factory";
-import type { AppContext, AppEnv } from "../app";
-import type { Admission } from "../limits/admission";
+import type { AppContext, AppEnv, RequestAnnotations } from "./types";
 import { describeError, logEvent } from "../log";
-import { buildUsageEvent } from "./event";
+import { buildUsageEvent } from "../usage/event";
+import type { RequestFinished } from "../usage/types";
 
 // The one seam every proxied request ends in: chat (streamed or not, stored or not) and every
 // passed-through endpoint. Handlers annotate the request as they go; this middleware emits one
 // "request finished" record once the answer (and, for a stream, its end) is known.
-
-/** Token counts as OpenAI's usage objects give them. */
-export interface TokenUsage {
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-}
-
-/** What a handler knows about a proxied request. `usage` may settle after the response (streams). */
-export interface RequestAnnotations {
-  model?: string;
-  /** The request's reservation in its team's Durable Object, settled when the request finishes. */
-  admission?: Admission;
-  upstream?: string;
-  attempts?: number;
-  /** null: the upstream reported no usage (or the stream was cut before it). */
-  usage?: TokenUsage | null | Promise<TokenUsage | null>;
-}
-
-export interface RequestFinished {
-  teamId: string;
-  keyId: string;
-  /** The gateway's route, e.g. "/v1/chat/completions". */
-  endpoint: string;
-  upstream: string | null;
-  model: string;
-  status: number;
-  usage: TokenUsage | null;
-  latencyMs: number;
-  /** When the request started, in ms since the epoch. */
-  startedAt: number;
-}
 
 /** Usage is read when it is counted or settles a reservation; with neither, bodies pass untouched. */
 export const usageWanted = (c: AppContext) => c.get("config").usage.counting || c.get("requestAnnotations")?.admission !== undefined;

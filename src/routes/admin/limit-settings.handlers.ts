@@ -1,10 +1,10 @@
-import type { AppRouteHandler } from "../../app";
 import { clearKeyCache } from "../../auth/key-cache";
 import { keyNotFound, teamNotFound } from "../../errors";
 import { presentKey, presentTeam, repository, requireTeam } from "./admin.handlers";
 import { currentSpend, seedNewBudget } from "../../limits/budget-seed";
-import { limitColumns } from "./limits.present";
-import type { updateKeyRoute, updateTeamRoute } from "./limits.routes";
+import { limitColumns } from "./limit-settings.present";
+import type { updateKeyRoute, updateTeamRoute } from "./limit-settings.routes";
+import type { AppRouteHandler } from "../../http/types";
 
 /**
  * This isolate forgets its cached keys at once, so the new limits apply here on the next request;
