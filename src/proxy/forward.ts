@@ -1,17 +1,27 @@
 import type { GatewayConfig, UpstreamConfig } from "../config";
-import { modelNotFound, upstreamTimeout, upstreamUnreachable } from "../errors";
+import { type ApiError, modelNotFound, upstreamTimeout, upstreamUnreachable } from "../errors";
 import { logEvent } from "../log";
 import { UpstreamTimeoutError } from "./idle-timeout";
 import { backoffDelayMs, isRetryableStatus, retryAfterMs } from "./retry";
 import { upstreamModelName, upstreamsFor } from "./routing";
 
-export interface ForwardRequest {
-  /** The path under the upstream's base URL, e.g. "/chat/completions". */
+/** The upstream one attempt goes to, and the name it knows the client's model by (model_map). */
+export interface UpstreamTarget {
+  upstream: UpstreamConfig;
+  upstreamModel: string;
+}
+
+/** What one attempt sends: a path under the upstream's base URL (e.g. "/chat/completions") and its body. */
+export interface UpstreamCall {
   path: string;
-  /** The model the client asked for; it picks the upstream. */
+  body: BodyInit | null;
+}
+
+export interface ForwardRequest {
+  /** The model the client asked for. */
   model: string;
-  /** Builds the body for one attempt, with the model name that upstream knows it by. */
-  body: (upstreamModel: string) => BodyInit | null;
+  /** Builds one attempt for its upstream; called once per attempt, so a one-time body is built once. */
+  call: (target: UpstreamTarget) => UpstreamCall;
   contentType: string;
   /** The client's Accept (e.g. audio for speech); by default JSON or an event stream. */
   accept?: string;
@@ -19,11 +29,14 @@ export interface ForwardRequest {
   replayable: boolean;
 }
 
-export interface Forwarded {
-  response: Response;
+/** The upstream tried last, and the attempts made over all upstreams. */
+export interface Tried {
   upstream: UpstreamConfig;
   attempts: number;
 }
+
+/** An upstream's answer (any status), or the gateway's 502/504 when none came. */
+export type Forwarded = Tried & ({ answered: true; response: Response } | { answered: false; error: ApiError });
 
 /** The upstreams that take `model`, in order; 404 `model_not_found` (OpenAI's answer) when none does. */
 export function requireRoute(config: GatewayConfig, model: string): UpstreamConfig[] {
@@ -37,18 +50,18 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 type Failure = { kind: "response"; response: Response } | { kind: "unreachable" };
 
 /**
- * Sends a request to the first upstream that takes its model. A retryable failure (connection
+ * Sends a request to the first of `candidates` (the upstreams that take its model, in order). A retryable failure (connection
  * error, 408, 429, 5xx but 501) is tried again on the same upstream (RETRY_ATTEMPTS in all, with
  * backoff), then on the next upstream that takes the model, all within UPSTREAM_TIMEOUT_MS.
  * Resolves once an upstream's headers arrive: nothing is retried after that, so no byte of a
  * stream ever reaches the client twice. When every attempt fails, the last upstream error is
- * returned as it came (status, retry-after); 502 when nothing answered, 504 at the deadline.
+ * returned as it came (status, retry-after); a 502 when nothing answered, a 504 at the deadline,
+ * with the upstream tried last: which upstream it was is data, not only a header.
  * The client's request.signal is not wired in: without the `enable_request_signal` flag it never
  * fires in Workers, and when a client goes away the runtime cancels the request's pending work
  * (all but waitUntil) itself; a stream's cancel reaches the upstream through stream-proxy.ts.
  */
-export async function forwardToUpstream(config: GatewayConfig, request: ForwardRequest): Promise<Forwarded> {
-  const candidates = requireRoute(config, request.model);
+export async function forwardToUpstream(config: GatewayConfig, candidates: readonly UpstreamConfig[], request: ForwardRequest): Promise<Forwarded> {
   const deadline = Date.now() + config.upstreamTimeoutMs;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new UpstreamTimeoutError("first byte")), config.upstreamTimeoutMs);
@@ -61,7 +74,7 @@ export async function forwardToUpstream(config: GatewayConfig, request: ForwardR
       for (let retry = 0; retry < config.retryAttempts; retry++) {
         attempts++;
         last = await attempt(upstream, request, controller.signal);
-        if (last.kind === "response" && !isRetryableStatus(last.response.status)) return { response: last.response, upstream, attempts };
+        if (last.kind === "response" && !isRetryableStatus(last.response.status)) return { answered: true, response: last.response, upstream, attempts };
         // A one-time body has been read: it cannot go anywhere again.
         if (!request.replayable) break tries;
         const delay = backoffDelayMs(retry, last.kind === "response" ? retryAfterMs(last.response.headers) : null);
@@ -83,23 +96,23 @@ export async function forwardToUpstream(config: GatewayConfig, request: ForwardR
     }
   } catch (err) {
     if (controller.signal.reason instanceof UpstreamTimeoutError) {
-      throw upstreamTimeout(config.upstreamTimeoutMs, gatewayHeaders({ upstream, attempts }));
+      return { answered: false, error: upstreamTimeout(config.upstreamTimeoutMs, gatewayHeaders({ upstream, attempts })), upstream, attempts };
     }
     throw err;
   } finally {
     clearTimeout(timer);
   }
-  if (last.kind === "response") return { response: last.response, upstream, attempts };
-  throw upstreamUnreachable(gatewayHeaders({ upstream, attempts }));
+  if (last.kind === "response") return { answered: true, response: last.response, upstream, attempts };
+  return { answered: false, error: upstreamUnreachable(gatewayHeaders({ upstream, attempts })), upstream, attempts };
 }
 
 async function attempt(upstream: UpstreamConfig, request: ForwardRequest, signal: AbortSignal): Promise<Failure> {
   const headers: Record<string, string> = { "content-type": request.contentType, accept: request.accept ?? "application/json, text/event-stream" };
   // The client's own credentials never go upstream: only the gateway's key does.
   if (upstream.apiKey) headers.authorization = `Bearer ${upstream.apiKey}`;
-  const body = request.body(upstreamModelName(upstream, request.model));
+  const { path, body } = request.call({ upstream, upstreamModel: upstreamModelName(upstream, request.model) });
   try {
-    const response = await fetch(`${upstream.baseUrl}${request.path}`, { method: "POST", headers, body, signal });
+    const response = await fetch(`${upstream.baseUrl}${path}`, { method: "POST", headers, body, signal });
     return { kind: "response", response };
   } catch (err) {
     // The deadline: no attempt is left; the caller answers 504.
@@ -109,12 +122,12 @@ async function attempt(upstream: UpstreamConfig, request: ForwardRequest, signal
 }
 
 /** The headers that say which upstream answered, after how many attempts. */
-export function gatewayHeaders(forwarded: Pick<Forwarded, "upstream" | "attempts">): Record<string, string> {
+export function gatewayHeaders(forwarded: Tried): Record<string, string> {
   return { "x-gateway-upstream": forwarded.upstream.name, "x-gateway-attempts": String(forwarded.attempts) };
 }
 
 /** Adds the gateway's headers to an answer built from the upstream's (e.g. a relayed error). */
-export function withGatewayHeaders(response: Response, forwarded: Pick<Forwarded, "upstream" | "attempts">): Response {
+export function withGatewayHeaders(response: Response, forwarded: Tried): Response {
   for (const [name, value] of Object.entries(gatewayHeaders(forwarded))) response.headers.set(name, value);
   return response;
 }

@@ -1,11 +1,9 @@
-import { modelNotAllowed } from "../../errors";
-import { admitRequest, estimateRequest } from "../../proxy/admission";
+import { estimateRequest } from "../../proxy/admission";
 import { logEvent } from "../../log";
 import type { ChatCompletion } from "../../schemas/openai";
-import { forwardToUpstream, gatewayHeaders, jsonBodyFor, requireRoute, withGatewayHeaders } from "../../proxy/forward";
+import { jsonBodyFor } from "../../proxy/forward";
+import { proxyRequest } from "../../proxy/proxy-request";
 import { readBodyText } from "../../proxy/idle-timeout";
-import { forwardedHeaders } from "../../proxy/upstream-headers";
-import { relayUpstreamError } from "../../proxy/upstream-error";
 import { upstreamRequestBody } from "../../chat/upstream-body";
 import { proxyChatStream } from "../../chat/stream-proxy";
 import { tokenUsageFrom } from "../../usage/event";
@@ -20,21 +18,25 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   const request = c.req.valid("json");
   const apiKey = c.get("apiKey");
   const config = c.get("config");
-  if (apiKey.allowedModels && !apiKey.allowedModels.includes(request.model)) throw modelNotAllowed(request.model);
-  annotateRequest(c, { model: request.model });
-  requireRoute(config, request.model);
-  const admission = await admitRequest(c, estimateRequest(c, request.model, request));
   const storing = request.store === true;
-  const { body, hideUsage } = upstreamRequestBody(request, storing, usageWanted(c));
-  const forwarded = await forwardToUpstream(config, { path: "/chat/completions", model: request.model, body: (upstreamModel) => jsonBodyFor(body, request.model, upstreamModel), contentType: "application/json", replayable: true });
-  const upstream = forwarded.response;
-  annotateRequest(c, { model: request.model, upstream: forwarded.upstream.name, attempts: forwarded.attempts });
-  if (!upstream.ok) return withGatewayHeaders(await relayUpstreamError(upstream, config.upstreamIdleTimeoutMs), forwarded);
+  // Built at the first attempt, after admission: whether the gateway wants the usage depends on it.
+  let sent: ReturnType<typeof upstreamRequestBody> | undefined;
+  const proxied = await proxyRequest(c, {
+    model: request.model,
+    estimate: estimateRequest(c, request.model, request),
+    call: ({ upstreamModel }) => {
+      sent ??= upstreamRequestBody(request, storing, usageWanted(c));
+      return { path: "/chat/completions", body: jsonBodyFor(sent.body, request.model, upstreamModel) };
+    },
+    contentType: "application/json",
+    replayable: true,
+  });
+  if (!proxied.ok) return proxied.response;
+  const { response: upstream, headers } = proxied;
+  const hideUsage = sent?.hideUsage ?? false;
   // Minted here, with no D1 call: nothing in D1 sits between the upstream's answer and the client.
   const storedId = storing ? mintStoredId(apiKey.teamId) : undefined;
 
-  const headers = forwardedHeaders(upstream.headers);
-  for (const [name, value] of Object.entries({ ...gatewayHeaders(forwarded), ...admission.headers })) headers.set(name, value);
   const isStream = request.stream === true && (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
   if (isStream && upstream.body) {
     const { stream, outcome } = proxyChatStream(upstream.body, {
@@ -50,7 +52,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
         logEvent("warn", "stream_not_stored", { team_id: apiKey.teamId, outcome: result.status, reason: "reason" in result ? result.reason : undefined });
         return null;
       });
-      storeAfterResponse(c, storedId, forwarded.upstream.name, request, answer);
+      storeAfterResponse(c, storedId, proxied.upstream.name, request, answer);
     }
     headers.set("content-type", "text/event-stream; charset=utf-8");
     headers.set("cache-control", "no-cache");
@@ -79,6 +81,6 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   const upstreamId = typeof completion.id === "string" && completion.id ? completion.id : null;
   completion.id = storedId;
   annotateRequest(c, { usage: tokenUsageFrom(completion.usage) });
-  storeAfterResponse(c, storedId, forwarded.upstream.name, request, Promise.resolve({ completion, upstreamId }));
+  storeAfterResponse(c, storedId, proxied.upstream.name, request, Promise.resolve({ completion, upstreamId }));
   return new Response(JSON.stringify(completion), { status: upstream.status, headers });
 };

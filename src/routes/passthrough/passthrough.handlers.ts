@@ -1,9 +1,7 @@
-import { ApiError, invalidRequest, missingModel, modelNotAllowed } from "../../errors";
-import { admitRequest, type AdmissionEstimate, estimateRequest } from "../../proxy/admission";
+import { invalidRequest, missingModel } from "../../errors";
+import { type AdmissionEstimate, estimateRequest } from "../../proxy/admission";
 import type { ModelRequest } from "../../schemas/passthrough";
-import { forwardedHeaders } from "../../proxy/upstream-headers";
-import { relayUpstreamError } from "../../proxy/upstream-error";
-import { forwardToUpstream, gatewayHeaders, type ForwardRequest, requireRoute, withGatewayHeaders } from "../../proxy/forward";
+import { proxyRequest } from "../../proxy/proxy-request";
 import { multipartBoundary, readMultipartModel } from "./multipart-model";
 import { withReportedUsage } from "../../usage/reported-usage";
 import { annotateRequest, usageWanted } from "../../http/request-finished";
@@ -19,45 +17,36 @@ import type {
 } from "./passthrough.routes";
 import type { AppContext, AppRouteHandler } from "../../http/types";
 
-type Outgoing = Omit<ForwardRequest, "path">;
+interface Outgoing {
+  model: string;
+  /** The body for an upstream that knows the model by `upstreamModel`. */
+  body: (upstreamModel: string) => BodyInit | null;
+  contentType: string;
+  replayable: boolean;
+}
 
-/**
- * The part every passed-through endpoint shares: the key's allow-list, admission, routing with
- * retries and fallback, and the answer streamed back with the gateway's headers.
- */
-async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoing: Outgoing, estimate: AdmissionEstimate): Promise<Response> {
-  const apiKey = c.get("apiKey");
-  const config = c.get("config");
+/** Every passed-through endpoint: proxied as it is, the answer streamed back with the gateway's headers. */
+async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoing: Outgoing, estimate: Omit<AdmissionEstimate, "model">): Promise<Response> {
   const { model } = outgoing;
-  if (apiKey.allowedModels && !apiKey.allowedModels.includes(model)) throw modelNotAllowed(model);
-  annotateRequest(c, { model });
-  requireRoute(config, model);
-  const admission = await admitRequest(c, estimate);
-  const forwarded = await forwardToUpstream(config, { ...outgoing, path: endpoint.upstreamPath, accept: c.req.header("accept") || undefined }).catch((err) => {
-    // 502/504 after every attempt: the record still says which upstream was tried last, and how often.
-    if (err instanceof ApiError && err.headers["x-gateway-upstream"]) {
-      annotateRequest(c, { model, upstream: err.headers["x-gateway-upstream"], attempts: Number(err.headers["x-gateway-attempts"]), usage: null });
-    }
-    throw err;
+  const proxied = await proxyRequest(c, {
+    model,
+    estimate,
+    call: ({ upstreamModel }) => ({ path: endpoint.upstreamPath, body: outgoing.body(upstreamModel) }),
+    contentType: outgoing.contentType,
+    accept: c.req.header("accept") || undefined,
+    replayable: outgoing.replayable,
   });
-  const upstream = forwarded.response;
-  annotateRequest(c, { model, upstream: forwarded.upstream.name, attempts: forwarded.attempts });
-  if (!upstream.ok) {
-    annotateRequest(c, { model, usage: null });
-    return withGatewayHeaders(await relayUpstreamError(upstream, config.upstreamIdleTimeoutMs), forwarded);
-  }
-
-  const headers = forwardedHeaders(upstream.headers);
-  for (const [name, value] of Object.entries({ ...gatewayHeaders(forwarded), ...admission.headers })) headers.set(name, value);
+  if (!proxied.ok) return proxied.response;
+  const { response: upstream, headers } = proxied;
   const contentType = upstream.headers.get("content-type") ?? "application/json";
   headers.set("content-type", contentType);
   let body = upstream.body;
   if (endpoint.reportsUsage && body && usageWanted(c)) {
     const reported = withReportedUsage(body, contentType);
     body = reported.body;
-    annotateRequest(c, { model, usage: reported.usage });
+    annotateRequest(c, { usage: reported.usage });
   } else {
-    annotateRequest(c, { model, usage: null });
+    annotateRequest(c, { usage: null });
   }
   // The body goes through as the upstream sends it (audio included), never read here.
   return new Response(body, { status: upstream.status, headers });
@@ -98,7 +87,7 @@ async function passMultipart(c: AppContext, endpoint: PassThroughEndpoint): Prom
   const declaredLength = declared && /^\d+$/.test(declared) ? Number(declared) : null;
   const form = await readMultipartModel(c.req.raw.body, boundary, c.get("config").maxBodyBytes, declaredLength);
   // Audio is not counted in tokens: the request counts against the request rate only.
-  return passThrough(c, endpoint, { model: form.model, body: form.body, contentType, replayable: form.replayable }, { model: form.model, inputTokens: 0, outputTokens: 0 });
+  return passThrough(c, endpoint, { model: form.model, body: form.body, contentType, replayable: form.replayable }, { inputTokens: 0, outputTokens: 0 });
 }
 
 export const createEmbedding: AppRouteHandler<typeof createEmbeddingRoute> = (c) => passJson(c, PASS_THROUGH.embeddings, c.req.valid("json"));
