@@ -3,9 +3,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { clearKeyCache } from "../src/auth/key-cache";
 import { ADMIN_TOKEN, call, createTeamWithKey, json } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+import { restoreSpies } from "./helpers/spies";
 
 afterEach(() => {
-  vi.restoreAllMocks();
+  restoreSpies();
   vi.useRealTimers();
 });
 

@@ -3,12 +3,13 @@ import { env } from "cloudflare:test";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { MINTED_ID, mintedIdIn } from "./helpers/ids";
 import { chunk, completionFixture, gatedSseBody, jsonResponse, mockUpstream, readSse, sseResponse, textStreamChunks, UPSTREAM } from "./helpers/upstream";
+import { restoreSpies, track } from "./helpers/spies";
 
 let key: string;
 beforeAll(async () => {
   ({ key } = await createTeamWithKey());
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const messages = [{ role: "user", content: "Say hello" }];
 
@@ -179,7 +180,7 @@ describe("POST /v1/chat/completions: storage", () => {
 
   it("mints a new id for every stored answer, whether the upstream's id repeats or is missing", async () => {
     const fixture = completionFixture({ id: "chatcmpl-same" });
-    mockUpstream(() => jsonResponse(fixture));
+    const same = mockUpstream(() => jsonResponse(fixture));
     const first = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } }));
     const second = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } }));
     expect(first.id).toMatch(MINTED_ID);
@@ -187,7 +188,7 @@ describe("POST /v1/chat/completions: storage", () => {
     expect(second.id).not.toBe(first.id);
     expect((await call(`/v1/chat/completions/${second.id}`, { key })).status).toBe(200);
 
-    vi.restoreAllMocks();
+    same.spy.mockRestore();
     const { id: _drop, ...noId } = completionFixture();
     mockUpstream(() => jsonResponse(noId));
     const third = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true } }));
@@ -236,7 +237,7 @@ describe("POST /v1/chat/completions: upstream faults", () => {
   });
 
   it("answers 504 when the upstream sends no byte within UPSTREAM_TIMEOUT_MS", async () => {
-    vi.spyOn(globalThis, "fetch").mockImplementation(
+    track(vi.spyOn(globalThis, "fetch")).mockImplementation(
       (_input, init) =>
         new Promise((_, reject) => {
           init?.signal?.addEventListener("abort", () => reject(init.signal!.reason));

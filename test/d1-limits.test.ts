@@ -1,15 +1,16 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { D1_MAX_BOUND_PARAMETERS, D1_MAX_ROW_BYTES, D1_MAX_STATEMENT_BYTES } from "../src/db/d1-limits";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { recordingD1 } from "./helpers/recording-d1";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+import { restoreSpies } from "./helpers/spies";
 
 let key: string;
 let id300: string;
 beforeAll(async () => {
   ({ key } = await createTeamWithKey());
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 async function readAllMessages(id: string): Promise<any[]> {
   const all: any[] = [];

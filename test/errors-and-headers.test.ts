@@ -1,12 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+import { restoreSpies, track } from "./helpers/spies";
 
 let key: string;
 beforeAll(async () => {
   ({ key } = await createTeamWithKey());
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 function expectOpenAIError(body: any) {
   expect(Object.keys(body)).toEqual(["error"]);
@@ -112,7 +113,7 @@ describe("security headers", () => {
 
   it("never logs a gateway key in full", async () => {
     const logs: string[] = [];
-    for (const level of ["log", "warn", "error", "info"] as const) vi.spyOn(console, level).mockImplementation((...args) => void logs.push(args.join(" ")));
+    for (const level of ["log", "warn", "error", "info"] as const) track(vi.spyOn(console, level)).mockImplementation((...args) => void logs.push(args.join(" ")));
     const bad = "sk-gw-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcdefg";
     await call("/v1/chat/completions", { key: bad });
     mockUpstream(() => jsonResponse(completionFixture()));

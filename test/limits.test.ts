@@ -6,10 +6,11 @@ import { ADMIN_TOKEN, call, json, workerFetch } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 import { captureQueue, deliver } from "./helpers/usage";
 import type { UsageEvent } from "../src/db/types";
+import { restoreSpies, track } from "./helpers/spies";
 
 afterEach(() => {
   vi.useRealTimers();
-  vi.restoreAllMocks();
+  restoreSpies();
 });
 
 const admin = { key: ADMIN_TOKEN };
@@ -307,12 +308,12 @@ describe("rate limits", () => {
     const teamId = await team({ tpm_limit: 10_000 });
     const { key: apiKey } = await key(teamId);
     const { sseResponse, textStreamChunks } = await import("./helpers/upstream");
-    mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-cut", ["a", "b", "c"]), { breakAfter: 2 }));
+    const cutting = mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-cut", ["a", "b", "c"]), { breakAfter: 2 }));
     const body = { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], max_tokens: 500, stream: true };
     const estimate = Math.ceil(JSON.stringify(body).length / 4) + 500;
     const cut = await ask(apiKey, { max_tokens: 500, stream: true });
     await cut.text();
-    vi.restoreAllMocks();
+    cutting.spy.mockRestore();
     mockUpstream(answer());
     const next = await ask(apiKey, { max_tokens: 500 });
     const nextEstimate = Math.ceil(JSON.stringify({ ...body, stream: undefined }).length / 4) + 500;
@@ -399,7 +400,7 @@ describe("the team's Durable Object", () => {
         admit: () => Promise.reject(new Error("Durable Object overloaded")),
       }),
     };
-    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const errors = track(vi.spyOn(console, "error")).mockImplementation(() => {});
     expect((await ask(apiKey, {}, { TEAM_LIMITER: broken })).status).toBe(200);
     const closed = await ask(apiKey, {}, { TEAM_LIMITER: broken, LIMITS_FAIL_MODE: "closed" });
     expect(closed.status).toBe(503);

@@ -4,6 +4,7 @@ import worker from "../src/index";
 import { BASE, call, createTeamWithKey, json } from "./helpers/gateway";
 import { modelsEmbeddingsUsageErrors } from "./helpers/models-embeddings-usage-spec";
 import { jsonResponse, mockTwoUpstreams, twoUpstreamsEnv } from "./helpers/upstream";
+import { restoreSpies, track } from "./helpers/spies";
 
 let key: string;
 beforeAll(async () => {
@@ -11,7 +12,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   vi.useRealTimers();
-  vi.restoreAllMocks();
+  restoreSpies();
 });
 
 const list = (ids: string[]) => ({ object: "list", data: ids.map((id, i) => ({ id, object: "model", created: 1_700_000_000 + i, owned_by: "someone" })) });
@@ -62,7 +63,7 @@ describe("GET /v1/models", () => {
   });
 
   it("skips and logs an upstream whose list fails, and still answers", async () => {
-    const warn = vi.spyOn(console, "warn");
+    const warn = track(vi.spyOn(console, "warn"));
     mockTwoUpstreams({ alpha: () => jsonResponse({ error: { message: "down" } }, 500), beta: () => jsonResponse(list(["llama3.1"])) });
     const res = await call("/v1/models", { key, env: env2() });
     expect(res.status).toBe(200);

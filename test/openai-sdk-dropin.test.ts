@@ -1,8 +1,9 @@
 import OpenAI, { toFile } from "openai";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTeamWithKey, workerFetch } from "./helpers/gateway";
 import { modelsEmbeddingsUsageErrors } from "./helpers/models-embeddings-usage-spec";
 import { type HostCall, jsonResponse, mockTwoUpstreams, twoUpstreamsEnv } from "./helpers/upstream";
+import { restoreSpies } from "./helpers/spies";
 
 // The official SDK as a drop-in client of the gateway (two upstreams), with the worker's fetch as its transport.
 const env = twoUpstreamsEnv();
@@ -14,7 +15,7 @@ beforeAll(async () => {
   client = new OpenAI({ apiKey: key, baseURL: "http://gw/v1", fetch: workerFetch(env), maxRetries: 0 });
   limitedClient = new OpenAI({ apiKey: limited.key, baseURL: "http://gw/v1", fetch: workerFetch(env), maxRetries: 0 });
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const modelList = (ids: string[]) => jsonResponse({ object: "list", data: ids.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "x" })) });
 

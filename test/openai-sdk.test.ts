@@ -1,8 +1,9 @@
 import OpenAI from "openai";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTeamWithKey, drainPendingStores, workerFetch } from "./helpers/gateway";
 import { MINTED_ID } from "./helpers/ids";
 import { chunk, completionFixture, jsonResponse, mockUpstream, sseResponse, textStreamChunks } from "./helpers/upstream";
+import { restoreSpies } from "./helpers/spies";
 
 // The official SDK as a real client, with the worker's own fetch as its transport.
 let client: OpenAI;
@@ -10,7 +11,7 @@ beforeAll(async () => {
   const { key } = await createTeamWithKey();
   client = new OpenAI({ apiKey: key, baseURL: "http://gw/v1", fetch: workerFetch(), maxRetries: 0 });
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const messages: OpenAI.ChatCompletionMessageParam[] = [
   { role: "system", content: "Be brief." },
@@ -22,13 +23,13 @@ describe("the official openai SDK", () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const fixture = completionFixture({ id: `chatcmpl-sdk${i}`, created: 1_700_000_000 + (i % 2) });
-      mockUpstream(() => jsonResponse(fixture));
+      const upstream = mockUpstream(() => jsonResponse(fixture));
       const completion = await client.chat.completions.create({ model: "gpt-4o-mini", messages, store: true, metadata: { run: "sdk", i: String(i) } });
       // The gateway mints the id of a stored completion.
       expect(completion.id).toMatch(MINTED_ID);
       expect(completion.choices[0].message.content).toBe("Hello there!");
       ids.push(completion.id);
-      vi.restoreAllMocks();
+      upstream.spy.mockRestore();
     }
 
     mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-sdkstream", ["Str", "eam", "ed"])));

@@ -1,5 +1,5 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { readMultipartModel } from "../src/routes/passthrough/multipart-model";
 import { usageOfEventStream, withReportedUsage } from "../src/usage/reported-usage";
@@ -7,13 +7,14 @@ import { BASE, call, createTeamWithKey, json } from "./helpers/gateway";
 import { modelsEmbeddingsUsageErrors } from "./helpers/models-embeddings-usage-spec";
 import { jsonResponse, mockTwoUpstreams, sseResponse, twoUpstreamsEnv } from "./helpers/upstream";
 import { captureQueue } from "./helpers/usage";
+import { restoreSpies } from "./helpers/spies";
 
 let key: string;
 let keyId: string;
 beforeAll(async () => {
   ({ key, keyId } = await createTeamWithKey());
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const embeddingAnswer = {
   object: "list",
@@ -82,12 +83,12 @@ describe("POST /v1/embeddings", () => {
     let upstreams = mockTwoUpstreams({ beta: () => jsonResponse(embeddingAnswer) });
     await call("/v1/embeddings", { key, body: { model: "llama3", input: "x" }, env: env2() });
     expect(upstreams.calls[0].body.model).toBe("meta-llama/Llama-3-8B");
-    vi.restoreAllMocks();
+    upstreams.spy.mockRestore();
 
     upstreams = mockTwoUpstreams({ alpha: () => jsonResponse({ error: { message: "busy" } }, 503), beta: () => jsonResponse(embeddingAnswer) });
     const fallback = await call("/v1/embeddings", { key, body: { model: "shared-embed", input: "x" }, env: env2({ RETRY_ATTEMPTS: "1" }) });
     expect([fallback.status, fallback.headers.get("x-gateway-upstream"), upstreams.calls.length]).toEqual([200, "beta", 2]);
-    vi.restoreAllMocks();
+    upstreams.spy.mockRestore();
 
     upstreams = mockTwoUpstreams({ alpha: () => jsonResponse({ error: { message: "bad input", type: "invalid_request_error", param: "input", code: null } }, 400) });
     const bad = await call("/v1/embeddings", { key, body: { model: "shared-embed", input: "x" }, env: env2() });

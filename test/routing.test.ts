@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { backoffDelayMs, retryAfterMs } from "../src/proxy/retry";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { chunk, completionFixture, jsonResponse, mockTwoUpstreams, readSse, sseResponse, twoUpstreamsEnv } from "./helpers/upstream";
+import { restoreSpies, track } from "./helpers/spies";
 
 let key: string;
 beforeAll(async () => {
@@ -10,7 +11,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   vi.useRealTimers();
-  vi.restoreAllMocks();
+  restoreSpies();
 });
 
 const messages = [{ role: "user", content: "hi" }];
@@ -59,7 +60,7 @@ describe("routing by model pattern", () => {
   });
 
   it("keeps the one catch-all upstream of UPSTREAM_BASE_URL without UPSTREAMS", async () => {
-    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => jsonResponse(completionFixture()));
+    const spy = track(vi.spyOn(globalThis, "fetch")).mockImplementation(async () => jsonResponse(completionFixture()));
     const res = await call("/v1/chat/completions", { key, body: { model: "anything-at-all", messages } });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-gateway-upstream")).toBe("default");
@@ -103,14 +104,14 @@ describe("retries and fallback", () => {
       const upstreams = mockTwoUpstreams({ alpha: () => jsonResponse({ error: { message: "x", type: "t", param: null, code: null } }, status) });
       const res = await chat("gpt-4o", twoUpstreamsEnv({ extra: { RETRY_ATTEMPTS: "2" } }), {});
       expect([status, res.status, upstreams.calls.length]).toEqual([status, status, 2]);
-      vi.restoreAllMocks();
+      upstreams.spy.mockRestore();
     }
     for (const status of [400, 401, 403, 404, 422]) {
       const upstreams = mockTwoUpstreams({ alpha: () => jsonResponse({ error: { message: "bad", type: "invalid_request_error", param: null, code: null } }, status) });
       const res = await chat("shared-model");
       expect([status, res.status, upstreams.calls.length, res.headers.get("x-gateway-attempts")]).toEqual([status, status, 1, "1"]);
       expect((await json(res)).error.message).toBe("bad");
-      vi.restoreAllMocks();
+      upstreams.spy.mockRestore();
     }
   });
 
@@ -160,12 +161,15 @@ describe("retries and fallback", () => {
   }
 
   it("keeps every attempt within UPSTREAM_TIMEOUT_MS: no retry whose wait would pass it", async () => {
+    await chat("no-such-model"); // the key is cached before the clock is faked
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     const upstreams = mockTwoUpstreams({ alpha: () => jsonResponse({ error: { message: "busy", type: "server_error", param: null, code: null } }, 503, { "retry-after": "1" }) });
-    const started = Date.now();
-    const res = await chat("gpt-4o", twoUpstreamsEnv({ extra: { UPSTREAM_TIMEOUT_MS: "500", RETRY_ATTEMPTS: "5" } }));
-    expect(res.status).toBe(503);
+    let res: Response | undefined;
+    void chat("gpt-4o", twoUpstreamsEnv({ extra: { UPSTREAM_TIMEOUT_MS: "500", RETRY_ATTEMPTS: "5" } })).then((answer) => (res = answer));
+    // The clock stands still: an answer that waited for the 1 s retry would never come.
+    await until(() => res !== undefined);
+    expect([res!.status, res!.headers.get("x-gateway-attempts")]).toEqual([503, "1"]);
     expect(upstreams.calls).toHaveLength(1);
-    expect(Date.now() - started).toBeLessThan(500);
   });
 
   it("falls back at once when the wait for the same upstream would pass UPSTREAM_TIMEOUT_MS", async () => {

@@ -1,13 +1,14 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { mintedIdIn } from "./helpers/ids";
 import { specErrors, validators } from "./helpers/spec";
 import { chunk, completionFixture, mockUpstream, readSse, sseResponse } from "./helpers/upstream";
+import { restoreSpies } from "./helpers/spies";
 
 // Every answer of the stored-completions API, and every error, checked against OpenAI's official
 // schemas (test/helpers/spec.ts, with the two exceptions docs/contract.md requires).
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const MODEL = "gpt-4o-mini-2024-07-18";
 
@@ -75,23 +76,23 @@ const streamed: Record<string, { event: string | null; data: string }[]> = {};
 
 async function createNonStreamed(name: string, request: Record<string, unknown>, upstream: Record<string, unknown>) {
   const upstreamText = JSON.stringify(upstream);
-  mockUpstream(() => new Response(upstreamText, { status: 200, headers: { "content-type": "application/json" } }));
+  const { spy } = mockUpstream(() => new Response(upstreamText, { status: 200, headers: { "content-type": "application/json" } }));
   const res = await call("/v1/chat/completions", { key, body: { model: MODEL, store: true, ...request } });
   const text = await res.text();
   // The only change the gateway makes to a stored answer: the id is the one it minted.
   ids[name] = JSON.parse(text).id;
   created[name] = { status: res.status, text, upstreamText: upstreamText.replace(`"id":"${upstream.id}"`, `"id":"${ids[name]}"`) };
-  vi.restoreAllMocks();
+  spy.mockRestore();
 }
 
 async function createStreamed(name: string, request: Record<string, unknown>, id: string, events: unknown[], splitEvery?: number) {
-  mockUpstream(() => sseResponse(events, { splitEvery }));
+  const { spy } = mockUpstream(() => sseResponse(events, { splitEvery }));
   const res = await call("/v1/chat/completions", { key, body: { model: MODEL, store: true, stream: true, ...request } });
   expect(res.status).toBe(200);
   streamed[name] = await readSse(res);
   ids[name] = mintedIdIn(streamed[name][0].data);
   expect(ids[name]).not.toBe(id);
-  vi.restoreAllMocks();
+  spy.mockRestore();
 }
 
 beforeAll(async () => {

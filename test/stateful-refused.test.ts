@@ -4,12 +4,13 @@ import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 // Every method and path of OpenAI's spec (openai/openai-openapi, MIT, commit f85dbe2), one a line.
 import allPaths from "./fixtures/openai-all-paths.txt?raw";
+import { restoreSpies, track } from "./helpers/spies";
 
 let key: string;
 beforeAll(async () => {
   ({ key } = await createTeamWithKey());
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 /** The endpoints the gateway serves itself. */
 const OURS = [
@@ -73,7 +74,7 @@ describe("every method and path of OpenAI's spec", () => {
       const [, path] = endpoint.split(" ");
       // Not mockUpstream: it reads every body as JSON, and two of these are forms.
       const urls: string[] = [];
-      vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const spy = track(vi.spyOn(globalThis, "fetch")).mockImplementation(async (input, init) => {
         const request = new Request(input as RequestInfo, init);
         await request.arrayBuffer();
         urls.push(request.url);
@@ -97,7 +98,7 @@ describe("every method and path of OpenAI's spec", () => {
       }
       expect([endpoint, res.status]).toEqual([endpoint, 200]);
       expect(urls).toEqual([`http://upstream.test${path}`]);
-      vi.restoreAllMocks();
+      spy.mockRestore();
     }
   });
 

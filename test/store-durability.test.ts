@@ -6,6 +6,7 @@ import { MINTED_ID, mintedIdIn } from "./helpers/ids";
 import { capturingQueue, drainQueue, MAX_MESSAGE_BYTES, MAX_RETRIES } from "./helpers/queue";
 import { recordingD1 } from "./helpers/recording-d1";
 import { completionFixture, jsonResponse, mockUpstream, sseResponse, textStreamChunks } from "./helpers/upstream";
+import { restoreSpies, track } from "./helpers/spies";
 
 let key: string;
 beforeAll(async () => {
@@ -13,14 +14,14 @@ beforeAll(async () => {
   // The key is now cached, so that the auth step makes no D1 call in the tests below.
   await call("/v1/chat/completions?limit=1", { key });
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const messages = [{ role: "user", content: "hi" }];
 const answerTo = (content: string) => completionFixture({ choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }] });
 
 function captureLogs() {
   const lines: string[] = [];
-  for (const level of ["log", "warn", "error"] as const) vi.spyOn(console, level).mockImplementation((...args) => void lines.push(args.join(" ")));
+  for (const level of ["log", "warn", "error"] as const) track(vi.spyOn(console, level)).mockImplementation((...args) => void lines.push(args.join(" ")));
   return lines;
 }
 

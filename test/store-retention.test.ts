@@ -5,8 +5,9 @@ import { runCron } from "./helpers/cron";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { recordingD1 } from "./helpers/recording-d1";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+import { restoreSpies, track } from "./helpers/spies";
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const DAY_MS = 24 * 3_600_000;
 const TABLES = ["completions", "completion_metadata", "completion_messages", "payload_parts"] as const;
@@ -21,9 +22,9 @@ async function rowsOf(teamId: string): Promise<Record<string, unknown[]>> {
 }
 
 async function store(key: string, content: string): Promise<string> {
-  mockUpstream(() => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }] })));
+  const { spy } = mockUpstream(() => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }] })));
   const res = await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content: "q" }, { role: "user", content }], store: true, metadata: { k: "v" } } });
-  vi.restoreAllMocks();
+  spy.mockRestore();
   return (await json(res)).id;
 }
 
@@ -120,7 +121,7 @@ describe("STORE_RETENTION_DAYS that is not a whole number of days", () => {
     const id = await store(key, "kept");
     await age([id], 400);
     const logs: string[] = [];
-    vi.spyOn(console, "error").mockImplementation((...args) => void logs.push(args.join(" ")));
+    track(vi.spyOn(console, "error")).mockImplementation((...args) => void logs.push(args.join(" ")));
     const res = await call("/v1/chat/completions?limit=1", { key, env: { STORE_RETENTION_DAYS: value } });
     expect(res.status).toBe(500);
     const body = await json(res);

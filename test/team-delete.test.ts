@@ -7,8 +7,9 @@ import { runCron } from "./helpers/cron";
 import { ADMIN_TOKEN, call, createTeamWithKey, json } from "./helpers/gateway";
 import { capturingQueue, drainQueue } from "./helpers/queue";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+import { restoreSpies, track } from "./helpers/spies";
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const TABLE_NAMES = TEAM_TABLES.map((table) => getTableName(table));
 
@@ -24,9 +25,9 @@ async function rowsOf(teamId: string): Promise<Record<string, unknown[]>> {
 const rowCount = (rows: Record<string, unknown[]>) => Object.values(rows).reduce((sum, list) => sum + list.length, 0);
 
 async function store(key: string, content: string, bindings: Partial<Cloudflare.Env> = {}): Promise<string> {
-  mockUpstream(() => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }] })));
+  const { spy } = mockUpstream(() => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }] })));
   const res = await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content }], store: true, metadata: { k: "v" } }, env: bindings });
-  vi.restoreAllMocks();
+  spy.mockRestore();
   return (await json(res)).id;
 }
 
@@ -105,7 +106,7 @@ describe("DELETE /admin/teams/{team_id}", () => {
     await seedMany(teamId, 5_000);
     await store(key, "x");
     const refusing = { send: async () => { throw new Error("queue unavailable"); } } as unknown as Queue;
-    vi.spyOn(console, "warn").mockImplementation(() => {});
+    track(vi.spyOn(console, "warn")).mockImplementation(() => {});
     expect((await deleteTeam(teamId, { BACKGROUND_QUEUE: refusing })).status).toBe(200);
     let runs = 0;
     while (rowCount(await rowsOf(teamId)) > 0) {
@@ -118,7 +119,7 @@ describe("DELETE /admin/teams/{team_id}", () => {
   it("never lets a write still pending for the team land after it is deleted", async () => {
     const { teamId, key } = await createTeamWithKey();
     const { queue, sent } = capturingQueue();
-    vi.spyOn(console, "warn").mockImplementation(() => {});
+    track(vi.spyOn(console, "warn")).mockImplementation(() => {});
     await store(key, "late", { DB: brokenWritesD1(), BACKGROUND_QUEUE: queue });
     expect(sent).toHaveLength(1);
     expect((await deleteTeam(teamId, { BACKGROUND_QUEUE: queue })).status).toBe(200);
@@ -130,7 +131,7 @@ describe("DELETE /admin/teams/{team_id}", () => {
   it("keeps no piece of a large write still queued for the team when it is deleted", async () => {
     const { teamId, key } = await createTeamWithKey();
     const { queue, sent } = capturingQueue();
-    vi.spyOn(console, "warn").mockImplementation(() => {});
+    track(vi.spyOn(console, "warn")).mockImplementation(() => {});
     // Over one queue message: the write is queued in pieces.
     await store(key, "x".repeat(300_000), { DB: brokenWritesD1(), BACKGROUND_QUEUE: queue });
     const pieces = sent.splice(0);

@@ -1,12 +1,13 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+import { restoreSpies } from "./helpers/spies";
 
 let key: string;
 beforeAll(async () => {
   ({ key } = await createTeamWithKey());
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 // Emoji (surrogate pairs), combining marks, right-to-left text, a NUL, and lone surrogates,
 // which JSON can carry as escapes even though they are not valid UTF-16 text.

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../src/config";
 import { parseUpstreams } from "../src/config/upstreams";
 import { ADMIN_TOKEN, call, createTeamWithKey, json } from "./helpers/gateway";
+import { restoreSpies, track } from "./helpers/spies";
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const openai = { name: "openai", base_url: "https://api.openai.com/v1", api_key_env: "OPENAI_API_KEY", models: ["gpt-*", "o*", "text-embedding-*"] };
 const local = { name: "local", base_url: "http://localhost:11434/v1/", models: ["llama*", "qwen*"] };
@@ -119,7 +120,7 @@ describe("a bad UPSTREAMS at request time", () => {
     expect(body.error.message).toContain("OPENAI_API_KEY");
 
     const { key } = await createTeamWithKey();
-    const spy = vi.spyOn(globalThis, "fetch");
+    const spy = track(vi.spyOn(globalThis, "fetch"));
     const chat = await call("/v1/chat/completions", { key, body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, env });
     expect(chat.status).toBe(500);
     expect((await json(chat)).error.code).toBe("gateway_misconfigured");
@@ -130,7 +131,7 @@ describe("a bad UPSTREAMS at request time", () => {
 describe("a missing binding at request time", () => {
   it.each(["BACKGROUND_QUEUE", "TEAM_LIMITER"])("answers 500 gateway_misconfigured naming %s, never runs without it", async (binding) => {
     const { key } = await createTeamWithKey();
-    const spy = vi.spyOn(globalThis, "fetch");
+    const spy = track(vi.spyOn(globalThis, "fetch"));
     const res = await call("/v1/chat/completions", { key, body: { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }, env: { [binding]: undefined } });
     expect(res.status).toBe(500);
     const body = await json(res);

@@ -1,7 +1,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../src/index";
 import { buildUsageEvent } from "../src/usage/event";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config";
 import { formatResetDuration, limitsOf, periodStart } from "../src/limits/limits";
 import { costOf } from "../src/usage/pricing";
@@ -12,6 +12,9 @@ import { clearTeamLimits } from "../src/limits/clear";
 import { ADMIN_TOKEN, call, json } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 import { captureQueue, deliver } from "./helpers/usage";
+import { restoreSpies } from "./helpers/spies";
+
+afterEach(restoreSpies);
 
 const base = { UPSTREAM_BASE_URL: "http://u/v1" };
 
@@ -113,7 +116,6 @@ describe("spend, budgets set late, and team purge", () => {
     const refused = await call("/v1/chat/completions", { key, env: { PRICES }, body: { model: "spend-model", max_tokens: 1, messages: [{ role: "user", content: "x" }] } });
     expect(refused.status).toBe(429);
     expect((await json(refused)).error.code).toBe("insufficient_quota");
-    vi.restoreAllMocks();
   });
 
   it("puts the x-ratelimit-* headers on an upstream error answer to a limited key too", async () => {
@@ -123,7 +125,6 @@ describe("spend, budgets set late, and team purge", () => {
     expect(res.status).toBe(400);
     expect(res.headers.get("x-ratelimit-limit-requests")).toBe("100");
     expect(res.headers.get("x-ratelimit-remaining-requests")).toBe("99");
-    vi.restoreAllMocks();
   });
 
   it("a team purge removes the team's usage rows and its Durable Object state, and nothing of other teams", async () => {
@@ -147,7 +148,6 @@ describe("spend, budgets set late, and team purge", () => {
     expect(windows).toBe(0);
     // The object still answers afterwards (a key may live on in a cache for up to a minute).
     expect((await call("/v1/chat/completions", { key: a.key, env: captured.env, body: { model: "m", messages: [{ role: "user", content: "x" }] } })).status).toBe(200);
-    vi.restoreAllMocks();
   });
 });
 

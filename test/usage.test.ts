@@ -6,9 +6,10 @@ import { completionFixture, jsonResponse, mockUpstream, readSse, sseResponse, te
 import { captureQueue, deliver } from "./helpers/usage";
 import { modelsEmbeddingsUsageErrors } from "./helpers/models-embeddings-usage-spec";
 import type { RequestFinished } from "../src/usage/types";
+import { restoreSpies, track } from "./helpers/spies";
 
 afterEach(() => {
-  vi.restoreAllMocks();
+  restoreSpies();
 });
 
 const DAY = 86_400;
@@ -193,7 +194,7 @@ describe("the queue consumer", () => {
     const { recordUsageMessages } = await import("../src/usage/record-usage");
     const { env } = await import("cloudflare:test");
     const { teamId, keyId } = await createTeamWithKey();
-    const spy = vi.spyOn(env.DB, "batch").mockRejectedValueOnce(new Error("D1 is down"));
+    const spy = track(vi.spyOn(env.DB, "batch")).mockRejectedValueOnce(new Error("D1 is down"));
     const ack = vi.fn();
     const retry = vi.fn();
     const delivered = { id: "m", timestamp: new Date(), attempts: 3, body: message(finished({ teamId, keyId, startedAt: (day(0) + 7) * 1000 })), ack, retry };
@@ -207,7 +208,7 @@ describe("the queue consumer", () => {
     const { teamId, keyId } = await createTeamWithKey();
     const batch = [message(finished({ teamId, keyId, startedAt: (day(0) + 5) * 1000 }))];
     const { env } = await import("cloudflare:test");
-    const spy = vi.spyOn(env.DB, "batch").mockRejectedValueOnce(new Error("D1 is down"));
+    const spy = track(vi.spyOn(env.DB, "batch")).mockRejectedValueOnce(new Error("D1 is down"));
     const failed = await deliver(batch, ["only"]);
     expect(failed.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["only"]);
     spy.mockRestore();

@@ -32,3 +32,41 @@ export function flakyWritesD1(failures: number): { db: D1Database; attempts: () 
 
 /** A D1 on which no write ever succeeds. */
 export const brokenWritesD1 = () => flakyWritesD1(Number.POSITIVE_INFINITY).db;
+
+/** A D1 whose write batches wait until `release()` (a no-op once released). */
+export function heldWritesD1(): { db: D1Database; release: () => void } {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const db = withBatch(async (real, statements) => {
+    await released;
+    return real.batch(statements);
+  });
+  return { db, release };
+}
+
+/** The real D1, calling `onAnswered` with each statement's SQL once D1 has answered it. */
+export function watchedD1(onAnswered: (sql: string) => void): D1Database {
+  const watch = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== "function") return value;
+        if (prop === "bind") return (...args: unknown[]) => watch(value.apply(target, args), sql);
+        if (prop === "first" || prop === "all" || prop === "raw" || prop === "run") {
+          return async (...args: unknown[]) => {
+            const result = await value.apply(target, args);
+            onAnswered(sql);
+            return result;
+          };
+        }
+        return value.bind(target);
+      },
+    });
+  return new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "prepare") return (sql: string) => watch(target.prepare(sql), sql);
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

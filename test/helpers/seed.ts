@@ -1,4 +1,3 @@
-import { vi } from "vitest";
 import { call, json } from "./gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./upstream";
 
@@ -19,8 +18,7 @@ export interface SeedSpec {
 export async function seedCompletions(key: string, specs: SeedSpec[]): Promise<Record<string, string>> {
   const ids: Record<string, string> = {};
   for (const spec of specs) {
-    vi.restoreAllMocks();
-    mockUpstream(() =>
+    const { spy } = mockUpstream(() =>
       jsonResponse(
         completionFixture({
           id: spec.id,
@@ -38,11 +36,10 @@ export async function seedCompletions(key: string, specs: SeedSpec[]): Promise<R
         store: true,
         metadata: spec.metadata,
       },
-    });
+    }).finally(() => spy.mockRestore());
     if (res.status !== 200) throw new Error(`seed failed: ${res.status} ${await res.text()}`);
     ids[spec.id] = (await json(res)).id;
   }
-  vi.restoreAllMocks();
   return ids;
 }
 

@@ -1,4 +1,5 @@
 import { vi } from "vitest";
+import { track } from "./spies";
 
 export const UPSTREAM = "http://upstream.test/v1";
 
@@ -10,10 +11,13 @@ export interface UpstreamCall {
 
 type Handler = (call: UpstreamCall) => Response | Promise<Response>;
 
-/** Mocks the upstream through `globalThis.fetch`; other hosts are refused. Returns the recorded calls. */
+/**
+ * Mocks the upstream through `globalThis.fetch`; other hosts are refused. Returns the recorded calls
+ * and the spy (restored by `spy.mockRestore()`, or by the file's restoreSpies()).
+ */
 export function mockUpstream(handler: Handler) {
   const calls: UpstreamCall[] = [];
-  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+  const spy = track(vi.spyOn(globalThis, "fetch")).mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init);
     if (!request.url.startsWith(UPSTREAM)) throw new TypeError(`unexpected fetch to ${request.url}`);
     const text = await request.text();
@@ -169,7 +173,7 @@ type HostHandler = (call: HostCall) => Response | Promise<Response>;
  */
 export function mockTwoUpstreams(handlers: { alpha?: HostHandler; beta?: HostHandler }) {
   const calls: HostCall[] = [];
-  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+  const spy = track(vi.spyOn(globalThis, "fetch")).mockImplementation(async (input, init) => {
     const request = new Request(input as RequestInfo, init);
     const host = request.url.startsWith(UPSTREAM_A) ? "alpha" : request.url.startsWith(UPSTREAM_B) ? "beta" : null;
     if (!host) throw new TypeError(`unexpected fetch to ${request.url}`);
