@@ -2,7 +2,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 // Every error the gateway makes is built here, by a named constructor, so each has one wording.
 
-export type OpenAIErrorType =
+type OpenAIErrorType =
   | "invalid_request_error"
   | "permission_error"
   | "server_error"
@@ -12,7 +12,7 @@ export type OpenAIErrorType =
   | "requests"
   | "tokens";
 
-export interface OpenAIErrorBody {
+interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 

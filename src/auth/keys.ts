@@ -1,6 +1,6 @@
 // Gateway keys: `sk-gw-` + 32 random bytes (base64url) from Web Crypto. Only the SHA-256 is stored.
 
-export const KEY_PREFIX = "sk-gw-";
+const KEY_PREFIX = "sk-gw-";
 
 function base64url(bytes: Uint8Array): string {
   let binary = "";

@@ -9,7 +9,7 @@ import type { NewStoredCompletion } from "../db/types";
 /** Longest a miss on a fresh id waits for the write to land before the answer is 404. */
 export const LANDING_WAIT_MS = 5_000;
 /** How old an id may be and still be waited for: a stored stream is written when it ends. */
-export const FRESH_ID_MS = 15 * 60_000;
+const FRESH_ID_MS = 15 * 60_000;
 /** How long a record whose write went to the queue is still served from this isolate's memory. */
 const QUEUED_HOLD_MS = 5 * 60_000;
 const MAX_PENDING = 10_000;
@@ -90,7 +90,7 @@ export function clearPending(): void {
 }
 
 /** True for an id the gateway minted recently enough that its write may not have landed yet. */
-export function isFreshId(id: string, now = Date.now()): boolean {
+function isFreshId(id: string, now = Date.now()): boolean {
   const at = mintedAt(id);
   return at !== null && at >= now - FRESH_ID_MS && at <= now + 1_000;
 }

@@ -8,9 +8,9 @@ import { logEvent } from "../log";
  * run stays far from D1's limits (1,000 queries per invocation, 30 s per statement) and a larger
  * backlog goes over the next runs.
  */
-export const RETENTION_BATCHES_PER_RUN = 20;
+const RETENTION_BATCHES_PER_RUN = 20;
 /** Tombstones and spool pieces outlive any write that could still be pending (queue messages live at most 14 days). */
-export const GUARD_KEEP_MS = 14 * 24 * 3_600_000;
+const GUARD_KEEP_MS = 14 * 24 * 3_600_000;
 const DAY_MS = 24 * 3_600_000;
 
 /** Deletes completions stored more than `retentionDays` ago (0 keeps them forever). Returns how many went. */

@@ -9,27 +9,27 @@ import type { NewStoredCompletion } from "../db/types";
 // takes too long, the write goes to the background queue, which retries it until it lands.
 
 /** How long the write in waitUntil may take before the queue takes over (waitUntil ends 30 s after the answer). */
-export const WRITE_TIMEOUT_MS = 5_000;
+const WRITE_TIMEOUT_MS = 5_000;
 /**
  * Queue messages are limited to 128 KB. A record's JSON sent as a JSON string takes at most 3 bytes
  * per UTF-16 unit (its quotes and backslashes are ASCII and become 2), so a piece of this many units
  * stays under 96 KB, leaving room for the envelope.
  */
-export const PIECE_UNITS = 32_000;
+const PIECE_UNITS = 32_000;
 export const MAX_MESSAGE_BYTES = 100_000;
 
 const encoder = new TextEncoder();
 const messageBytes = (message: BackgroundMessage) => encoder.encode(JSON.stringify(message)).length;
 
 /** The messages that carry `record`: one if it fits, otherwise its JSON in pieces. */
-export function writeMessages(record: NewStoredCompletion): BackgroundMessage[] {
+function writeMessages(record: NewStoredCompletion): BackgroundMessage[] {
   const whole: BackgroundMessage = { kind: "store.completion", teamId: record.teamId, completionId: record.id, record };
   if (messageBytes(whole) <= MAX_MESSAGE_BYTES) return [whole];
   const pieces = splitText(JSON.stringify(record), PIECE_UNITS);
   return pieces.map((data, piece) => ({ kind: "store.completion.piece", teamId: record.teamId, completionId: record.id, piece, pieces: pieces.length, data }));
 }
 
-export async function enqueueWrite(queue: Queue<BackgroundMessage>, record: NewStoredCompletion): Promise<void> {
+async function enqueueWrite(queue: Queue<BackgroundMessage>, record: NewStoredCompletion): Promise<void> {
   const messages = writeMessages(record);
   // sendBatch takes at most 100 messages and 256 KB, so pieces go two at a time.
   for (let i = 0; i < messages.length; i += 2) {

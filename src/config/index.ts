@@ -21,7 +21,7 @@ export interface GatewayConfig {
   usage: UsageConfig;
 }
 
-export const DEFAULTS = {
+const DEFAULTS = {
   retryAttempts: 2,
   upstreamTimeoutMs: 600_000,
   upstreamIdleTimeoutMs: 300_000,

@@ -17,8 +17,8 @@ export interface UpstreamConfig {
   modelMap: Record<string, string>;
 }
 
-export const DEFAULT_UPSTREAM_BASE_URL = "https://api.openai.com/v1";
-export const LEGACY_UPSTREAM_NAME = "default";
+const DEFAULT_UPSTREAM_BASE_URL = "https://api.openai.com/v1";
+const LEGACY_UPSTREAM_NAME = "default";
 
 const VAR = "UPSTREAMS";
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -26,14 +26,14 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FIELDS = ["name", "base_url", "api_key_env", "models", "model_map"];
 
 /** `gpt-*` -> /^gpt-.*$/; every other character is literal. */
-export function globToRegExpSource(pattern: string): string {
+function globToRegExpSource(pattern: string): string {
   return pattern
     .split("*")
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
     .join(".*");
 }
 
-export function compilePatterns(patterns: string[]): RegExp {
+function compilePatterns(patterns: string[]): RegExp {
   return new RegExp(`^(?:${patterns.map(globToRegExpSource).join("|")})$`);
 }
 

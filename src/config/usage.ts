@@ -29,7 +29,7 @@ const PricesSchema = z.record(
     .transform((p) => ({ ...p, cached_input_per_mtok: p.cached_input_per_mtok ?? p.input_per_mtok })),
 );
 
-export function parsePrices(env: Record<string, unknown>): Record<string, ModelPriceOverride> {
+function parsePrices(env: Record<string, unknown>): Record<string, ModelPriceOverride> {
   const raw = jsonVar(env, "PRICES");
   if (raw === undefined) return {};
   const parsed = PricesSchema.safeParse(raw);

@@ -57,7 +57,7 @@ function gatedInsert(db: Db, table: SQLiteTable, rows: unknown[][], checkStored:
 }
 
 /** The statements that store `records`, within D1's limits; run them as one batch (atomic). */
-export function insertStatements(db: Db, records: NewStoredCompletion[]): D1PreparedStatement[] {
+function insertStatements(db: Db, records: NewStoredCompletion[]): D1PreparedStatement[] {
   const completionRows: unknown[][] = [];
   const metadataRows: unknown[][] = [];
   const messageRows: unknown[][] = [];

@@ -1,7 +1,6 @@
 import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import type { ChatCompletion } from "../schemas/openai";
 import { createDb, type Db } from "./client";
 import { BODY_SLOT, insertCompletions } from "./completion-writes";
 import { chunkRows } from "./d1-limits";
@@ -13,7 +12,7 @@ import type { Metadata, NewStoredCompletion, StoredBody, StoredCompletion } from
 
 type Statement = BatchItem<"sqlite">;
 
-export type Order = "asc" | "desc";
+type Order = "asc" | "desc";
 
 export interface ListCompletionsQuery {
   teamId: string;

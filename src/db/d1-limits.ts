@@ -11,7 +11,7 @@ export const D1_MAX_STATEMENT_BYTES = 100_000;
 export const PAYLOAD_PIECE_UNITS = 400_000;
 
 /** Upper bound of the bytes of values bound to one multi-row insert. */
-export const STATEMENT_PAYLOAD_BYTES = 1_500_000;
+const STATEMENT_PAYLOAD_BYTES = 1_500_000;
 
 /**
  * Splits rows into groups for multi-row inserts: each group binds at most 100 parameters and,

@@ -210,5 +210,3 @@ export type TeamRow = typeof teams.$inferSelect;
 /** The limit columns of a team or key row. */
 export type LimitColumns = Pick<TeamRow, "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
-export type UsageEventRow = typeof usageEvents.$inferSelect;
-export type UsageRollupRow = typeof usageRollups.$inferSelect;

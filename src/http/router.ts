@@ -3,7 +3,7 @@ import { ApiError, invalidRequest } from "../errors";
 import type { AppEnv } from "./types";
 
 /** `messages.0.role` -> `messages[0].role`, the way OpenAI names a param. */
-export function paramName(path: PropertyKey[]): string | null {
+function paramName(path: PropertyKey[]): string | null {
   if (path.length === 0) return null;
   // OpenAI names the whole object for any metadata problem.
   if (path[0] === "metadata") return "metadata";
@@ -13,7 +13,7 @@ export function paramName(path: PropertyKey[]): string | null {
   }, "");
 }
 
-export function zodErrorToApiError(error: z.ZodError, target?: string): ApiError {
+function zodErrorToApiError(error: z.ZodError, target?: string): ApiError {
   const issue = error.issues[0];
   const param = paramName(issue?.path ?? []);
   const where = param ?? target ?? "request";

@@ -13,7 +13,7 @@ const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 
 /** Where one top-level member lies: `before` is its `,` or the object's `{`; `value` to `end` is its value. */
-export interface MemberSpan {
+interface MemberSpan {
   before: number;
   key: number;
   value: number;

@@ -1,4 +1,4 @@
-export interface SseEvent {
+interface SseEvent {
   event: string | null;
   data: string;
   /** The event's text as received, without its closing blank line. */

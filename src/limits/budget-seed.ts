@@ -13,9 +13,9 @@ import { periodStart } from "./limits";
 // same is done once more after they have all picked the budget up and that usage has landed.
 
 /** After this, every isolate has the new limits (the key cache lives at most a minute), and their usage is in D1. */
-export const RESEED_DELAY_SECONDS = 120;
+const RESEED_DELAY_SECONDS = 120;
 
-export type BudgetScope = { kind: "team" } | { kind: "key"; keyId: string };
+type BudgetScope = { kind: "team" } | { kind: "key"; keyId: string };
 
 /** USD spent in each row's current budget period, by row id (one query per distinct period). */
 export async function currentSpend(env: Env, kind: "team" | "key", rows: (TeamRow | ApiKeyRow)[], nowMs = Date.now()): Promise<Map<string, number>> {

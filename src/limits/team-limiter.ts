@@ -6,7 +6,7 @@ import { type Limits, periodStart } from "./limits";
 // and its SQLite calls are synchronous, so a check and its reservation can never interleave with
 // another request's: there is no check-then-record race.
 
-export const WINDOW_MS = 60_000;
+const WINDOW_MS = 60_000;
 /** A reservation never settled (its isolate died) is charged at its estimate after this long. */
 const STALE_RESERVATION_MS = 15 * 60_000;
 /**
@@ -15,7 +15,7 @@ const STALE_RESERVATION_MS = 15 * 60_000;
  */
 const LATE_SETTLE_MS = 24 * 3600_000;
 
-export interface AdmitInput {
+interface AdmitInput {
   keyId: string;
   key: Limits | null;
   team: Limits | null;
@@ -31,7 +31,7 @@ export interface LimitState {
   resetMs: number;
 }
 
-export type AdmitResult =
+type AdmitResult =
   | { admitted: true; reservationId: string; requests: LimitState | null; tokens: LimitState | null }
   | { admitted: false; reason: "requests" | "tokens"; scope: "key" | "team"; retryAfterMs: number; requests: LimitState | null; tokens: LimitState | null }
   | { admitted: false; reason: "budget"; scope: "key" | "team"; maxBudgetUsd: number; spentUsd: number; requests: LimitState | null; tokens: LimitState | null };

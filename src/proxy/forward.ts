@@ -18,9 +18,12 @@ export interface UpstreamCall {
 }
 
 export interface ForwardRequest {
-  /** The model the client asked for. */
+  /** The model the client asked for: it picks the upstreams (proxyRequest checks it against the key's allow-list). */
   model: string;
-  /** Builds one attempt for its upstream; called once per attempt, so a one-time body is built once. */
+  /**
+   * The path and body of one attempt on its upstream, with the upstream's own name for the model.
+   * Called once per attempt (in proxyRequest, after admission), so a one-time body is built once.
+   */
   call: (target: UpstreamTarget) => UpstreamCall;
   contentType: string;
   /** The client's Accept (e.g. audio for speech); by default JSON or an event stream. */
@@ -30,13 +33,13 @@ export interface ForwardRequest {
 }
 
 /** The upstream tried last, and the attempts made over all upstreams. */
-export interface Tried {
+interface Tried {
   upstream: UpstreamConfig;
   attempts: number;
 }
 
 /** An upstream's answer (any status), or the gateway's 502/504 when none came. */
-export type Forwarded = Tried & ({ answered: true; response: Response } | { answered: false; error: ApiError });
+type Forwarded = Tried & ({ answered: true; response: Response } | { answered: false; error: ApiError });
 
 /** The upstreams that take `model`, in order; 404 `model_not_found` (OpenAI's answer) when none does. */
 export function requireRoute(config: GatewayConfig, model: string): UpstreamConfig[] {

@@ -31,7 +31,7 @@ export class IdleWatchdog {
 }
 
 /** Reads a body, throwing UpstreamTimeoutError (and cancelling the body) after `idleMs` of silence. */
-export class IdleTimeoutReader {
+class IdleTimeoutReader {
   private readonly watchdog: IdleWatchdog;
 
   constructor(

@@ -11,9 +11,9 @@ export interface ModelEntry {
 }
 
 /** A list is never served older than this; */
-export const CATALOG_MAX_AGE_MS = 5 * 60_000;
+const CATALOG_MAX_AGE_MS = 5 * 60_000;
 /** past this age, a request still gets the cached list, and a fresh one is fetched in the background. */
-export const CATALOG_REFRESH_AFTER_MS = 60_000;
+const CATALOG_REFRESH_AFTER_MS = 60_000;
 /** An upstream's GET /models is skipped after this long, so one slow provider cannot hold up the list. */
 const LIST_TIMEOUT_MS = 10_000;
 
@@ -47,12 +47,7 @@ export async function modelCatalog(config: GatewayConfig, keepAlive: (work: Prom
   return models;
 }
 
-/** Forgets every cached list (tests). */
-export function clearModelCatalog(config: GatewayConfig): void {
-  catalogs.delete(config);
-}
-
-export async function loadCatalog(config: GatewayConfig): Promise<ModelEntry[]> {
+async function loadCatalog(config: GatewayConfig): Promise<ModelEntry[]> {
   const listed = await Promise.all(config.upstreams.map((upstream) => listUpstreamModels(upstream, Math.min(config.upstreamTimeoutMs, LIST_TIMEOUT_MS))));
   const byId = new Map<string, ModelEntry>();
   config.upstreams.forEach((upstream, i) => {

@@ -3,25 +3,13 @@ import { modelNotAllowed } from "../errors";
 import { annotateRequest } from "../http/request-finished";
 import type { AppContext } from "../http/types";
 import { admitRequest, type AdmissionEstimate } from "./admission";
-import { forwardToUpstream, gatewayHeaders, requireRoute, type UpstreamCall, type UpstreamTarget, withGatewayHeaders } from "./forward";
+import { type ForwardRequest, forwardToUpstream, gatewayHeaders, requireRoute, withGatewayHeaders } from "./forward";
 import { relayUpstreamError } from "./upstream-error";
 import { forwardedHeaders } from "./upstream-headers";
 
-export interface ProxyRequest {
-  /** The model the client asked for: checked against the key's allow-list; it picks the upstreams. */
-  model: string;
+export interface ProxyRequest extends ForwardRequest {
   /** What the request may use, reserved against the key's and team's limits before it is sent. */
   estimate: Omit<AdmissionEstimate, "model">;
-  /**
-   * The path and body of one attempt on its upstream (with the upstream's own name for the model).
-   * Called after admission, once per attempt.
-   */
-  call: (target: UpstreamTarget) => UpstreamCall;
-  contentType: string;
-  /** The client's Accept (e.g. audio for speech); by default JSON or an event stream. */
-  accept?: string;
-  /** False when the body is a one-time stream: one attempt, no fallback. */
-  replayable: boolean;
 }
 
 /** The upstream that answered, and the attempts it took over all upstreams. */

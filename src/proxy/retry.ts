@@ -5,7 +5,7 @@ const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
 export const isRetryableStatus = (status: number): boolean => RETRYABLE_STATUSES.has(status);
 
-export const BACKOFF = { baseMs: 250, capMs: 4_000 } as const;
+const BACKOFF = { baseMs: 250, capMs: 4_000 } as const;
 
 /**
  * The wait the upstream asked for: OpenAI's `retry-after-ms`, else `retry-after` in seconds or as an

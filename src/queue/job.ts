@@ -1,5 +1,5 @@
 /** Backoff between queue retries of a job: 5 s, 10 s, 20 s… up to 10 minutes. */
-export function retryDelaySeconds(attempts: number): number {
+function retryDelaySeconds(attempts: number): number {
   return Math.min(5 * 2 ** Math.max(0, attempts - 1), 600);
 }
 

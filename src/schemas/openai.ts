@@ -20,7 +20,7 @@ const charLength = (s: string) => [...s].length;
 
 // Checked by hand rather than with z.record, which silently drops a "__proto__" key: a key that
 // JSON.parse keeps as an ordinary property must be validated and stored like any other.
-export const MetadataSchema = z
+const MetadataSchema = z
   .custom<Record<string, string>>()
   .check((ctx) => {
     const value = ctx.value as unknown;
@@ -50,11 +50,11 @@ export const MetadataSchema = z
     description: "Up to 16 key-value pairs. Keys are strings of at most 64 characters, values strings of at most 512.",
   });
 
-export const MESSAGE_ROLES = ["developer", "system", "user", "assistant", "tool", "function"] as const;
+const MESSAGE_ROLES = ["developer", "system", "user", "assistant", "tool", "function"] as const;
 
 const ContentPartSchema = z.looseObject({ type: z.string() });
 
-export const RequestMessageSchema = z
+const RequestMessageSchema = z
   .looseObject({
     role: z.enum(MESSAGE_ROLES),
     content: z.union([z.string(), z.array(ContentPartSchema), z.null()]).optional(),
@@ -136,7 +136,7 @@ const cursorPage = <T extends z.ZodTypeAny>(item: T, name: string) =>
 
 export const ChatCompletionListSchema = cursorPage(ChatCompletionSchema, "ChatCompletionList");
 
-export const StoredMessageSchema = z
+const StoredMessageSchema = z
   .object({
     id: z.string(),
     role: z.enum(MESSAGE_ROLES),

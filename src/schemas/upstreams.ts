@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 
 /** An upstream as GET /admin/upstreams shows it: never its key, only the secret's name and whether it is set. */
-export const UpstreamSchema = z
+const UpstreamSchema = z
   .object({
     name: z.string(),
     base_url: z.string(),

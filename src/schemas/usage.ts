@@ -4,7 +4,7 @@ import { z } from "@hono/zod-openapi";
 
 const nullableString = z.string().nullable();
 
-export const UsageCompletionsResultSchema = z
+const UsageCompletionsResultSchema = z
   .object({
     object: z.literal("organization.usage.completions.result"),
     input_tokens: z.number().int(),
@@ -26,7 +26,7 @@ export const UsageCompletionsResultSchema = z
   })
   .openapi("UsageCompletionsResult");
 
-export const UsageEmbeddingsResultSchema = z
+const UsageEmbeddingsResultSchema = z
   .object({
     object: z.literal("organization.usage.embeddings.result"),
     input_tokens: z.number().int(),
@@ -38,7 +38,7 @@ export const UsageEmbeddingsResultSchema = z
   })
   .openapi("UsageEmbeddingsResult");
 
-export const CostsResultSchema = z
+const CostsResultSchema = z
   .object({
     object: z.literal("organization.costs.result"),
     amount: z.object({ value: z.number(), currency: z.literal("usd") }),

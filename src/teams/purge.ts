@@ -10,7 +10,7 @@ import type { BackgroundMessage, PurgeTeamMessage } from "../queue/messages";
 // left behind.
 
 /** Statements per queue message (each of at most TEAM_PURGE_ROWS rows): well under D1's 1,000 queries per invocation. */
-export const TEAM_PURGE_STATEMENTS = 20;
+const TEAM_PURGE_STATEMENTS = 20;
 
 export async function startTeamPurge(env: Env, teamId: string): Promise<void> {
   try {

@@ -10,7 +10,7 @@ const KIND_BY_ENDPOINT: Record<string, UsageKind> = {
   "/v1/embeddings": "embeddings",
 };
 
-export const usageKindOf = (endpoint: string): UsageKind => KIND_BY_ENDPOINT[endpoint] ?? "other";
+const usageKindOf = (endpoint: string): UsageKind => KIND_BY_ENDPOINT[endpoint] ?? "other";
 
 export function buildUsageEvent(record: RequestFinished, prices: Record<string, ModelPriceOverride>, id = crypto.randomUUID()): UsageEvent {
   const usage = record.usage ?? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };

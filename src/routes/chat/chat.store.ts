@@ -33,7 +33,7 @@ export interface Answer {
   upstreamId: string | null;
 }
 
-export function buildStoredCompletion(
+function buildStoredCompletion(
   teamId: string,
   id: string,
   upstream: string | null,

@@ -7,7 +7,7 @@ export function presentCompletion(stored: StoredCompletion | NewStoredCompletion
   return { ...stored.body, id: stored.id, metadata: stored.metadata };
 }
 
-export function messageId(completionId: string, index: number): string {
+function messageId(completionId: string, index: number): string {
   return `${completionId}-${index}`;
 }
 

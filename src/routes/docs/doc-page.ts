@@ -35,7 +35,7 @@ const PAGE = `<!doctype html>
  * Starts Swagger UI on the gateway's own OpenAPI document. `validatorUrl: null` turns off the badge that
  * would call validator.swagger.io; `queryConfigEnabled` stays off, so no ?url= can load another spec.
  */
-export const DOC_INIT_JS = `"use strict";
+const DOC_INIT_JS = `"use strict";
 window.ui = SwaggerUIBundle({
   url: "/openapi.json",
   dom_id: "#swagger-ui",

@@ -10,7 +10,7 @@ const CRLFCRLF = encoder.encode("\r\n\r\n");
 /** Part headers past this size are not a form an OpenAI client sends. */
 const MAX_PART_HEADERS = 16 * 1024;
 
-export interface MultipartModel {
+interface MultipartModel {
   model: string;
   /** The whole form, with the model field set to `upstreamModel`. A stream (one use) unless `replayable`. */
   body(upstreamModel: string): ReadableStream<Uint8Array> | Uint8Array;

@@ -7,7 +7,7 @@ const ADMINISTRATION =
   "it administers the upstream's organization, which teams of this gateway do not reach; teams, keys and allowed models are managed with the gateway's /admin API.";
 const NOT_PASSED = "the gateway passes through only the stateless endpoints it knows (see the README, \"Endpoints\").";
 
-export interface RefusedArea {
+interface RefusedArea {
   /** Where the area starts: the path itself and everything under it. */
   prefix: string;
   /** Only these methods are refused; all of them when absent. */
@@ -17,7 +17,7 @@ export interface RefusedArea {
   reason: string;
 }
 
-export const REFUSED_AREAS: RefusedArea[] = [
+const REFUSED_AREAS: RefusedArea[] = [
   ...[
     "/v1/files",
     "/v1/uploads",

@@ -4,10 +4,10 @@ import type { UsageViewer } from "../../http/types";
 // The query of OpenAI's usage and costs APIs, read by hand: arrays come as `project_ids=a&project_ids=b`
 // or `project_ids[]=a` (the official SDKs), which a zod query schema of single strings cannot see.
 
-export type BucketWidth = "1m" | "1h" | "1d";
-export const WIDTH_SECONDS: Record<BucketWidth, 60 | 3600 | 86400> = { "1m": 60, "1h": 3600, "1d": 86400 };
+type BucketWidth = "1m" | "1h" | "1d";
+const WIDTH_SECONDS: Record<BucketWidth, 60 | 3600 | 86400> = { "1m": 60, "1h": 3600, "1d": 86400 };
 /** OpenAI's default and maximum `limit` (number of buckets) per width. */
-export const BUCKET_LIMITS: Record<BucketWidth, { default: number; max: number }> = {
+const BUCKET_LIMITS: Record<BucketWidth, { default: number; max: number }> = {
   "1m": { default: 60, max: 1440 },
   "1h": { default: 24, max: 168 },
   "1d": { default: 7, max: 31 },
@@ -15,8 +15,8 @@ export const BUCKET_LIMITS: Record<BucketWidth, { default: number; max: number }
 /** The costs API: only 1d, up to 180 buckets. */
 const COSTS_LIMIT = { default: 7, max: 180 };
 
-export const COMPLETIONS_GROUPS = ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"] as const;
-export const COSTS_GROUPS = ["project_id", "line_item", "api_key_id"] as const;
+const COMPLETIONS_GROUPS = ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"] as const;
+const COSTS_GROUPS = ["project_id", "line_item", "api_key_id"] as const;
 
 export interface UsageQuery {
   width: BucketWidth;
