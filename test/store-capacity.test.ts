@@ -5,7 +5,7 @@ import { mintCompletionId } from "../src/ids";
 import { createTeamWithKey } from "./helpers/gateway";
 
 // Measures the D1 bytes a typical stored completion takes: a 1 KB prompt, a 1 KB answer and 3
-// metadata pairs, written the way the gateway writes them. The figure goes in the README.
+// metadata pairs, written the way the gateway writes them. The figure goes in docs/capacity.md.
 
 const N = 2_000;
 const kb = (seed: number) => Array.from({ length: 1024 }, (_, i) => "abcdefghijklmnopqrstuvwxyz ,.0123456789"[(i * 7 + seed) % 38]).join("");

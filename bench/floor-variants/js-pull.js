@@ -1,4 +1,4 @@
-// A floor variant (see README.md): the upstream's body read by a pull-based JavaScript ReadableStream.
+// A floor variant (see docs/performance.md): the upstream's body read by a pull-based JavaScript ReadableStream.
 export default {
   async fetch(request, env) {
     const body = await request.text();

@@ -1,4 +1,4 @@
-// A floor variant (see README.md): one half of a tee piped natively to the client, the other read whole by
+// A floor variant (see docs/performance.md): one half of a tee piped natively to the client, the other read whole by
 // workerd, and a tail written once the pipe has ended (where an error event would go).
 export default {
   async fetch(request, env, ctx) {

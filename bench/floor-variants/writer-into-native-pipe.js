@@ -1,4 +1,4 @@
-// A floor variant (see README.md): each read of the upstream's body written by JavaScript into workerd's native pipe.
+// A floor variant (see docs/performance.md): each read of the upstream's body written by JavaScript into workerd's native pipe.
 export default {
   async fetch(request, env, ctx) {
     const body = await request.text();

@@ -5,7 +5,7 @@ import type { BackgroundMessage } from "../queue/messages";
 import { forgetPending, landed, queued, trackPending } from "./pending";
 import type { NewStoredCompletion } from "../db/types";
 
-// A stored completion is written to D1 in waitUntil, right after the answer (docs/contract.md, README "Durability"). If that fails or
+// A stored completion is written to D1 in waitUntil, right after the answer (docs/contract.md, docs/durability.md). If that fails or
 // takes too long, the write goes to the background queue, which retries it until it lands.
 
 /** How long the write in waitUntil may take before the queue takes over (waitUntil ends 30 s after the answer). */

@@ -57,7 +57,7 @@ export function parseConfig(vars: object): GatewayConfig {
  */
 function requireBindings(env: Env): void {
   for (const binding of ["DB", "BACKGROUND_QUEUE", "TEAM_LIMITER"] as const) {
-    if (!env[binding]) throw new ConfigError(binding, "is not bound: declare it in wrangler.toml (see the README's deploy section).");
+    if (!env[binding]) throw new ConfigError(binding, "is not bound: declare it in wrangler.toml (see docs/deploy.md).");
   }
 }
 

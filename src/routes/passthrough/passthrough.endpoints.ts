@@ -1,5 +1,5 @@
 // The stateless OpenAI endpoints the gateway passes through, in one list: the routes, the
-// request-finished middleware, the README and the spec walk all read it.
+// request-finished middleware and the tests all read it.
 
 export interface PassThroughEndpoint {
   /** The gateway's path. */

@@ -1,11 +1,11 @@
 // OpenAI endpoints the gateway refuses, each with the reason it gives. Every path of OpenAI's spec
-// is either served by the gateway, passed through, or listed here (test/spec-paths.test.ts).
+// is either served by the gateway, passed through, or listed here (test/stateful-refused.test.ts).
 
 const STATEFUL =
   "it keeps its state (files, ids, jobs, sessions) in the upstream account, which every team of this gateway shares, so passing it through would let one team read or change another team's data by id.";
 const ADMINISTRATION =
   "it administers the upstream's organization, which teams of this gateway do not reach; teams, keys and allowed models are managed with the gateway's /admin API.";
-const NOT_PASSED = "the gateway passes through only the stateless endpoints it knows (see the README, \"Endpoints\").";
+const NOT_PASSED = "the gateway passes through only the stateless endpoints it knows (see docs/providers.md, \"Endpoints\").";
 
 interface RefusedArea {
   /** Where the area starts: the path itself and everything under it. */
