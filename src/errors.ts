@@ -153,3 +153,24 @@ export const docAssetsMissing = () =>
     null,
     "doc_assets_missing",
   );
+
+// The console (/console): its session, its cross-site guard and what a team session may do.
+export const consoleSignInRequired = () =>
+  new ApiError(401, "Sign in to the console: this request has no live console session.", "invalid_request_error", null, "console_session_required");
+
+export const consoleWrongToken = () =>
+  new ApiError(401, "Incorrect token: sign in with the admin token or a team's API key.", "invalid_request_error", "token", "invalid_api_key");
+
+export const crossSiteRequest = () =>
+  new ApiError(403, "This console request must come from the console's own page (Sec-Fetch-Site: same-origin).", "permission_error", null, "cross_site_request");
+
+export const consoleAdminOnly = () => new ApiError(403, "Only the admin's console session may do this.", "permission_error", null, "admin_only");
+
+export const consoleKeysReadOnly = () =>
+  new ApiError(
+    403,
+    "A team's console session may only read its keys: the gateway's admin can set CONSOLE_TEAM_KEYS=manage to let teams manage their own keys.",
+    "permission_error",
+    null,
+    "team_keys_read_only",
+  );

@@ -12,8 +12,9 @@ import type { AppEnv, AuthenticatedKey } from "../http/types";
 // Not Hono's bearerAuth: a team key is looked up by its hash (with a cache) rather than compared
 // with one known token, and OpenAI answers every bad key, malformed header included, with 401
 // `invalid_api_key`, where bearerAuth answers a malformed header with 400.
+// lookUpKey is also how the console checks a team key at sign-in.
 
-async function lookUpKey(db: D1Database, keyHash: string, ttlMs: number): Promise<AuthenticatedKey | null> {
+export async function lookUpKey(db: D1Database, keyHash: string, ttlMs: number): Promise<AuthenticatedKey | null> {
   const now = Date.now();
   const cached = getCachedKey(keyHash, now);
   if (cached !== undefined) return cached;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { createDb, type Db } from "./client";
@@ -20,6 +20,9 @@ export interface ListCompletionsQuery {
   /** Pairs that must all match; a key may repeat (then nothing matches unless values agree). */
   metadata?: [string, string][];
   after?: string;
+  /** `created` range (Unix seconds): from inclusive, to exclusive. Both walk the same index as the list. */
+  createdFrom?: number;
+  createdTo?: number;
   limit: number;
   order: Order;
 }
@@ -75,13 +78,17 @@ export class CompletionsRepository {
 
   /** The list statement (limit + 1 rows, to know has_more); exposed so tests can check its query plan. */
   listQuery(query: ListCompletionsQuery) {
-    const { teamId, model, after, limit, order } = query;
+    const { teamId, model, after, limit, order, createdFrom, createdTo } = query;
     const pairs = query.metadata ?? [];
     const direction = order === "asc" ? asc : desc;
     const compare = order === "asc" ? ">" : "<";
     // One statement, cursor included: the `after` row is looked up inside it, scoped to the team.
     const cursorAfter = (created: SQLiteColumn, id: SQLiteColumn): SQL =>
       sql`(${created}, ${id}) ${sql.raw(compare)} (select c.created, c.id from completions c where c.team_id = ${teamId} and c.id = ${after})`;
+    const createdIn = (created: SQLiteColumn): SQL[] => [
+      ...(createdFrom !== undefined ? [gte(created, createdFrom)] : []),
+      ...(createdTo !== undefined ? [lt(created, createdTo)] : []),
+    ];
     const hasPair = (key: string, value: string): SQL =>
       sql`exists (select 1 from completion_metadata m2 where m2.team_id = ${completions.teamId} and m2.completion_id = ${completions.id} and m2.key = ${key} and m2.value = ${value})`;
 
@@ -98,6 +105,7 @@ export class CompletionsRepository {
             eq(completionMetadata.key, firstKey),
             eq(completionMetadata.value, firstValue),
             after ? cursorAfter(completionMetadata.created, completionMetadata.completionId) : undefined,
+            ...createdIn(completionMetadata.created),
             model !== undefined ? eq(completions.model, model) : undefined,
             ...otherPairs.map(([key, value]) => hasPair(key, value)),
           ),
@@ -113,6 +121,7 @@ export class CompletionsRepository {
           eq(completions.teamId, teamId),
           model !== undefined ? eq(completions.model, model) : undefined,
           after ? cursorAfter(completions.created, completions.id) : undefined,
+          ...createdIn(completions.created),
         ),
       )
       .orderBy(direction(completions.created), direction(completions.id))
@@ -217,6 +226,7 @@ export class CompletionsRepository {
       created: row.created,
       body: JSON.parse(row.body ?? overflow.get(`${row.id}/${BODY_SLOT}`) ?? "{}") as StoredBody,
       metadata: row.metadata,
+      upstream: row.upstream,
     }));
   }
 

@@ -30,6 +30,8 @@ export interface StoredCompletion {
   created: number;
   body: StoredBody;
   metadata: Metadata;
+  /** The name of the upstream that answered (null for rows stored before it was recorded). */
+  upstream?: string | null;
 }
 
 /** What the queue carries for one proxied request: its counts and its cost, fixed when it finished. */

@@ -14,6 +14,7 @@ import { adminRouter } from "../routes/admin/admin.index";
 import { adminUpstreamsRouter } from "../routes/admin/upstreams.index";
 import { chatRouter } from "../routes/chat/chat.index";
 import { completionsRouter } from "../routes/completions/completions.index";
+import { consoleRouter } from "../routes/console/console.index";
 import { docsRouter } from "../routes/docs/docs.index";
 import { usageRouter } from "../routes/usage/usage.index";
 import { registerOpenApiDocument } from "../routes/docs/openapi";
@@ -66,6 +67,7 @@ app.use("/v1/*", (c, next) => (c.req.path.startsWith("/v1/organization/") ? next
 app.use("/v1/organization/*", ...requireUsageReader);
 app.on("POST", ["/v1/chat/completions", ...PASS_THROUGH_PATHS], recordRequestFinished);
 app.use("/admin/*", limitBody, requireAdminToken);
+app.use("/console/*", limitBody);
 
 app.route("/", chatRouter);
 app.route("/", completionsRouter);
@@ -76,6 +78,7 @@ app.route("/", passThroughRouter as unknown as OpenAPIHono<AppEnv>);
 app.route("/", adminRouter);
 app.route("/", adminUpstreamsRouter);
 app.route("/", usageRouter);
+app.route("/", consoleRouter);
 registerOpenApiDocument(app);
 app.route("/", docsRouter);
 app.get("/", (c) => c.redirect("/doc"));

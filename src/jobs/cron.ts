@@ -1,10 +1,11 @@
 import { ConfigError, readConfig } from "../config";
 import { purgeExpiredCompletions } from "../completion-store/retention";
+import { purgeSessions } from "../console/sessions";
 import { logEvent } from "../log";
 import { sweepDeletedTeams } from "../teams/purge";
 import { purgeExpiredUsage } from "../usage/record-usage";
 
-/** The Cron Trigger's entry point: the retention purge and the sweep of deleted teams. */
+/** The Cron Trigger's entry point: the retention purge, the sweep of deleted teams, and old usage rows and console sessions. */
 export async function runScheduledJobs(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   let config;
   try {
@@ -17,4 +18,5 @@ export async function runScheduledJobs(controller: ScheduledController, env: Env
   await purgeExpiredCompletions(env.DB, config.store);
   await sweepDeletedTeams(env);
   await purgeExpiredUsage(env, Math.floor(controller.scheduledTime / 1000));
+  await purgeSessions(env.DB, Math.floor(controller.scheduledTime / 1000));
 }
