@@ -2,7 +2,7 @@
 // `npm start [-- wrangler dev args]`: runs the gateway locally on a local D1.
 // 1. Creates .dev.vars with a random ADMIN_TOKEN on first run.
 // 2. Checks the configuration with the worker's own parser, and stops with the problem if it is bad.
-// 3. Copies the /doc explorer's assets, and applies the migrations to the local D1.
+// 3. Copies the /doc explorer's assets, builds the console, and applies the migrations to the local D1.
 // 4. Starts `wrangler dev`, passing any extra args through (e.g. --port 9000, --var KEY:VALUE).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -38,6 +38,7 @@ if (problem) {
 }
 
 run(process.execPath, [join(root, "scripts", "copy-doc-assets.mjs")]);
+run(process.execPath, [join(root, "scripts", "build-console.mjs")]);
 // The same local D1 as `wrangler dev` below: honour --persist-to (the e2e test passes a temp dir).
 const persistArg = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
 const persistTo = persistArg === -1 ? [] : args[persistArg].includes("=") ? [args[persistArg]] : ["--persist-to", args[persistArg + 1]];
@@ -49,6 +50,7 @@ const adminToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1
 console.log(`
   Gateway:  http://localhost:${port}/v1   (OpenAI base URL)
   Explorer: http://localhost:${port}/doc
+  Console:  http://localhost:${port}/console/   (sign in with ADMIN_TOKEN or a team key)
   Get a key: curl -s http://localhost:${port}/admin/teams -H "authorization: Bearer ${adminToken}" -H "content-type: application/json" -d '{"name":"my-team"}'
              then POST /admin/teams/<team id>/keys the same way (see README, "Quick start").
 `);

@@ -95,7 +95,7 @@ describe("sign-in", () => {
   });
 
   it("refuses a sign-in or any change that is not same-origin", async () => {
-    for (const headers of [{}, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }]) {
+    for (const headers of [{}, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }] as Record<string, string>[]) {
       const result = await signIn(a.key, headers);
       expect(result.status).toBe(403);
       expect(result.setCookie).toBeNull();
@@ -246,8 +246,8 @@ describe("stored completions", () => {
     const team = await createTeamWithKey();
     const ids = await storeCompletions(team.key, Array.from({ length: 53 }, (_, i) => ({ metadata: { n: String(i) } })));
     const { cookie } = await signIn(team.key);
-    const text = await text(await consoleCall(`/console/api/teams/${team.teamId}/export?format=raw`, cookie));
-    const exported = text.trim().split("\n").map((line) => JSON.parse(line).id);
+    const body = await text(await consoleCall(`/console/api/teams/${team.teamId}/export?format=raw`, cookie));
+    const exported = body.trim().split("\n").map((line) => JSON.parse(line).id);
     expect(exported).toEqual([...ids].reverse());
   });
 

@@ -8,13 +8,13 @@ import { invalidRequest } from "../errors";
 
 /** The most buckets one read may span, per width: a day of minutes, a month of hours, a year of days. */
 const MAX_BUCKETS: Record<RollupWidth, number> = { 60: 1440, 3600: 744, 86400: 366 };
-const GROUPS = { model: "model", key: "keyId", team: "teamId", none: null } as const;
+const GROUPS = { model: "model", key: "keyId", team: "teamId", upstream: "upstream", none: null } as const;
 
 const SeriesQuerySchema = z.object({
   width: z.enum(["60", "3600", "86400"]).default("3600"),
   from: z.coerce.number().int().min(0),
   to: z.coerce.number().int().min(1),
-  group: z.enum(["model", "key", "team", "none"]).default("model"),
+  group: z.enum(["model", "key", "team", "upstream", "none"]).default("model"),
   team: z.string().min(1).max(128).optional(),
 });
 

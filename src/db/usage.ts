@@ -10,7 +10,7 @@ import type { UsageEvent } from "./types";
 const ROLLUP_WIDTHS = [60, 3600, 86400] as const;
 type RollupWidth = (typeof ROLLUP_WIDTHS)[number];
 
-export type UsageGroupColumn = "teamId" | "keyId" | "model";
+export type UsageGroupColumn = "teamId" | "keyId" | "model" | "upstream";
 
 export interface RollupQuery {
   width: RollupWidth;
@@ -29,6 +29,7 @@ export interface RollupSums {
   teamId: string | null;
   keyId: string | null;
   model: string | null;
+  upstream: string | null;
   requests: number;
   inputTokens: number;
   cachedInputTokens: number;
@@ -168,6 +169,7 @@ export class UsageRepository {
         teamId: grouped("teamId"),
         keyId: grouped("keyId"),
         model: grouped("model"),
+        upstream: grouped("upstream"),
         requests: sum(r.requests).mapWith(Number),
         inputTokens: sum(r.inputTokens).mapWith(Number),
         cachedInputTokens: sum(r.cachedInputTokens).mapWith(Number),

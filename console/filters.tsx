@@ -1,0 +1,45 @@
+import { dayToSeconds, parsePairs } from "./format";
+import { current, go, href } from "./url-state";
+
+// The stored-completion filters, shared by Completions and Export: model, date range, metadata pairs.
+
+/** The API query of the URL's filters. */
+export function filterQuery(url: URLSearchParams): URLSearchParams {
+  const query = new URLSearchParams();
+  const model = url.get("model");
+  if (model) query.set("model", model);
+  const from = dayToSeconds(url.get("from"));
+  const to = dayToSeconds(url.get("to"), true);
+  if (from) query.set("from", from);
+  if (to) query.set("to", to);
+  for (const [key, value] of parsePairs(url.getAll("meta").join("\n"))) query.append(`metadata[${key}]`, value);
+  return query;
+}
+
+export function Filters(props: { url: URLSearchParams }) {
+  const { url } = props;
+  const apply = (event: Event) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    const text = (name: string) => String(form.get(name) ?? "").trim();
+    // New filters start again from the first page, with no detail open.
+    go(href({ ...current(), model: text("model"), from: text("from"), to: text("to"), meta: parsePairs(text("meta")).map(([k, v]) => `${k}=${v}`), after: null, id: null }));
+  };
+  return (
+    <form class="filters" onSubmit={apply} aria-label="Filters">
+      <label>
+        Model <input name="model" value={url.get("model") ?? ""} placeholder="any" />
+      </label>
+      <label>
+        From <input name="from" type="date" value={url.get("from") ?? ""} />
+      </label>
+      <label>
+        To <input name="to" type="date" value={url.get("to") ?? ""} />
+      </label>
+      <label>
+        Metadata <input name="meta" value={url.getAll("meta").join(", ")} placeholder="key=value, key=value" />
+      </label>
+      <button type="submit">Apply</button>
+    </form>
+  );
+}
