@@ -8,7 +8,7 @@ import { gatewayMisconfigured } from "../errors";
  */
 export function teamKeysManageable(env: Env): boolean {
   try {
-    return choiceVar(env as unknown as Record<string, unknown>, "CONSOLE_TEAM_KEYS", ["read-only", "manage"], "read-only") === "manage";
+    return choiceVar({ CONSOLE_TEAM_KEYS: env.CONSOLE_TEAM_KEYS }, "CONSOLE_TEAM_KEYS", ["read-only", "manage"], "read-only") === "manage";
   } catch (err) {
     if (err instanceof ConfigError) throw gatewayMisconfigured(err.message);
     throw err;

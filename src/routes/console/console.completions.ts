@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import { readCompletionFilter } from "../../console/completion-filter";
+import { readCompletionFilter } from "./console.filter";
 import type { ConsoleEnv } from "../../console/env";
-import { exportStream, type ExportFormat } from "../../console/export";
+import { exportStream, type ExportFormat } from "./console.export";
 import { completionsRepository } from "../../db/completions";
 import type { StoredCompletion } from "../../db/types";
 import { completionNotFound, invalidAfter, invalidRequest } from "../../errors";

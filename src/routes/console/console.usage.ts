@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ConsoleEnv } from "../../console/env";
-import { buildSeries, readSeriesQuery } from "../../console/usage-series";
+import { buildSeries, readSeriesQuery } from "./console.series";
 import { createDb } from "../../db/client";
 import { UsageRepository } from "../../db/usage";
 

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { zodErrorToApiError } from "../http/router";
-import type { ListCompletionsQuery } from "../db/completions";
-import { parseMetadataFilter } from "../routes/completions/metadata-filter";
+import { zodErrorToApiError } from "../../http/router";
+import type { ListCompletionsQuery } from "../../db/completions";
+import { parseMetadataFilter } from "../completions/metadata-filter";
 
 // The console's filters on stored completions: those of OpenAI's list (model, metadata[k]=v, after)
 // plus a `created` range, all answered from the list's own indexes.

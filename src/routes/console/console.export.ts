@@ -1,7 +1,7 @@
-import type { CompletionsRepository } from "../db/completions";
-import type { StoredCompletion } from "../db/types";
-import { presentCompletion } from "../routes/completions/completions.present";
-import type { CompletionFilter } from "./completion-filter";
+import type { CompletionsRepository } from "../../db/completions";
+import type { StoredCompletion } from "../../db/types";
+import { presentCompletion } from "../completions/completions.present";
+import type { CompletionFilter } from "./console.filter";
 
 // Export of a filtered list as JSONL, streamed: one index page at a time is read when the client
 // asks for more, so the whole set is never in memory, however large it is.

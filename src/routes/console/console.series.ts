@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { zodErrorToApiError } from "../http/router";
-import type { RollupSums, RollupWidth, UsageGroupColumn } from "../db/usage";
-import { invalidRequest } from "../errors";
+import { zodErrorToApiError } from "../../http/router";
+import type { RollupSums, RollupWidth, UsageGroupColumn } from "../../db/usage";
+import { invalidRequest } from "../../errors";
 
 // The Usage view's series: one read of one width of the usage rollups, shaped as columns a chart
 // draws directly (one value per bucket per group).
