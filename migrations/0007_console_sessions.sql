@@ -6,6 +6,7 @@ CREATE TABLE `console_sessions` (
 	`kind` text NOT NULL,
 	`team_id` text,
 	`key_id` text,
+	`admin_token_hash` text,
 	`created_at` integer NOT NULL,
 	`expires_at` integer NOT NULL,
 	`revoked_at` integer

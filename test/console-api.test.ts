@@ -152,6 +152,14 @@ describe("sign-out", () => {
     await call(`/admin/keys/${extra.id}`, { key: ADMIN_TOKEN, method: "DELETE" });
     expect((await consoleCall("/console/session", cookie)).status).toBe(401);
   });
+
+  it("ends an admin session when ADMIN_TOKEN is rotated or removed", async () => {
+    const { cookie } = await signIn(ADMIN_TOKEN);
+    expect((await consoleCall("/console/session", cookie)).status).toBe(200);
+    expect((await consoleCall("/console/session", cookie, { env: { ADMIN_TOKEN: "rotated-admin-token" } })).status).toBe(401);
+    expect((await consoleCall("/console/api/admin/teams", cookie, { env: { ADMIN_TOKEN: "" } })).status).toBe(401);
+    expect((await consoleCall("/console/session", cookie)).status).toBe(200);
+  });
 });
 
 describe("stored completions", () => {

@@ -5,7 +5,7 @@ import { consoleAdminOnly, consoleKeysReadOnly, consoleSignInRequired, crossSite
 import { nowSeconds } from "../ids";
 import { readSessionCookie } from "./cookie";
 import type { ConsoleEnv } from "./env";
-import { findSession } from "./sessions";
+import { currentAdminTokenHash, findSession } from "./sessions";
 import { teamKeysManageable } from "./settings";
 
 // The console's guards. Scoping is decided here, on the server, from the session alone: what a URL
@@ -24,7 +24,7 @@ export const sameOriginWrites = createMiddleware<ConsoleEnv>(async (c, next) => 
 
 export const requireConsoleSession = createMiddleware<ConsoleEnv>(async (c, next) => {
   const sessionId = readSessionCookie(c);
-  const session = sessionId ? await findSession(c.env.DB, sessionId, nowSeconds()) : null;
+  const session = sessionId ? await findSession(c.env.DB, sessionId, nowSeconds(), await currentAdminTokenHash(c.env)) : null;
   if (!session) throw consoleSignInRequired();
   c.set("consoleSession", session);
   await next();

@@ -13,6 +13,8 @@ export const consoleSessions = sqliteTable("console_sessions", {
   teamId: text("team_id"),
   /** The key a team session signed in with: the session lives only while that key does. */
   keyId: text("key_id"),
+  /** An admin session's SHA-256 of the admin token it signed in with: rotating ADMIN_TOKEN ends it. */
+  adminTokenHash: text("admin_token_hash"),
   createdAt: integer("created_at").notNull(),
   expiresAt: integer("expires_at").notNull(),
   revokedAt: integer("revoked_at"),

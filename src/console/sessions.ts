@@ -1,5 +1,6 @@
 import { and, eq, gt, isNull, lt, or } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { hashOfToken } from "../auth/key-cache";
 import { hashApiKey } from "../auth/keys";
 import { apiKeys, teams } from "../db/schema";
 import { consoleSessions, type SessionKind } from "./session-table";
@@ -20,7 +21,11 @@ function randomSessionId(): string {
 }
 
 /** Starts a session; returns the cookie value (never stored). */
-export async function createSession(d1: D1Database, who: { kind: SessionKind; teamId?: string; keyId?: string }, now: number): Promise<string> {
+export async function createSession(
+  d1: D1Database,
+  who: { kind: SessionKind; teamId?: string; keyId?: string; adminTokenHash?: string },
+  now: number,
+): Promise<string> {
   const sessionId = randomSessionId();
   await db(d1)
     .insert(consoleSessions)
@@ -29,6 +34,7 @@ export async function createSession(d1: D1Database, who: { kind: SessionKind; te
       kind: who.kind,
       teamId: who.teamId ?? null,
       keyId: who.keyId ?? null,
+      adminTokenHash: who.adminTokenHash ?? null,
       createdAt: now,
       expiresAt: now + SESSION_SECONDS,
       revokedAt: null,
@@ -38,22 +44,28 @@ export async function createSession(d1: D1Database, who: { kind: SessionKind; te
 
 /**
  * The live session of a cookie value, or null. A team session also needs its key to be live and its
- * team not deleted, checked in the same query.
+ * team not deleted, checked in the same query; an admin session needs the admin token it signed in
+ * with to be the current one (`adminTokenHash`: the current token's hash, null when none is set).
  */
-export async function findSession(d1: D1Database, sessionId: string, now: number): Promise<ConsoleSession | null> {
+export async function findSession(d1: D1Database, sessionId: string, now: number, adminTokenHash: string | null): Promise<ConsoleSession | null> {
   const s = consoleSessions;
   const row = await db(d1)
-    .select({ id: s.id, kind: s.kind, teamId: s.teamId, keyId: s.keyId, keyRevokedAt: apiKeys.revokedAt, keyExpiresAt: apiKeys.expiresAt, teamDeletedAt: teams.deletedAt })
+    .select({ id: s.id, kind: s.kind, teamId: s.teamId, keyId: s.keyId, adminTokenHash: s.adminTokenHash, keyRevokedAt: apiKeys.revokedAt, keyExpiresAt: apiKeys.expiresAt, teamDeletedAt: teams.deletedAt })
     .from(s)
     .leftJoin(apiKeys, eq(apiKeys.id, s.keyId))
     .leftJoin(teams, eq(teams.id, s.teamId))
     .where(and(eq(s.id, await hashApiKey(sessionId)), isNull(s.revokedAt), gt(s.expiresAt, now)))
     .get();
   if (!row) return null;
-  if (row.kind === "admin") return { kind: "admin", id: row.id };
+  if (row.kind === "admin") return adminTokenHash !== null && row.adminTokenHash === adminTokenHash ? { kind: "admin", id: row.id } : null;
   const keyLive = row.keyId !== null && row.keyRevokedAt === null && (row.keyExpiresAt === null || row.keyExpiresAt > now);
   if (!keyLive || row.teamId === null || row.teamDeletedAt !== null) return null;
   return { kind: "team", id: row.id, teamId: row.teamId, keyId: row.keyId! };
+}
+
+/** The hash an admin session is tied to: that of the current ADMIN_TOKEN, or null when none is set. */
+export async function currentAdminTokenHash(env: Env): Promise<string | null> {
+  return env.ADMIN_TOKEN ? hashOfToken(env.ADMIN_TOKEN) : null;
 }
 
 /** Ends a session (sign-out); its cookie is refused from now on. */

@@ -7,7 +7,7 @@ import { isWellFormedKey } from "../../auth/keys";
 import { lookUpKey } from "../../auth/team-auth";
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from "../../console/cookie";
 import type { ConsoleEnv } from "../../console/env";
-import { createSession, findSession, revokeSession } from "../../console/sessions";
+import { createSession, currentAdminTokenHash, findSession, revokeSession } from "../../console/sessions";
 import { teamKeysManageable } from "../../console/settings";
 import { createDb } from "../../db/client";
 import { TeamsRepository } from "../../db/teams";
@@ -54,7 +54,8 @@ export async function signIn(c: ConsoleContext) {
     if (!key) throw consoleWrongToken();
     who = { kind: "team", teamId: key.teamId, keyId: key.keyId };
   }
-  const sessionId = await createSession(c.env.DB, who, nowSeconds());
+  const adminTokenHash = who.kind === "admin" ? ((await currentAdminTokenHash(c.env)) ?? undefined) : undefined;
+  const sessionId = await createSession(c.env.DB, { ...who, adminTokenHash }, nowSeconds());
   writeSessionCookie(c, sessionId);
   return c.json(await describe(c, who), 201);
 }
@@ -67,7 +68,7 @@ export async function whoAmI(c: ConsoleContext) {
 /** Ends the cookie's session, if it has a live one; always clears the cookie. */
 export async function signOut(c: ConsoleContext) {
   const sessionId = readSessionCookie(c);
-  const session = sessionId ? await findSession(c.env.DB, sessionId, nowSeconds()) : null;
+  const session = sessionId ? await findSession(c.env.DB, sessionId, nowSeconds(), await currentAdminTokenHash(c.env)) : null;
   if (session) await revokeSession(c.env.DB, session.id, nowSeconds());
   clearSessionCookie(c);
   return c.json({ object: "console.session.deleted" as const, deleted: session !== null }, 200);
