@@ -153,6 +153,15 @@ describe("sign-out", () => {
     expect((await consoleCall("/console/session", cookie)).status).toBe(401);
   });
 
+  it("ends a team's sessions when the team is deleted", async () => {
+    const doomed = await createTeamWithKey();
+    const { cookie } = await signIn(doomed.key);
+    expect((await consoleCall("/console/session", cookie)).status).toBe(200);
+    expect((await call(`/admin/teams/${doomed.teamId}`, { key: ADMIN_TOKEN, method: "DELETE" })).status).toBe(200);
+    expect((await consoleCall("/console/session", cookie)).status).toBe(401);
+    expect((await consoleCall(`/console/api/teams/${doomed.teamId}/completions`, cookie)).status).toBe(401);
+  });
+
   it("ends an admin session when ADMIN_TOKEN is rotated or removed", async () => {
     const { cookie } = await signIn(ADMIN_TOKEN);
     expect((await consoleCall("/console/session", cookie)).status).toBe(200);

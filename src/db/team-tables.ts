@@ -1,3 +1,4 @@
+import { consoleSessions } from "./console-sessions";
 import { apiKeys, completionMessages, completionMetadata, completions, completionTombstones, payloadParts, usageEvents, usageRollups, writeSpool } from "./schema";
 
 /**
@@ -5,4 +6,4 @@ import { apiKeys, completionMessages, completionMetadata, completions, completio
  * parts before the completion, the keys last. Add a new per-team table here and the team purge
  * covers it. (`teams` itself goes after all of these.)
  */
-export const TEAM_TABLES = [payloadParts, completionMessages, completionMetadata, completions, completionTombstones, writeSpool, usageEvents, usageRollups, apiKeys] as const;
+export const TEAM_TABLES = [payloadParts, completionMessages, completionMetadata, completions, completionTombstones, writeSpool, usageEvents, usageRollups, consoleSessions, apiKeys] as const;
