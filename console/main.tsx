@@ -95,7 +95,7 @@ function Shell(props: { session: Session; onSignedOut: () => void }) {
         {view === "usage" && team && <Usage session={session} team={team} url={url} />}
         {view === "teams" && admin && <Teams onChanged={teams.reload} />}
         {view === "keys" && team && <Keys session={session} team={team} />}
-        {view === "upstreams" && <Upstreams session={session} team={team} url={url} />}
+        {view === "upstreams" && <Upstreams url={url} />}
       </main>
     </>
   );

@@ -206,6 +206,11 @@ await runE2e("console", "console: team and admin sign-in, scoped list, filter, d
 
   await nav("Upstreams").click();
   await page.locator(".chart canvas").first().waitFor();
+  // The admin sees every team's requests: alpha's 3 and beta's 1, all answered by the fake upstream.
+  const upstreamRow = page.locator("table.list tbody tr", { hasText: "default" });
+  await upstreamRow.waitFor();
+  const cells = await upstreamRow.locator("td").allTextContents();
+  check(cells[1] === "4" && cells[2].startsWith("0 "), `the Upstreams view shows ${JSON.stringify(cells)}`);
   await shot("upstreams");
   await nav("Responses").click();
   await page.getByRole("heading", { name: "Responses" }).waitFor();

@@ -128,13 +128,14 @@ describe("usage counting through the proxy", () => {
     expect(await todayTotals(teamId)).toEqual({ requests: 1, input: 0, cached: 0, output: 0, withoutUsage: 1 });
   });
 
-  it("does not count a request the upstream refused", async () => {
+  it("does not count a request the upstream refused; it sends only that upstream's failed outcome", async () => {
     const captured = captureQueue();
-    const { key } = await createTeamWithKey();
+    const { key, teamId } = await createTeamWithKey();
     mockUpstream(() => jsonResponse({ error: { message: "bad", type: "invalid_request_error", param: null, code: null } }, 400));
     const res = await call("/v1/chat/completions", { key, env: captured.env, body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] } });
     expect(res.status).toBe(400);
-    expect(captured.messages).toEqual([]);
+    expect(captured.messages.filter((m) => m.kind === "usage")).toEqual([]);
+    expect(captured.messages).toEqual([{ kind: "upstream.outcome", outcome: expect.objectContaining({ teamId, upstream: "default", failed: true, fellBack: false }) }]);
   });
 
   it("sends nothing with USAGE_COUNTING=off, and passes the stream's body through unchanged", async () => {

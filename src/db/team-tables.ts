@@ -1,4 +1,5 @@
 import { consoleSessions } from "./console-sessions";
+import { upstreamEvents, upstreamRollups } from "./upstream-stats";
 import { apiKeys, completionMessages, completionMetadata, completions, completionTombstones, payloadParts, usageEvents, usageRollups, writeSpool } from "./schema";
 
 /**
@@ -6,4 +7,4 @@ import { apiKeys, completionMessages, completionMetadata, completions, completio
  * parts before the completion, the keys last. Add a new per-team table here and the team purge
  * covers it. (`teams` itself goes after all of these.)
  */
-export const TEAM_TABLES = [payloadParts, completionMessages, completionMetadata, completions, completionTombstones, writeSpool, usageEvents, usageRollups, consoleSessions, apiKeys] as const;
+export const TEAM_TABLES = [payloadParts, completionMessages, completionMetadata, completions, completionTombstones, writeSpool, usageEvents, usageRollups, upstreamEvents, upstreamRollups, consoleSessions, apiKeys] as const;

@@ -1,6 +1,9 @@
 import { createMiddleware } from "hono/factory";
 import type { AppContext, AppEnv, RequestAnnotations } from "./types";
 import { describeError, logEvent } from "../log";
+import type { UpstreamOutcome } from "../db/upstream-stats";
+import { routeOf } from "../proxy/routing";
+import type { BackgroundMessage } from "../queue/messages";
 import { buildUsageEvent } from "../usage/event";
 import type { RequestFinished } from "../usage/types";
 
@@ -42,7 +45,8 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
     teamId: apiKey.teamId,
     keyId: apiKey.keyId,
     endpoint: c.req.path,
-    upstream: annotations?.upstream ?? null,
+    // An error made after every attempt failed (502, 504) names its upstream in a header only.
+    upstream: annotations?.upstream ?? c.res.headers.get("x-gateway-upstream"),
     model: annotations?.model ?? "",
     status,
     usage,
@@ -55,18 +59,35 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
 /**
  * Settles the request's admission with its real usage and sends its usage event to the queue.
  * Only requests the upstream answered are counted: a refused or failed request used no model.
+ * Every request that reached an upstream also gives that upstream's outcome (answered or failed,
+ * fallen back, latency): carried by the usage message, or alone for a failure, one message either way.
  */
 async function onRequestFinished(c: AppContext, record: RequestFinished): Promise<void> {
   const settled = c.get("requestAnnotations")?.admission?.settle(record.usage, record.status);
-  const { usage } = c.get("config");
-  if (usage.counting && record.upstream !== null && record.status < 400) {
-    const event = buildUsageEvent(record, usage.prices);
+  const { usage, upstreams } = c.get("config");
+  if (usage.counting && record.upstream !== null) {
+    const answered = record.status < 400;
+    const event = answered ? buildUsageEvent(record, usage.prices) : null;
+    const outcome = upstreamOutcome(record, record.upstream, event?.id ?? crypto.randomUUID(), routeOf(upstreams, record.model)?.name);
+    const message: BackgroundMessage = event ? { kind: "usage", event, outcome } : { kind: "upstream.outcome", outcome };
     try {
-      await c.env.BACKGROUND_QUEUE.send({ kind: "usage", event }, { contentType: "json" });
+      await c.env.BACKGROUND_QUEUE.send(message, { contentType: "json" });
     } catch (err) {
       // Not dropped silently: the event is in the log, whole, to be replayed.
-      logEvent("error", "usage_event_not_sent", { event, error: describeError(err) });
+      logEvent("error", "usage_event_not_sent", { ...message, error: describeError(err) });
     }
   }
   await settled;
+}
+
+function upstreamOutcome(record: RequestFinished, upstream: string, id: string, firstChoice: string | undefined): UpstreamOutcome {
+  return {
+    id,
+    teamId: record.teamId,
+    upstream,
+    startedAt: Math.floor(record.startedAt / 1000),
+    failed: record.status >= 400,
+    fellBack: firstChoice !== undefined && firstChoice !== upstream,
+    latencyMs: record.latencyMs,
+  };
 }

@@ -1,7 +1,7 @@
 import { handleStoreMessage } from "../completion-store/queued-write";
 import { logEvent } from "../log";
 import { recordUsageMessages } from "../usage/record-usage";
-import type { BackgroundMessage, BudgetSeedMessage, UsageMessage } from "../queue/messages";
+import type { BackgroundMessage, BudgetSeedMessage, UpstreamOutcomeMessage, UsageMessage } from "../queue/messages";
 import { handlePurgeTeamMessage } from "../teams/purge";
 import { handleBudgetSeedMessage } from "../limits/budget-seed";
 
@@ -16,6 +16,7 @@ function describeDead(body: BackgroundMessage): Record<string, unknown> {
   if (body.kind === "store.completion.piece") about.piece = `${body.piece + 1}/${body.pieces}`;
   // A usage event holds counts, not content: logged whole, so that it can be replayed.
   if (body.kind === "usage") Object.assign(about, { team_id: body.event.teamId, event: body.event });
+  if (body.kind === "upstream.outcome") Object.assign(about, { team_id: body.outcome.teamId, outcome: body.outcome });
   return about;
 }
 
@@ -29,7 +30,7 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
     return;
   }
   // Usage events are written together, in one D1 batch per delivery; budget seeds read D1's spend after that write.
-  const usage: Message<UsageMessage>[] = [];
+  const usage: Message<UsageMessage | UpstreamOutcomeMessage>[] = [];
   const seeds: Message<BudgetSeedMessage>[] = [];
   for (const message of batch.messages) {
     const body = message.body;
@@ -42,7 +43,8 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
         await handlePurgeTeamMessage(message as Message<typeof body>, env);
         break;
       case "usage":
-        usage.push(message as Message<UsageMessage>);
+      case "upstream.outcome":
+        usage.push(message as Message<UsageMessage | UpstreamOutcomeMessage>);
         break;
       case "limits.budget.seed":
         seeds.push(message as Message<BudgetSeedMessage>);

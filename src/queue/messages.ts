@@ -1,4 +1,5 @@
 import type { NewStoredCompletion, UsageEvent } from "../db/types";
+import type { UpstreamOutcome } from "../db/upstream-stats";
 // The messages of the gateway's one background queue. Each kind has one consumer module.
 
 
@@ -6,6 +7,14 @@ import type { NewStoredCompletion, UsageEvent } from "../db/types";
 export interface UsageMessage {
   kind: "usage";
   event: UsageEvent;
+  /** How its upstream fared (absent in messages sent before outcomes were recorded). */
+  outcome?: UpstreamOutcome;
+}
+
+/** A request whose upstream failed: no usage, but an outcome for that upstream's error rate (src/usage/record-usage.ts). */
+export interface UpstreamOutcomeMessage {
+  kind: "upstream.outcome";
+  outcome: UpstreamOutcome;
 }
 
 /** A completion whose write did not land in waitUntil (src/completion-store/queued-write.ts). */
@@ -41,4 +50,10 @@ export interface BudgetSeedMessage {
   keyId?: string;
 }
 
-export type BackgroundMessage = StoreCompletionMessage | StoreCompletionPieceMessage | PurgeTeamMessage | UsageMessage | BudgetSeedMessage;
+export type BackgroundMessage =
+  | StoreCompletionMessage
+  | StoreCompletionPieceMessage
+  | PurgeTeamMessage
+  | UsageMessage
+  | UpstreamOutcomeMessage
+  | BudgetSeedMessage;

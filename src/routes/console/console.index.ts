@@ -6,6 +6,7 @@ import { completionsRouter } from "../completions/completions.index";
 import { usageRouter } from "../usage/usage.index";
 import { completionDetail, exportCompletions, listCompletionsPage, listResponsesPage } from "./console.completions";
 import { signIn, signOut, whoAmI } from "./console.session";
+import { upstreamSeries } from "./console.upstreams";
 import { usageSeries } from "./console.usage";
 
 // The console's JSON endpoints. Its page and script are static assets (public/console, built from
@@ -30,6 +31,7 @@ consoleRouter.delete("/console/session", signOut);
 consoleRouter.get("/console/session", requireConsoleSession, whoAmI);
 
 consoleRouter.get("/console/api/usage", usageSeries);
+consoleRouter.get("/console/api/upstreams", upstreamSeries);
 consoleRouter.use("/console/api/v1/organization/*", sessionUsageViewer);
 consoleRouter.route("/console/api", usageRouter);
 
