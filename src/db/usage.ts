@@ -7,8 +7,8 @@ import type { UsageEvent } from "./types";
 // then adds to the rollups only the events it inserted itself, in the same D1 batch (one
 // transaction), so a redelivered message changes nothing and a failed run changes nothing.
 
-const ROLLUP_WIDTHS = [60, 3600, 86400] as const;
-type RollupWidth = (typeof ROLLUP_WIDTHS)[number];
+export const ROLLUP_WIDTHS = [60, 3600, 86400] as const;
+export type RollupWidth = (typeof ROLLUP_WIDTHS)[number];
 
 export type UsageGroupColumn = "teamId" | "keyId" | "model" | "upstream";
 

@@ -13,7 +13,7 @@ function paramName(path: PropertyKey[]): string | null {
   }, "");
 }
 
-function zodErrorToApiError(error: z.ZodError, target?: string): ApiError {
+export function zodErrorToApiError(error: z.ZodError, target?: string): ApiError {
   const issue = error.issues[0];
   const param = paramName(issue?.path ?? []);
   const where = param ?? target ?? "request";
