@@ -9,6 +9,7 @@
 // The same three can be given in the request body, as `"x_fake": { "chunks": 8, "first_delay_ms": 200,
 // "chunk_delay_ms": 20 }` (a header wins over the body). The gateway forwards unknown body fields
 // but not these headers, so the benchmark shapes answers through the gateway with the body field.
+// POST /responses answers as OpenAI's Responses API does (one message item; streamed as its events).
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
@@ -26,13 +27,17 @@ function lastUserText(messages) {
   return typeof last.content === "string" ? last.content : (last.content ?? []).map((p) => p.text ?? "").join(" ");
 }
 
-async function handleChat(req, res, body) {
+function shape(req, body) {
   const fromBody = body.x_fake && typeof body.x_fake === "object" ? body.x_fake : {};
-  const options = {
+  return {
     chunks: num(req.headers["x-fake-chunks"], num(fromBody.chunks, 8)),
     firstDelayMs: num(req.headers["x-fake-first-delay-ms"], num(fromBody.first_delay_ms, 0)),
     chunkDelayMs: num(req.headers["x-fake-chunk-delay-ms"], num(fromBody.chunk_delay_ms, 0)),
   };
+}
+
+async function handleChat(req, res, body) {
+  const options = shape(req, body);
   const id = completionId();
   const created = Math.floor(Date.now() / 1000);
   const model = body.model ?? "fake-model";
@@ -68,6 +73,56 @@ async function handleChat(req, res, body) {
   res.end("data: [DONE]\n\n");
 }
 
+async function handleResponses(req, res, body) {
+  const options = shape(req, body);
+  const id = `resp_${randomBytes(16).toString("hex")}`;
+  const itemId = `msg_${randomBytes(16).toString("hex")}`;
+  const createdAt = Math.floor(Date.now() / 1000);
+  const text = Array.from({ length: options.chunks }, (_, i) => `tok${i} `).join("");
+  const usage = { input_tokens: 5, input_tokens_details: { cached_tokens: 0 }, output_tokens: options.chunks, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 5 + options.chunks };
+  const part = (t) => ({ type: "output_text", text: t, annotations: [], logprobs: [] });
+  const item = (status, t) => ({ id: itemId, type: "message", status, role: "assistant", content: t === null ? [] : [part(t)] });
+  const response = (status, output) => ({
+    id,
+    object: "response",
+    created_at: createdAt,
+    status,
+    error: null,
+    incomplete_details: null,
+    instructions: body.instructions ?? null,
+    model: body.model ?? "fake-model",
+    output,
+    parallel_tool_calls: true,
+    tool_choice: "auto",
+    tools: [],
+    store: body.store ?? true,
+    usage: status === "completed" ? usage : null,
+    metadata: {},
+  });
+  await sleep(options.firstDelayMs);
+  if (body.stream !== true) {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(response("completed", [item("completed", text)])));
+    return;
+  }
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  let sequence = 0;
+  const send = (type, fields) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`);
+  send("response.created", { response: response("in_progress", []) });
+  send("response.in_progress", { response: response("in_progress", []) });
+  send("response.output_item.added", { output_index: 0, item: item("in_progress", null) });
+  send("response.content_part.added", { item_id: itemId, output_index: 0, content_index: 0, part: part("") });
+  for (let i = 0; i < options.chunks; i++) {
+    if (i > 0) await sleep(options.chunkDelayMs);
+    send("response.output_text.delta", { item_id: itemId, output_index: 0, content_index: 0, delta: `tok${i} `, logprobs: [] });
+  }
+  send("response.output_text.done", { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] });
+  send("response.content_part.done", { item_id: itemId, output_index: 0, content_index: 0, part: part(text) });
+  send("response.output_item.done", { output_index: 0, item: item("completed", text) });
+  send("response.completed", { response: response("completed", [item("completed", text)]) });
+  res.end();
+}
+
 export function startFakeUpstream({ port = 8081, host = "127.0.0.1" } = {}) {
   const server = createServer((req, res) => {
     const pieces = [];
@@ -84,6 +139,18 @@ export function startFakeUpstream({ port = 8081, host = "127.0.0.1" } = {}) {
           return;
         }
         handleChat(req, res, body).catch(() => res.destroy());
+        return;
+      }
+      if (req.method === "POST" && /\/responses$/.test(url.pathname)) {
+        let body;
+        try {
+          body = JSON.parse(Buffer.concat(pieces).toString("utf8") || "{}");
+        } catch {
+          res.writeHead(400, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: { message: "invalid JSON", type: "invalid_request_error", param: null, code: null } }));
+          return;
+        }
+        handleResponses(req, res, body).catch(() => res.destroy());
         return;
       }
       if (req.method === "GET" && /\/models$/.test(url.pathname)) {

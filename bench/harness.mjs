@@ -54,6 +54,8 @@ export function runCommand(command, args, { cwd = ROOT, env = process.env, limit
 /** `wrangler deploy --dry-run --outdir`: the bundle exactly as it would be uploaded. Returns its path. */
 export async function buildWorkerBundle(outdir, { root = ROOT } = {}) {
   const wrangler = join(root, "node_modules", ".bin", "wrangler");
+  // wrangler.toml's [assets] needs public/, which a fresh clone lacks until the doc assets are copied.
+  await runCommand(process.execPath, [join(root, "scripts", "copy-doc-assets.mjs")], { cwd: root, env: process.env });
   await runCommand(wrangler, ["deploy", "--dry-run", "--outdir", outdir], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },

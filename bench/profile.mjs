@@ -4,7 +4,10 @@
 // all on one workerd thread), and prints each isolate's CPU (profile-summary.mjs), the functions
 // with the most self time (mapped back to src/ through the bundle's source map), the time per
 // source file, and the CPU time of each workerd thread.
-//   node bench/profile.mjs gateway|store|stream|stream-store|usage|floor|floor-stream|get|list|list-metadata
+//   node bench/profile.mjs gateway|gateway-off|store|stream|stream-store|floor|floor-stream|responses-unstored|responses-stored|translated|get|list|list-metadata
+//   A streamed scenario with "-200" appended (stream-200, floor-stream-200, …) has the upstream send 200 chunks instead of 8.
+//   Usage counting is on (as in the bench's CPU targets) except in "gateway-off"; "usage" is "gateway".
+//   The Responses scenarios need POST /v1/responses; responses-unstored and responses-stored run with UPSTREAM_API=responses.
 //   PROFILE_SECONDS=8 PROFILE_CONNECTIONS=32 PROFILE_TOP=30 PROFILE_INTERVAL_US=100 PROFILE_ISOLATES=all
 //   PROFILE_OUT=bench/results/profile-<scenario>.json
 //   PROFILE_RAW=<dir>: also writes each isolate's raw .cpuprofile there (its stacks, for DevTools)
@@ -94,11 +97,13 @@ export async function isolateProfiler(worker, { intervalUs = 100, mapper = () =>
 }
 
 async function main() {
-  const scenario = process.argv[2] ?? "gateway";
+  const requested = process.argv[2] ?? "gateway";
+  const chunks = requested.endsWith("-200") ? 200 : 8;
+  const scenario = requested.replace(/-200$/, "");
   const seconds = Number(process.env.PROFILE_SECONDS ?? 8);
   const connections = Number(process.env.PROFILE_CONNECTIONS ?? 32);
   const topN = Number(process.env.PROFILE_TOP ?? 30);
-  const out = process.env.PROFILE_OUT ?? join(ROOT, "bench", "results", `profile-${scenario}.json`);
+  const out = process.env.PROFILE_OUT ?? join(ROOT, "bench", "results", `profile-${requested}.json`);
   const adminToken = `adm-${randomBytes(12).toString("base64url")}`;
   const work = mkdtempSync(join(tmpdir(), "llm-gateway-profile-"));
   const closers = [async () => rmSync(work, { recursive: true, force: true })];
@@ -114,8 +119,12 @@ async function main() {
         : {
             name: "gateway",
             scriptPath: bundle,
-            // Usage counting is off except in the "usage" scenario: its queue's simulator would run on the worker's thread.
-            bindings: { UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN: adminToken, USAGE_COUNTING: scenario === "usage" ? "on" : "off" },
+            bindings: {
+              UPSTREAM_BASE_URL: upstreamBase,
+              ADMIN_TOKEN: adminToken,
+              USAGE_COUNTING: scenario === "gateway-off" ? "off" : "on",
+              ...(scenario.startsWith("responses-") ? { UPSTREAM_API: "responses" } : {}),
+            },
             d1Persist: join(work, "d1"),
             inspector: true,
             wranglerBindings: true,
@@ -127,6 +136,9 @@ async function main() {
       { role: "user", content: "Where is my order #1234? It was supposed to arrive yesterday." },
     ];
     const body = (extra) => JSON.stringify({ model: "gpt-4o-mini", messages, ...extra });
+    const responsesBody = (extra) => JSON.stringify({ model: "gpt-4o-mini", input: messages, ...extra });
+    const streamed = { stream: true, x_fake: { chunks } };
+    const responsesUrl = new URL("/v1/responses", worker.url).href;
     const headers = { "content-type": "application/json" };
     const url = new URL("/v1/chat/completions", worker.url).href;
     let job;
@@ -141,16 +153,20 @@ async function main() {
       const ids = Array.from({ length: 1000 }, (_, i) => seededCompletionId(((i * 7919) % 1000) * 100));
       job = {
         gateway: { url, method: "POST", headers, body: body({}) },
+        "gateway-off": { url, method: "POST", headers, body: body({}) },
         usage: { url, method: "POST", headers, body: body({}) },
+        "responses-unstored": { url: responsesUrl, method: "POST", headers, body: responsesBody({ ...streamed, store: false }) },
+        "responses-stored": { url: responsesUrl, method: "POST", headers, body: responsesBody(streamed) },
+        translated: { url: responsesUrl, method: "POST", headers, body: responsesBody(streamed) },
         store: { url, method: "POST", headers, body: body({ store: true, metadata: { bench: "store" } }) },
-        stream: { url, method: "POST", headers, body: body({ stream: true }) },
-        "stream-store": { url, method: "POST", headers, body: body({ stream: true, store: true, metadata: { bench: "s" } }) },
+        stream: { url, method: "POST", headers, body: body(streamed) },
+        "stream-store": { url, method: "POST", headers, body: body({ ...streamed, store: true, metadata: { bench: "s" } }) },
         get: { url, method: "GET", headers: { authorization: headers.authorization }, paths: ids.map((id) => `/v1/chat/completions/${id}`) },
         list: { url, method: "GET", headers: { authorization: headers.authorization }, paths: ids.slice(0, 200).map((id, i) => `/v1/chat/completions?limit=20${i % 2 ? "&order=desc" : ""}${i % 4 >= 2 ? `&after=${id}` : ""}`) },
         "list-metadata": { url, method: "GET", headers: { authorization: headers.authorization }, paths: ids.slice(0, 200).map((id, i) => `/v1/chat/completions?limit=20&metadata%5Btier%5D=gold${i % 2 ? "&order=desc" : ""}${i % 4 >= 2 ? `&after=${id}` : ""}`) },
       }[scenario];
     } else {
-      job = { url, method: "POST", headers, body: body(scenario === "floor-stream" ? { stream: true } : {}) };
+      job = { url, method: "POST", headers, body: body(scenario === "floor-stream" ? streamed : {}) };
     }
     if (!job) throw new Error(`unknown scenario ${scenario}`);
 

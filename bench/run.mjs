@@ -55,7 +55,7 @@ import {
 } from "./harness.mjs";
 import { mergeRuns, runLoad } from "./load.mjs";
 import { bundleMapper, isolateProfiler } from "./profile.mjs";
-import { USAGE_TARGETS, evaluateInfo, evaluateTargets, formatRatioLine, formatTable } from "./report.mjs";
+import { LONG_CHUNKS, SHORT_CHUNKS, USAGE_TARGETS, evaluateInfo, evaluateTargets, formatClosingLine, formatRatioLine, formatTable, long, median } from "./report.mjs";
 
 const intEnv = (name, fallback, min = 1) => {
   const raw = process.env[name];
@@ -89,6 +89,7 @@ const MESSAGES = [
   { role: "user", content: "Where is my order #1234? It was supposed to arrive yesterday." },
 ];
 const chatBody = (extra = {}) => JSON.stringify({ model: "gpt-4o-mini", messages: MESSAGES, ...extra });
+const responsesBody = (extra = {}) => JSON.stringify({ model: "gpt-4o-mini", input: MESSAGES, ...extra });
 // Shapes the fake upstream's answer through the gateway, which forwards unknown body fields.
 const SLOW_STREAM = { first_delay_ms: 200, chunk_delay_ms: 20, chunks: 8 };
 
@@ -290,6 +291,17 @@ async function hasUsageApi(baseUrl, key) {
   return res.status !== 404;
 }
 
+/** Whether POST /v1/responses answers (a store:false request): without it, the Responses figures are n/a. */
+async function hasResponsesApi(baseUrl, key) {
+  const res = await fetch(new URL("/v1/responses", baseUrl), {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: responsesBody({ store: false }),
+  });
+  await res.arrayBuffer();
+  return res.ok;
+}
+
 /** Sets high rate limits on a key (PATCH /admin/keys); false when the gateway has no such route. */
 async function limitKey(baseUrl, keyId) {
   const res = await fetch(new URL(`/admin/keys/${keyId}`, baseUrl), {
@@ -429,14 +441,32 @@ async function main() {
 
   if (settings.only.has("cpu")) {
     // Instances of their own, with the inspector open; the profiler samples the worker's isolate only.
+    // Usage counting is on for the CPU targets (as in production); one instance has it off, for its cost.
     const mapper = bundleMapper(bundle);
     const floorCpu = await started({ name: "floor-cpu", scriptPath: FLOOR_WORKER, bindings: { UPSTREAM_BASE_URL: upstreamBase }, inspector: true });
-    const gatewayCpu = await started({ name: "gateway-cpu", scriptPath: bundle, bindings: gatewayBindings("off"), d1Persist: join(work, "d1-cpu"), inspector: true, wranglerBindings: true });
+    const gatewayCpu = await started({ name: "gateway-cpu", scriptPath: bundle, bindings: gatewayBindings("on"), d1Persist: join(work, "d1-cpu"), inspector: true, wranglerBindings: true });
     const cpuD1 = await gatewayCpu.mf.getD1Database("DB");
     await applyMigrations(cpuD1);
     const cpuTeam = await createTeamWithKey(gatewayCpu.url, ADMIN_TOKEN, "bench-cpu");
-    // BENCH_ONLY=cpu starts no other gateway: ask this one.
-    if (!needGateway) usageFeature = await hasUsageApi(gatewayCpu.url, cpuTeam.key);
+    const offCpu = await started({ name: "gateway-off-cpu", scriptPath: bundle, bindings: gatewayBindings("off"), d1Persist: join(work, "d1-off-cpu"), inspector: true, wranglerBindings: true });
+    await applyMigrations(await offCpu.mf.getD1Database("DB"));
+    const offTeam = await createTeamWithKey(offCpu.url, ADMIN_TOKEN, "bench-off-cpu");
+    // The Responses scenarios run once POST /v1/responses answers: translated on this instance (its
+    // upstream speaks chat), passed through on one whose upstream speaks the Responses API.
+    let responsesCpu = null;
+    let responsesTeam = null;
+    if (await hasResponsesApi(gatewayCpu.url, cpuTeam.key)) {
+      responsesCpu = await started({
+        name: "gateway-responses-cpu",
+        scriptPath: bundle,
+        bindings: { ...gatewayBindings("on"), UPSTREAM_API: "responses" },
+        d1Persist: join(work, "d1-responses-cpu"),
+        inspector: true,
+        wranglerBindings: true,
+      });
+      await applyMigrations(await responsesCpu.mf.getD1Database("DB"));
+      responsesTeam = await createTeamWithKey(responsesCpu.url, ADMIN_TOKEN, "bench-responses-cpu");
+    } else log("POST /v1/responses does not answer yet: the Responses and translated figures are n/a");
     // One profiler session per instance, opened when its first scenario runs.
     const profilers = new Map();
     const profiled = (worker) => ({
@@ -446,30 +476,39 @@ async function main() {
         return profilers.get(worker.name);
       },
     });
-    const on = (worker, key, extra) => () => ({ url: new URL("/v1/chat/completions", worker.url).href, method: "POST", headers: key ? auth(key) : json, body: chatBody(extra) });
+    const on = (worker, key, extra, path = "/v1/chat/completions", body = chatBody) => () => ({ url: new URL(path, worker.url).href, method: "POST", headers: key ? auth(key) : json, body: body(extra) });
+    const responses = (worker, key, extra) => on(worker, key, extra, "/v1/responses", responsesBody);
+    const stored = () => ({ store: storeAccounting(() => cpuD1, cpuTeam.teamId) });
+    // Each streamed scenario runs with 8 chunks and with 200 (its key + "_200"): the difference is the cost per chunk.
+    const streamed = (key, label, make, extra = {}) =>
+      [SHORT_CHUNKS, LONG_CHUNKS].map((chunks) => ({
+        key: chunks === SHORT_CHUNKS ? key : long(key),
+        label: `${label}, ${chunks} chunks`,
+        ...make({ stream: true, x_fake: { chunks } }),
+        ...extra,
+      }));
     const cpuScenarios = [
       { key: "floor", label: "floor", job: on(floorCpu), ...profiled(floorCpu) },
       { key: "gateway", label: "gateway", job: on(gatewayCpu, cpuTeam.key), ...profiled(gatewayCpu) },
-      { key: "gateway_store", label: "gateway store:true", job: on(gatewayCpu, cpuTeam.key, { store: true, metadata: { bench: "store" } }), ...profiled(gatewayCpu), store: storeAccounting(() => cpuD1, cpuTeam.teamId) },
-      { key: "floor_stream", label: "floor streamed", job: on(floorCpu, null, { stream: true }), ...profiled(floorCpu) },
-      { key: "gateway_stream", label: "gateway streamed", job: on(gatewayCpu, cpuTeam.key, { stream: true }), ...profiled(gatewayCpu) },
-      {
-        key: "gateway_stream_store",
-        label: "gateway streamed+store",
-        job: on(gatewayCpu, cpuTeam.key, { stream: true, store: true, metadata: { bench: "stream-store" } }),
-        ...profiled(gatewayCpu),
-        store: storeAccounting(() => cpuD1, cpuTeam.teamId),
-      },
+      { key: "gateway_counting_off", label: "gateway, usage counting off", job: on(offCpu, offTeam.key), ...profiled(offCpu) },
+      { key: "gateway_store", label: "gateway store:true", job: on(gatewayCpu, cpuTeam.key, { store: true, metadata: { bench: "store" } }), ...profiled(gatewayCpu), ...stored() },
+      ...streamed("floor_stream", "floor streamed", (x) => ({ job: on(floorCpu, null, x), ...profiled(floorCpu) })),
+      ...streamed("gateway_stream", "gateway streamed", (x) => ({ job: on(gatewayCpu, cpuTeam.key, x), ...profiled(gatewayCpu) })),
+      ...streamed(
+        "gateway_stream_store",
+        "gateway streamed+store",
+        (x) => ({ job: on(gatewayCpu, cpuTeam.key, { ...x, store: true, metadata: { bench: "stream-store" } }), ...profiled(gatewayCpu) }),
+        stored(),
+      ),
     ];
-    let usageCpuWorker = null;
-    if (usageFeature) {
-      const usageCpu = await started({ name: "usage-cpu", scriptPath: bundle, bindings: gatewayBindings("on"), d1Persist: join(work, "d1-usage-cpu"), inspector: true, wranglerBindings: true });
-      usageCpuWorker = usageCpu;
-      await applyMigrations(await usageCpu.mf.getD1Database("DB"));
-      const usageTeam = await createTeamWithKey(usageCpu.url, ADMIN_TOKEN, "bench-usage-cpu");
-      cpuScenarios.push({ key: "gateway_usage", label: "gateway, usage counting on", job: on(usageCpu, usageTeam.key), ...profiled(usageCpu) });
+    if (responsesCpu) {
+      cpuScenarios.push(
+        ...streamed("responses_unstored_stream", "responses store:false streamed (responses upstream)", (x) => ({ job: responses(responsesCpu, responsesTeam.key, { ...x, store: false }), ...profiled(responsesCpu) })),
+        ...streamed("responses_stored_stream", "responses stored streamed (responses upstream)", (x) => ({ job: responses(responsesCpu, responsesTeam.key, x), ...profiled(responsesCpu) })),
+        ...streamed("translated_stream", "responses stored streamed, translated (chat upstream)", (x) => ({ job: responses(gatewayCpu, cpuTeam.key, x), ...profiled(gatewayCpu) })),
+      );
     }
-    const restore = aside([floorCpu, gatewayCpu, usageCpuWorker]);
+    const restore = aside([floorCpu, gatewayCpu, offCpu, responsesCpu].filter(Boolean));
     try {
       figures.cpu = await measureCpuScenarios(cpuScenarios);
     } finally {
@@ -483,11 +522,19 @@ async function main() {
     log(`time to first byte: ${settings.ttfbSamples} samples each, first chunk after ${SLOW_STREAM.first_delay_ms} ms, then one every ${SLOW_STREAM.chunk_delay_ms} ms`);
     const body = chatBody({ stream: true, x_fake: SLOW_STREAM });
     const sample = (url, headers) => sampleFirstByte(url, { method: "POST", headers, body }, { samples: settings.ttfbSamples, concurrency: 5 });
-    figures.ttfb = {
-      direct: await sample(direct, json),
-      floor: await sample(fl("/v1/chat/completions"), json),
-      gateway: await sample(gw("/v1/chat/completions"), auth()),
-    };
+    // Repeated in rounds, interleaved; each target's p50 is the median of its rounds' p50s.
+    const targets = { direct: [direct, json], floor: [fl("/v1/chat/completions"), json], gateway: [gw("/v1/chat/completions"), auth()] };
+    const byRound = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const [name, [url, headers]] of Object.entries(targets)) byRound[name].push(await sample(url, headers));
+    }
+    figures.ttfb = Object.fromEntries(
+      Object.entries(byRound).map(([name, rounds]) => {
+        const p50s = rounds.map((r) => r.firstByteMs.p50);
+        const last = rounds[rounds.length - 1];
+        return [name, { ...last, samples: rounds.reduce((a, r) => a + r.samples, 0), firstByteMs: { ...last.firstByteMs, p50: median(p50s), min: Math.min(...rounds.map((r) => r.firstByteMs.min)) }, p50ByRound: p50s }];
+      }),
+    );
     for (const [name, r] of Object.entries(figures.ttfb)) log(`ttfb ${name}: p50 ${r.firstByteMs.p50.toFixed(2)} ms, p99 ${r.firstByteMs.p99.toFixed(2)} ms`);
     if (figures.ttfb.gateway.firstByteMs.min < SLOW_STREAM.first_delay_ms * 0.9) {
       figures.ttfb.warning = "the gateway's first byte came before the upstream's delay: the x_fake body field did not reach the upstream";
@@ -649,7 +696,7 @@ try {
   console.log("");
   console.log(evaluateInfo(figures).map((i) => i.text).join("; "));
   console.log(formatRatioLine(evaluateTargets(figures, USAGE_TARGETS)));
-  console.log(formatRatioLine(evaluated));
+  console.log(formatClosingLine(figures));
 } catch (err) {
   console.error(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}`);
   exitCode = 1;
