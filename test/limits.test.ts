@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TeamLimiter } from "../src/limits/team-limiter";
-import { ADMIN_TOKEN, call, json, workerFetch } from "./helpers/gateway";
+import { ADMIN_TOKEN, call, callLive, json, workerFetch } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 import { captureQueue, deliver } from "./helpers/usage";
 import type { UsageEvent } from "../src/db/types";
@@ -311,8 +311,10 @@ describe("rate limits", () => {
     const cutting = mockUpstream(() => sseResponse(textStreamChunks("chatcmpl-cut", ["a", "b", "c"]), { breakAfter: 2 }));
     const body = { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], max_tokens: 500, stream: true };
     const estimate = Math.ceil(JSON.stringify(body).length / 4) + 500;
-    const cut = await ask(apiKey, { max_tokens: 500, stream: true });
-    await cut.text();
+    // Not rewritten: the client's copy breaks off as the upstream did.
+    const { response: cut, settled } = await callLive("/v1/chat/completions", { key: apiKey, body });
+    await expect(cut.text()).rejects.toThrow();
+    await settled();
     cutting.spy.mockRestore();
     mockUpstream(answer());
     const next = await ask(apiKey, { max_tokens: 500 });

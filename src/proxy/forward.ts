@@ -39,7 +39,14 @@ interface Tried {
 }
 
 /** An upstream's answer (any status), or the gateway's 502/504 when none came. */
-type Forwarded = Tried & ({ answered: true; response: Response } | { answered: false; error: ApiError });
+type Forwarded = Tried & (Answered | { answered: false; error: ApiError });
+
+interface Answered {
+  answered: true;
+  response: Response;
+  /** Aborts the answer's fetch: its body errors with `reason` wherever it is being read. */
+  abort: (reason: Error) => void;
+}
 
 /** The upstreams that take `model`, in order; 404 `model_not_found` (OpenAI's answer) when none does. */
 export function requireRoute(config: GatewayConfig, model: string): UpstreamConfig[] {
@@ -63,11 +70,13 @@ type Failure = { kind: "response"; response: Response } | { kind: "unreachable" 
  * The client's request.signal is not wired in: without the `enable_request_signal` flag it never
  * fires in Workers, and when a client goes away the runtime cancels the request's pending work
  * (all but waitUntil) itself; a stream's cancel reaches the upstream through stream-proxy.ts.
+ * `abort()` on the result aborts the answer's fetch (a stream passed on natively is cut that way).
  */
 export async function forwardToUpstream(config: GatewayConfig, candidates: readonly UpstreamConfig[], request: ForwardRequest): Promise<Forwarded> {
   const deadline = Date.now() + config.upstreamTimeoutMs;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new UpstreamTimeoutError("first byte")), config.upstreamTimeoutMs);
+  const abort = (reason: Error) => controller.abort(reason);
   let attempts = 0;
   let upstream = candidates[0];
   let last: Failure = { kind: "unreachable" };
@@ -77,7 +86,7 @@ export async function forwardToUpstream(config: GatewayConfig, candidates: reado
       for (let retry = 0; retry < config.retryAttempts; retry++) {
         attempts++;
         last = await attempt(upstream, request, controller.signal);
-        if (last.kind === "response" && !isRetryableStatus(last.response.status)) return { answered: true, response: last.response, upstream, attempts };
+        if (last.kind === "response" && !isRetryableStatus(last.response.status)) return { answered: true, response: last.response, abort, upstream, attempts };
         // A one-time body has been read: it cannot go anywhere again.
         if (!request.replayable) break tries;
         const delay = backoffDelayMs(retry, last.kind === "response" ? retryAfterMs(last.response.headers) : null);
@@ -105,7 +114,7 @@ export async function forwardToUpstream(config: GatewayConfig, candidates: reado
   } finally {
     clearTimeout(timer);
   }
-  if (last.kind === "response") return { answered: true, response: last.response, upstream, attempts };
+  if (last.kind === "response") return { answered: true, response: last.response, abort, upstream, attempts };
   return { answered: false, error: upstreamUnreachable(gatewayHeaders({ upstream, attempts })), upstream, attempts };
 }
 

@@ -20,7 +20,7 @@ interface Answered {
 
 export type Proxied =
   /** `response` is the upstream's 2xx answer, its body unread; `headers` go on the client's answer. */
-  | (Answered & { ok: true; response: Response; headers: Headers })
+  | (Answered & { ok: true; response: Response; headers: Headers; abort: (reason: Error) => void })
   /** `response` is the upstream's error, relayed in OpenAI's shape with the gateway's headers: the client's answer. */
   | (Answered & { ok: false; response: Response });
 
@@ -52,5 +52,5 @@ export async function proxyRequest(c: AppContext, request: ProxyRequest): Promis
   }
   const headers = forwardedHeaders(upstream.headers);
   for (const [name, value] of Object.entries({ ...gatewayHeaders(forwarded), ...admission.headers })) headers.set(name, value);
-  return { ...answered, ok: true, response: upstream, headers };
+  return { ...answered, ok: true, response: upstream, headers, abort: forwarded.abort };
 }

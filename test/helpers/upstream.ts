@@ -24,9 +24,38 @@ export function mockUpstream(handler: Handler) {
     const call: UpstreamCall = { url: request.url, headers: request.headers, body: text ? JSON.parse(text) : undefined };
     calls.push(call);
     if (request.signal?.aborted) throw request.signal.reason;
-    return handler(call);
+    const response = await handler(call);
+    const signal = init?.signal;
+    if (!signal || !response.body) return response;
+    return new Response(abortable(response.body, signal), response);
   });
   return { calls, spy };
+}
+
+/** As fetch does: aborting the request after its answer arrived errors the answer's body (and cancels the upstream's). */
+function abortable(body: ReadableStream<Uint8Array>, signal: AbortSignal): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      signal.addEventListener("abort", () => {
+        controller.error(signal.reason);
+        reader.cancel(signal.reason).catch(() => {});
+      });
+    },
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (err) {
+        // Already errored by an abort, or the body's own error, passed on.
+        if (!signal.aborted) controller.error(err);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
 
 let counter = 0;

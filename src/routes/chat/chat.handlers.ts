@@ -5,6 +5,7 @@ import { jsonBodyFor } from "../../proxy/forward";
 import { proxyRequest } from "../../proxy/proxy-request";
 import { readBodyText } from "../../proxy/idle-timeout";
 import { upstreamRequestBody } from "../../chat/upstream-body";
+import { watchNativeChatStream } from "../../chat/native-stream";
 import { proxyChatStream } from "../../chat/stream-proxy";
 import { tokenUsageFrom } from "../../usage/event";
 import { observeJsonUsage } from "../../usage/observe-usage";
@@ -38,6 +39,15 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   const storedId = storing ? mintStoredId(apiKey.teamId) : undefined;
 
   const isStream = request.stream === true && (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
+  if (isStream && upstream.body && storedId === undefined) {
+    // Nothing to rewrite: the client gets the upstream's own body; usage and the end are read from a copy.
+    // A usage chunk the gateway asked for reaches the client too (docs/contract.md says why).
+    const { stream, outcome } = watchNativeChatStream(upstream.body, { idleTimeoutMs: config.upstreamIdleTimeoutMs, abort: proxied.abort });
+    annotateRequest(c, { usage: outcome.then((result) => tokenUsageFrom(result.usage)) });
+    headers.set("content-type", "text/event-stream; charset=utf-8");
+    headers.set("cache-control", "no-cache");
+    return new Response(stream, { status: 200, headers });
+  }
   if (isStream && upstream.body) {
     const { stream, outcome } = proxyChatStream(upstream.body, {
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
