@@ -28,6 +28,9 @@ const KEY_USAGE = bytesOf("usage");
 const KEY_CHOICES = bytesOf("choices");
 const DONE = bytesOf("[DONE]");
 const OPEN_BRACE = 123;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const COMMA = 44;
 const QUOTE = 34;
 
 /** What to put in place of bytes[start, end) of a read: new bytes, or nothing (the event is dropped). */
@@ -76,9 +79,12 @@ export class ChunkWatch {
   private readonly idMember: Uint8Array | null = null;
   private readonly idMemberComma: Uint8Array | null = null;
   private readonly decoder = new TextDecoder();
+  /** For the store: each chunk's data as it came, parsed all at once when the completion is asked for. */
+  private readonly kept: Uint8Array[] | null;
 
   constructor(private readonly options: ChunkWatchOptions) {
     this.accumulator = options.accumulate ? new CompletionAccumulator() : null;
+    this.kept = options.accumulate ? [] : null;
     if (options.id !== undefined) {
       const id = JSON.stringify(options.id);
       this.idValue = bytesOf(id);
@@ -90,13 +96,41 @@ export class ChunkWatch {
   /** The completion rebuilt from the chunks, under the id given (else the upstream's, else a fresh one). */
   completion(): ChatCompletion | null {
     if (!this.accumulator) return null;
+    for (const chunk of this.parseKept()) this.notice(chunk, true);
     const completion = this.accumulator.result({ id: this.options.id ?? mintCompletionId(), created: nowSeconds(), model: "" });
     if (this.options.id !== undefined) completion.id = this.options.id;
     return completion;
   }
 
-  /** Notes a parsed chunk: an error, or usage; feeds the accumulator. Returns false if it is not a chunk. */
-  private notice(chunk: unknown): chunk is Record<string, any> {
+  /**
+   * The kept chunks, parsed as one JSON array: one decode and one parse for the whole stream cost
+   * less than one per chunk. If one chunk is malformed, each is parsed alone and that one skipped.
+   */
+  private parseKept(): unknown[] {
+    const kept = this.kept!;
+    if (kept.length === 0) return [];
+    let length = kept.length + 1;
+    for (const data of kept) length += data.length;
+    const joined = new Uint8Array(length);
+    joined[0] = OPEN_BRACKET;
+    let at = 1;
+    for (const data of kept) {
+      joined.set(data, at);
+      at += data.length;
+      joined[at++] = COMMA;
+    }
+    joined[length - 1] = CLOSE_BRACKET;
+    try {
+      return JSON.parse(this.decoder.decode(joined));
+    } catch {
+      return kept.map((data) => this.parse(data, 0, data.length));
+    } finally {
+      kept.length = 0;
+    }
+  }
+
+  /** Notes a parsed chunk: an error, or usage; feeds the accumulator when `accumulate`. Returns false if it is not a chunk. */
+  private notice(chunk: unknown, accumulate: boolean): chunk is Record<string, any> {
     if (chunk === null || typeof chunk !== "object") return false;
     const fields = chunk as Record<string, any>;
     if (fields.error) {
@@ -105,7 +139,7 @@ export class ChunkWatch {
     }
     if (fields.usage && typeof fields.usage === "object") this.usage = fields.usage;
     if (this.upstreamId === null && typeof fields.id === "string" && fields.id !== "") this.upstreamId = fields.id;
-    this.accumulator?.add(fields);
+    if (accumulate) this.accumulator?.add(fields);
     return true;
   }
 
@@ -124,9 +158,10 @@ export class ChunkWatch {
       this.sawDone = true;
       return;
     }
-    // Parsed only by the store, or when the chunk may be an error; everything else is looked at as bytes.
-    const parsed = this.accumulator !== null || event.errorType || event.quotedError;
-    if (parsed && !this.notice(this.parse(bytes, dataStart, dataEnd))) return;
+    // Parsed at once only when the chunk may be an error; the store's chunks are kept and parsed at the end.
+    const parsed = event.errorType || event.quotedError;
+    if (parsed && !this.notice(this.parse(bytes, dataStart, dataEnd), false)) return;
+    this.kept?.push(bytes.subarray(dataStart, dataEnd));
     const mayHaveUsage = event.quotedUsage;
     if (!this.idValue && !mayHaveUsage) return;
     const keys = findTopLevelKeys(bytes, dataStart, dataEnd, mayHaveUsage ? [KEY_ID, KEY_USAGE, KEY_CHOICES] : [KEY_ID]);
@@ -183,7 +218,8 @@ export class ChunkWatch {
     } catch {
       return;
     }
-    if (!this.notice(chunk)) return;
+    if (!this.notice(chunk, false)) return;
+    this.kept?.push(bytesOf(parsed.data));
     let changed = false;
     if (this.options.hideUsage && "usage" in chunk) {
       if (Array.isArray(chunk.choices) && chunk.choices.length === 0) {
