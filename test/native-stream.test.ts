@@ -2,15 +2,20 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { streamText } from "ai";
 import { env } from "cloudflare:test";
 import OpenAI from "openai";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { UsageMessage } from "../src/queue/messages";
 import { callLive, createTeamWithKey, drainPendingStores, workerFetch } from "./helpers/gateway";
+import { restoreSpies } from "./helpers/spies";
 import { chunk, mockUpstream, readSse, sseResponse, textStreamChunks } from "./helpers/upstream";
 import { captureQueue, deliver } from "./helpers/usage";
 
 // A stream the gateway does not rewrite (not stored) is the upstream's own body; what the gateway
 // must know it reads from a copy. A stall or a cut aborts the upstream fetch, so the client's
 // answer ends as a network error, which the SDKs raise, never as a clean end.
+
+afterEach(() => {
+  restoreSpies();
+});
 
 const messages = [{ role: "user" as const, content: "hi" }];
 const IDLE = { UPSTREAM_IDLE_TIMEOUT_MS: "60" };
