@@ -57,6 +57,25 @@ export const invalidAfter = (after: string) => invalidRequest(`Invalid 'after': 
 export const invalidMessageAfter = (after: string, completionId: string) =>
   invalidRequest(`Invalid 'after': '${after}' is not a message of chat completion '${completionId}'.`, "after");
 
+/** A chat upstream cannot run hosted tools; the message says how to turn them off. */
+export const hostedToolsRefused = (upstream: string, tools: string[]) =>
+  invalidRequest(
+    `The upstream '${upstream}' speaks only chat completions, which cannot run the hosted tool${tools.length > 1 ? "s" : ""} ${tools.map((t) => `'${t}'`).join(", ")}. ` +
+      `Remove ${tools.length > 1 ? "them" : "it"} from the request (Codex: set web_search = "disabled" in config.toml), or set "drop_hosted_tools": true on this upstream's UPSTREAMS entry to have the gateway drop ${tools.length > 1 ? "them" : "it"}.`,
+    "tools",
+    "unsupported_tool",
+  );
+
+/** OpenAI's answer for a previous response (or an item_reference) that is unknown, deleted, unstored or another team's. */
+export const previousResponseNotFound = (id: string, param = "previous_response_id") =>
+  invalidRequest(`Previous response with id '${id}' not found.`, param, "previous_response_not_found");
+
+export const backgroundNotSupported = () =>
+  invalidRequest("Background responses are not supported by this gateway yet: send the request without 'background: true'.", "background", "unsupported_parameter");
+
+export const conversationWithPreviousResponse = () =>
+  invalidRequest("Mutually exclusive parameters: 'previous_response_id' and 'conversation' cannot be used together.", "previous_response_id", "mutually_exclusive_parameters");
+
 // 401
 export const invalidApiKey = (message = "Incorrect API key provided.", realm = "gateway") =>
   new ApiError(401, message, "invalid_request_error", null, "invalid_api_key", { "www-authenticate": `Bearer realm="${realm}"` });
@@ -70,6 +89,16 @@ export const notFound = (message: string) => new ApiError(404, message, "invalid
 
 // The same 404 for a missing id and another team's: it must not reveal that the id exists.
 export const completionNotFound = (id: string) => notFound(`No chat completion found with id '${id}'.`);
+
+// OpenAI's wording; param and code null, as OpenAI answers them.
+export const responseNotFound = (id: string) => new ApiError(404, `Response with id '${id}' not found.`, "invalid_request_error", null, null);
+
+export const conversationNotFound = (id: string) => new ApiError(404, `Conversation with id '${id}' not found.`, "invalid_request_error", null, null);
+
+export const conversationItemNotFound = (id: string, conversationId: string) =>
+  new ApiError(404, `Item with id '${id}' not found in conversation '${conversationId}'.`, "invalid_request_error", null, null);
+
+export const conversationNotFoundParam = (id: string) => invalidRequest(`Conversation with id '${id}' not found.`, "conversation", "conversation_not_found");
 
 export const teamNotFound = (id: string) => notFound(`No team found with id '${id}'.`);
 

@@ -19,7 +19,8 @@ const BASE32 = "0123456789abcdefghjkmnpqrstvwxyz";
 const COMPLETION_PREFIX = "chatcmpl-";
 const TIME_CHARS = 10;
 const RANDOM_CHARS = 16;
-const MINTED_ID = new RegExp(`^${COMPLETION_PREFIX}[${BASE32}]{${TIME_CHARS + RANDOM_CHARS}}$`);
+/** The prefixes of the time-ordered ids the gateway mints: chat completions, responses, conversations. */
+const MINTED_ID = new RegExp(`^(?:${COMPLETION_PREFIX}|resp_|conv_)([${BASE32}]{${TIME_CHARS + RANDOM_CHARS}})$`);
 
 // Random bytes are drawn from Web Crypto a page at a time: one call per id cost more than the id.
 const randomPage = new Uint8Array(4096);
@@ -44,6 +45,11 @@ let lastRandom: number[] = [];
  * takes the last one's random part plus one, so it still sorts after it.
  */
 export function mintCompletionId(now = Date.now()): string {
+  return mintTimeOrderedId(COMPLETION_PREFIX, now);
+}
+
+/** A fresh time-ordered id with `prefix` (`resp_`, `conv_`): the same scheme as completion ids, one monotonic sequence. */
+export function mintTimeOrderedId(prefix: string, now = Date.now()): string {
   if (now <= lastTime) {
     now = lastTime;
     let i = RANDOM_CHARS - 1;
@@ -59,13 +65,14 @@ export function mintCompletionId(now = Date.now()): string {
   }
   let time = "";
   for (let rest = now, i = 0; i < TIME_CHARS; i++, rest = Math.floor(rest / 32)) time = BASE32[rest % 32] + time;
-  return COMPLETION_PREFIX + time + lastRandom.map((digit) => BASE32[digit]).join("");
+  return prefix + time + lastRandom.map((digit) => BASE32[digit]).join("");
 }
 
 /** When a minted id was minted (ms since the epoch), or null if the id is not one the gateway mints. */
 export function mintedAt(id: string): number | null {
-  if (!MINTED_ID.test(id)) return null;
+  const core = MINTED_ID.exec(id)?.[1];
+  if (core === undefined) return null;
   let ms = 0;
-  for (const char of id.slice(COMPLETION_PREFIX.length, COMPLETION_PREFIX.length + TIME_CHARS)) ms = ms * 32 + BASE32.indexOf(char);
+  for (const char of core.slice(0, TIME_CHARS)) ms = ms * 32 + BASE32.indexOf(char);
   return ms;
 }

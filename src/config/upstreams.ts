@@ -1,4 +1,8 @@
-import { ConfigError, jsonVar } from "./values";
+import { choiceVar, ConfigError, jsonVar } from "./values";
+
+/** What an upstream speaks for /v1/responses: OpenAI's Responses API, or only chat completions (the gateway translates). */
+export type UpstreamApi = "responses" | "chat";
+export const UPSTREAM_APIS: readonly UpstreamApi[] = ["responses", "chat"];
 
 /** One OpenAI-compatible upstream. */
 export interface UpstreamConfig {
@@ -15,6 +19,10 @@ export interface UpstreamConfig {
   modelPattern: RegExp;
   /** Model renames for this upstream, e.g. {"gpt-4o": "my-azure-deployment"}. */
   modelMap: Record<string, string>;
+  /** How /v1/responses reaches it. */
+  api: UpstreamApi;
+  /** A `chat` upstream drops hosted tools (web_search…) it cannot run, instead of answering 400. */
+  dropHostedTools: boolean;
 }
 
 const DEFAULT_UPSTREAM_BASE_URL = "https://api.openai.com/v1";
@@ -23,7 +31,7 @@ const LEGACY_UPSTREAM_NAME = "default";
 const VAR = "UPSTREAMS";
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const FIELDS = ["name", "base_url", "api_key_env", "models", "model_map"];
+const FIELDS = ["name", "base_url", "api_key_env", "models", "model_map", "api", "drop_hosted_tools"];
 
 /** `gpt-*` -> /^gpt-.*$/; every other character is literal. */
 function globToRegExpSource(pattern: string): string {
@@ -98,8 +106,15 @@ function parseEntry(entry: unknown, index: number, env: Record<string, unknown>)
       modelMap[from] = to;
     }
   }
-  return { name: e.name, baseUrl, apiKeyEnv, apiKey, models: e.models as string[], modelMap };
+  const api = e.api ?? "chat";
+  if (!UPSTREAM_APIS.includes(api as UpstreamApi)) throw new ConfigError(VAR, `${where}has an "api" that is not "responses" or "chat": ${JSON.stringify(e.api)}.`);
+  const dropHostedTools = e.drop_hosted_tools ?? false;
+  if (typeof dropHostedTools !== "boolean") throw new ConfigError(VAR, `${where}has a "drop_hosted_tools" that is not true or false: ${JSON.stringify(e.drop_hosted_tools)}.`);
+  return { name: e.name, baseUrl, apiKeyEnv, apiKey, models: e.models as string[], modelMap, api: api as UpstreamApi, dropHostedTools };
 }
+
+/** OpenAI's own API speaks Responses; any other single upstream is assumed to speak only chat. */
+const isOpenAiBaseUrl = (baseUrl: string) => /^https:\/\/api\.openai\.com(\/|$)/.test(baseUrl);
 
 /**
  * The upstreams, in routing order. Without UPSTREAMS, UPSTREAM_BASE_URL and UPSTREAM_API_KEY make
@@ -111,7 +126,10 @@ export function parseUpstreams(env: Record<string, unknown>): UpstreamConfig[] {
   if (raw === undefined) {
     const baseUrl = baseUrlOf(env.UPSTREAM_BASE_URL || DEFAULT_UPSTREAM_BASE_URL, "UPSTREAM_BASE_URL", "");
     const apiKey = typeof env.UPSTREAM_API_KEY === "string" && env.UPSTREAM_API_KEY ? env.UPSTREAM_API_KEY : undefined;
-    return [{ name: LEGACY_UPSTREAM_NAME, baseUrl, apiKeyEnv: apiKey ? "UPSTREAM_API_KEY" : null, apiKey, models: ["*"], modelPattern: compilePatterns(["*"]), modelMap: {} }];
+    const api = choiceVar(env, "UPSTREAM_API", UPSTREAM_APIS, isOpenAiBaseUrl(baseUrl) ? "responses" : "chat");
+    return [
+      { name: LEGACY_UPSTREAM_NAME, baseUrl, apiKeyEnv: apiKey ? "UPSTREAM_API_KEY" : null, apiKey, models: ["*"], modelPattern: compilePatterns(["*"]), modelMap: {}, api, dropHostedTools: false },
+    ];
   }
   if (!Array.isArray(raw) || raw.length === 0) throw new ConfigError(VAR, `must be a non-empty JSON array of upstreams, e.g. [{"name":"openai","base_url":"https://api.openai.com/v1","api_key_env":"OPENAI_API_KEY","models":["gpt-*"]}].`);
   const seen = new Set<string>();

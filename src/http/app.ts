@@ -15,6 +15,8 @@ import { adminUpstreamsRouter } from "../routes/admin/upstreams.index";
 import { chatRouter } from "../routes/chat/chat.index";
 import { completionsRouter } from "../routes/completions/completions.index";
 import { consoleRouter } from "../routes/console/console.index";
+import { conversationsRouter } from "../routes/conversations/conversations.index";
+import { responsesRouter } from "../routes/responses/responses.index";
 import { docsRouter } from "../routes/docs/docs.index";
 import { usageRouter } from "../routes/usage/usage.index";
 import { registerOpenApiDocument } from "../routes/docs/openapi";
@@ -65,12 +67,14 @@ app.use("/v1/*", limitBody);
 // Not Hono's except(): it runs a router and two combinators per request, ~15 µs on the hot path.
 app.use("/v1/*", (c, next) => (c.req.path.startsWith("/v1/organization/") ? next() : requireTeamKey(c, next)));
 app.use("/v1/organization/*", ...requireUsageReader);
-app.on("POST", ["/v1/chat/completions", ...PASS_THROUGH_PATHS], recordRequestFinished);
+app.on("POST", ["/v1/chat/completions", "/v1/responses", ...PASS_THROUGH_PATHS], recordRequestFinished);
 app.use("/admin/*", limitBody, requireAdminToken);
 app.use("/console/*", limitBody);
 
 app.route("/", chatRouter);
 app.route("/", completionsRouter);
+app.route("/", responsesRouter);
+app.route("/", conversationsRouter);
 app.route("/", modelsRouter);
 // Typed as a plain router: nothing uses the app's merged route types (there is no RPC client), and
 // with every pass-through route's documented answers they exceed what tsc can represent (TS2590).

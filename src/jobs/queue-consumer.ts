@@ -3,6 +3,7 @@ import { logEvent } from "../log";
 import { recordUsageMessages } from "../usage/record-usage";
 import type { BackgroundMessage, BudgetSeedMessage, UpstreamOutcomeMessage, UsageMessage } from "../queue/messages";
 import { handlePurgeTeamMessage } from "../teams/purge";
+import { handleResponseMessage } from "../responses/queue";
 import { handleBudgetSeedMessage } from "../limits/budget-seed";
 
 export const DEAD_LETTER_QUEUE = "llm-gateway-background-dlq";
@@ -12,6 +13,8 @@ function describeDead(body: BackgroundMessage): Record<string, unknown> {
   const about: Record<string, unknown> = { kind: body.kind };
   if ("teamId" in body) about.team_id = body.teamId;
   if ("completionId" in body) about.completion_id = body.completionId;
+  if (body.kind === "store.response") about.response_id = body.record.response.id;
+  if (body.kind === "conversation.append") about.conversation_id = body.conversationId;
   if ("keyId" in body) about.key_id = body.keyId;
   if (body.kind === "store.completion.piece") about.piece = `${body.piece + 1}/${body.pieces}`;
   // A usage event holds counts, not content: logged whole, so that it can be replayed.
@@ -38,6 +41,10 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
       case "store.completion":
       case "store.completion.piece":
         await handleStoreMessage(message as Message<typeof body>, env);
+        break;
+      case "store.response":
+      case "conversation.append":
+        await handleResponseMessage(message as Message<typeof body>, env);
         break;
       case "team.purge":
         await handlePurgeTeamMessage(message as Message<typeof body>, env);

@@ -1,5 +1,6 @@
 import type { NewStoredCompletion, UsageEvent } from "../db/types";
 import type { UpstreamOutcome } from "../db/upstream-stats";
+import type { StoredResponse } from "../responses/types";
 // The messages of the gateway's one background queue. Each kind has one consumer module.
 
 
@@ -36,6 +37,21 @@ export interface StoreCompletionPieceMessage {
   data: string;
 }
 
+/** A stored response whose write did not land in waitUntil (src/responses/store.ts). */
+export interface StoreResponseMessage {
+  kind: "store.response";
+  teamId: string;
+  record: StoredResponse;
+}
+
+/** Items a completed response adds to its conversation, when that write did not land at once. */
+export interface AppendConversationMessage {
+  kind: "conversation.append";
+  teamId: string;
+  conversationId: string;
+  items: Record<string, unknown>[];
+}
+
 /** Deletes the next batch of a deleted team's rows, then sends itself again until none are left (src/teams/purge.ts). */
 export interface PurgeTeamMessage {
   kind: "team.purge";
@@ -52,6 +68,8 @@ export interface BudgetSeedMessage {
 
 export type BackgroundMessage =
   | StoreCompletionMessage
+  | StoreResponseMessage
+  | AppendConversationMessage
   | StoreCompletionPieceMessage
   | PurgeTeamMessage
   | UsageMessage

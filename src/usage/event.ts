@@ -7,6 +7,7 @@ import type { RequestFinished } from "./types";
 const KIND_BY_ENDPOINT: Record<string, UsageKind> = {
   "/v1/chat/completions": "completions",
   "/v1/completions": "completions",
+  "/v1/responses": "completions",
   "/v1/embeddings": "embeddings",
 };
 

@@ -26,8 +26,6 @@ const REFUSED_AREAS: RefusedArea[] = [
     "/v1/threads",
     "/v1/vector_stores",
     "/v1/fine_tuning",
-    "/v1/responses",
-    "/v1/conversations",
     "/v1/evals",
     "/v1/containers",
     "/v1/realtime",
@@ -37,6 +35,9 @@ const REFUSED_AREAS: RefusedArea[] = [
     "/v1/audio/voice_consents",
     "/v1/audio/voices",
   ].map((prefix) => ({ prefix, reason: STATEFUL })),
+  // The gateway keeps the Responses API's state itself; these parts are not built yet.
+  { prefix: "/v1/responses/compact", reason: "it is not built yet: send the whole input, or use previous_response_id, which the gateway expands." },
+  { prefix: "/v1/responses", methods: ["POST"], except: ["/v1/responses", "/v1/responses/input_tokens"], reason: "it is not built yet: cancelling is for background responses, which the gateway does not run." },
   // Deleting a fine-tuned model changes the account every team shares.
   { prefix: "/v1/models", methods: ["DELETE"], reason: STATEFUL },
   {

@@ -1,0 +1,137 @@
+import { and, eq } from "drizzle-orm";
+import { readAfterWrite } from "../completion-store/pending";
+import { createDb } from "../db/client";
+import { responses, responseTombstones } from "../db/responses-schema";
+import { teamDb } from "../db/team-db";
+import { mintedAt } from "../ids";
+import { describeError, logEvent } from "../log";
+import type { BackgroundMessage } from "../queue/messages";
+import { forgetPendingResponse, holdPending, pendingResponse } from "./pending";
+import type { StoredResponse } from "./types";
+
+export type { StoredResponse };
+
+// Stored responses: the body (the response, its resolved input, the upstream's own ids of reasoning
+// items) is one R2 object under t/{team}/{yyyy-mm-dd}/r/{id}, whose key follows from the id alone,
+// so a read needs no D1 call; D1 keeps the index (responses-schema.ts) for retention and deletion.
+
+/** The R2 key of a response's body: per team, per day of its id, so retention and team deletion delete prefixes. */
+export function responseBodyKey(teamId: string, id: string): string {
+  const day = new Date(mintedAt(id) ?? 0).toISOString().slice(0, 10);
+  return `t/${teamId}/${day}/r/${id}`;
+}
+
+/** The R2 prefix of everything a team stored. */
+export const teamBodyPrefix = (teamId: string) => `t/${teamId}/`;
+
+function indexRow(teamId: string, record: StoredResponse, bytes: number) {
+  const r = record.response;
+  return {
+    teamId,
+    id: r.id as string,
+    created: r.created_at as number,
+    model: String(r.model ?? ""),
+    status: String(r.status ?? "completed"),
+    storedAt: mintedAt(r.id) ?? Date.now(),
+    bodyKey: responseBodyKey(teamId, r.id),
+    bodyBytes: bytes,
+    upstream: record.upstream,
+    previousResponseId: r.previous_response_id ?? null,
+    conversationId: r.conversation?.id ?? null,
+  };
+}
+
+/**
+ * Writes the index row unless the response was deleted (tombstone) or its team was; true when the
+ * row is there afterwards. Idempotent: a retry of a landed write changes nothing.
+ */
+async function writeIndex(env: Env, teamId: string, row: ReturnType<typeof indexRow>): Promise<boolean> {
+  const d1 = teamDb(env, teamId);
+  // Plain D1 statements: one round trip for the gated insert and the check that the row is there.
+  const [, present] = await d1.batch([
+    d1
+      .prepare(
+        `insert into responses (team_id, id, created, model, status, stored_at, body_key, body_bytes, upstream, previous_response_id, conversation_id)
+         select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
+         where exists (select 1 from teams t where t.id = ?1 and t.deleted_at is null)
+           and not exists (select 1 from response_tombstones d where d.team_id = ?1 and d.response_id = ?2)
+         on conflict do nothing`,
+      )
+      .bind(row.teamId, row.id, row.created, row.model, row.status, row.storedAt, row.bodyKey, row.bodyBytes, row.upstream, row.previousResponseId, row.conversationId),
+    d1.prepare("select 1 from responses where team_id = ?1 and id = ?2").bind(row.teamId, row.id),
+  ]);
+  return present.results.length > 0;
+}
+
+/** Lands a stored response: body first, then its index; a deleted one's body is removed again. Throws on failure. */
+export async function landResponse(env: Env, teamId: string, record: StoredResponse): Promise<void> {
+  const json = JSON.stringify(record);
+  const key = responseBodyKey(teamId, record.response.id);
+  await env.BODIES.put(key, json, { httpMetadata: { contentType: "application/json" } });
+  if (!(await writeIndex(env, teamId, indexRow(teamId, record, json.length)))) await env.BODIES.delete(key);
+}
+
+/**
+ * Stores a response, for waitUntil. Never throws: a write that fails goes to the queue, which
+ * retries it; only if the queue refuses it too is it lost, with an error line naming team and id.
+ */
+export async function saveResponse(env: Env, teamId: string, record: StoredResponse): Promise<void> {
+  holdPending(teamId, record);
+  const ids = { team_id: teamId, response_id: record.response.id };
+  try {
+    await landResponse(env, teamId, record);
+    forgetPendingResponse(teamId, record.response.id);
+    return;
+  } catch (err) {
+    logEvent("warn", "response_write_queued", { ...ids, error: describeError(err) });
+  }
+  try {
+    await env.BACKGROUND_QUEUE.send({ kind: "store.response", teamId, record } satisfies BackgroundMessage, { contentType: "json" });
+  } catch (err) {
+    forgetPendingResponse(teamId, record.response.id);
+    logEvent("error", "response_store_failed", { ...ids, error: describeError(err) });
+  }
+}
+
+async function isDeleted(env: Env, teamId: string, id: string): Promise<boolean> {
+  const db = createDb(teamDb(env, teamId));
+  const row = await db
+    .select({ id: responseTombstones.responseId })
+    .from(responseTombstones)
+    .where(and(eq(responseTombstones.teamId, teamId), eq(responseTombstones.responseId, id)))
+    .get();
+  return row !== undefined;
+}
+
+async function readBody(env: Env, teamId: string, id: string): Promise<StoredResponse | null> {
+  const object = await env.BODIES.get(responseBodyKey(teamId, id));
+  return object ? ((await object.json()) as StoredResponse) : null;
+}
+
+/** The team's stored response `id`, or null: unknown, deleted, never stored, or another team's. */
+export async function loadResponse(env: Env, teamId: string, id: string): Promise<StoredResponse | null> {
+  if (!id.startsWith("resp_") || mintedAt(id) === null) return null;
+  const held = pendingResponse(teamId, id);
+  if (held) return held;
+  // A fresh id whose write has not landed yet is waited for, bounded; a tombstone ends the wait.
+  return readAfterWrite(
+    teamId,
+    id,
+    async () => pendingResponse(teamId, id) ?? (await readBody(env, teamId, id)),
+    () => isDeleted(env, teamId, id),
+  );
+}
+
+/** Deletes a stored response (tombstone first, so a pending write cannot bring it back). False if there was none. */
+export async function deleteResponse(env: Env, teamId: string, id: string): Promise<boolean> {
+  const found = await loadResponse(env, teamId, id);
+  if (!found) return false;
+  const db = createDb(teamDb(env, teamId));
+  await db.batch([
+    db.insert(responseTombstones).values({ teamId, responseId: id, deletedAt: Date.now() }).onConflictDoNothing(),
+    db.delete(responses).where(and(eq(responses.teamId, teamId), eq(responses.id, id))),
+  ]);
+  forgetPendingResponse(teamId, id);
+  await env.BODIES.delete(responseBodyKey(teamId, id));
+  return true;
+}
