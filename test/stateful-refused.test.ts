@@ -118,7 +118,7 @@ describe("every method and path of OpenAI's spec", () => {
     }
   });
 
-  it("serves each of ours without forwarding anything but the chat create, and never refuses one", async () => {
+  it("serves each of ours without forwarding anything but the creates (chat, and responses translated for the chat upstream), and never refuses one", async () => {
     const upstream = mockUpstream((c) => (c.url.endsWith("/models") ? jsonResponse({ object: "list", data: [] }) : jsonResponse(completionFixture())));
     for (const endpoint of OURS) {
       const [method, path] = endpoint.split(" ");
@@ -130,6 +130,6 @@ describe("every method and path of OpenAI's spec", () => {
       expect([endpoint, answer.error?.code]).not.toEqual([endpoint, "unknown_url"]);
       expect([endpoint, res.status < 500]).toEqual([endpoint, true]);
     }
-    expect(upstream.calls.map((c) => c.url).filter((url) => !url.endsWith("/models"))).toEqual(["http://upstream.test/v1/chat/completions"]);
+    expect(upstream.calls.map((c) => c.url).filter((url) => !url.endsWith("/models"))).toEqual(["http://upstream.test/v1/chat/completions", "http://upstream.test/v1/chat/completions"]);
   });
 });
