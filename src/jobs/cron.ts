@@ -2,6 +2,7 @@ import { ConfigError, readConfig } from "../config";
 import { purgeExpiredCompletions } from "../completion-store/retention";
 import { purgeSessions } from "../console/sessions";
 import { logEvent } from "../log";
+import { purgeExpiredResponses } from "../responses/retention";
 import { sweepDeletedTeams } from "../teams/purge";
 import { purgeExpiredUsage } from "../usage/record-usage";
 
@@ -16,6 +17,7 @@ export async function runScheduledJobs(controller: ScheduledController, env: Env
     throw err;
   }
   await purgeExpiredCompletions(env.DB, config.store);
+  await purgeExpiredResponses(env, config.store);
   await sweepDeletedTeams(env);
   await purgeExpiredUsage(env, Math.floor(controller.scheduledTime / 1000));
   await purgeSessions(env.DB, Math.floor(controller.scheduledTime / 1000));

@@ -21,8 +21,6 @@ export function responseBodyKey(teamId: string, id: string): string {
   return `t/${teamId}/${day}/r/${id}`;
 }
 
-/** The R2 prefix of everything a team stored. */
-export const teamBodyPrefix = (teamId: string) => `t/${teamId}/`;
 
 function indexRow(teamId: string, record: StoredResponse, bytes: number) {
   const r = record.response;

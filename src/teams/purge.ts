@@ -3,6 +3,7 @@ import { deletedTeamIds, purgeTeamBatch } from "../db/bulk-delete";
 import { clearTeamLimits } from "../limits/clear";
 import { describeError, logEvent } from "../log";
 import { runQueueJob } from "../queue/job";
+import { purgeTeamBodies } from "./purge-bodies";
 import type { BackgroundMessage, PurgeTeamMessage } from "../queue/messages";
 
 // A deleted team's data is removed in bounded batches in the background: a queue message deletes
@@ -32,7 +33,8 @@ export async function handlePurgeTeamMessage(message: Message<PurgeTeamMessage>,
   await runQueueJob(
     [message],
     async () => {
-      const done = await purgeTeamBatch(createDb(env.DB), teamId, TEAM_PURGE_STATEMENTS);
+      // Bodies first: the team's rows are what the cron's sweep finds it by.
+      const done = (await purgeTeamBodies(env.BODIES, teamId)) && (await purgeTeamBatch(createDb(env.DB), teamId, TEAM_PURGE_STATEMENTS));
       if (done) logEvent("info", "team_purged", { team_id: teamId });
       else await env.BACKGROUND_QUEUE.send({ kind: "team.purge", teamId } satisfies BackgroundMessage, { contentType: "json" });
     },
@@ -44,6 +46,6 @@ export async function handlePurgeTeamMessage(message: Message<PurgeTeamMessage>,
 export async function sweepDeletedTeams(env: Env, teamsPerRun = 5): Promise<void> {
   const db = createDb(env.DB);
   for (const { id } of await deletedTeamIds(db, teamsPerRun)) {
-    if (await purgeTeamBatch(db, id, TEAM_PURGE_STATEMENTS)) logEvent("info", "team_purged", { team_id: id });
+    if ((await purgeTeamBodies(env.BODIES, id)) && (await purgeTeamBatch(db, id, TEAM_PURGE_STATEMENTS))) logEvent("info", "team_purged", { team_id: id });
   }
 }

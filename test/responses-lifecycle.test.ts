@@ -1,0 +1,80 @@
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { clearPendingResponses } from "../src/responses/pending";
+import { ADMIN_TOKEN, call, createTeamWithKey, json } from "./helpers/gateway";
+import { runCron } from "./helpers/cron";
+import { brokenWritesD1 } from "./helpers/d1-faults";
+import { capturingQueue, drainQueue } from "./helpers/queue";
+import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+
+// What happens to a stored response after its answer: a failed write is retried from the queue,
+// retention and team deletion remove body and index.
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
+
+const answer = () => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content: "kept", refusal: null }, finish_reason: "stop", logprobs: null }] }));
+
+const bodyCount = async (teamId: string) => (await env.BODIES.list({ prefix: `t/${teamId}/` })).objects.length;
+
+describe("stored responses", () => {
+  it("a write D1 refuses goes to the queue and lands from there; nothing is lost", async () => {
+    const { key } = await createTeamWithKey();
+    mockUpstream(answer);
+    const { queue, sent } = capturingQueue(["store.response"]);
+    const res = await call("/v1/responses", { key, env: { DB: brokenWritesD1(), BACKGROUND_QUEUE: queue }, body: { model: "gpt-4o-mini", input: "keep me" } });
+    const { id } = await json(res);
+    expect(sent.map((s) => s.body.kind)).toEqual(["store.response"]);
+    // Another isolate, before the queue ran: the index is missing, but not the answer's body… until it lands.
+    await drainQueue(sent);
+    clearPendingResponses();
+    const stored = await json(await call(`/v1/responses/${id}`, { key }));
+    expect(stored.output[0].content[0].text).toBe("kept");
+    const chained = await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "next", previous_response_id: id } });
+    expect(chained.status).toBe(200);
+  });
+
+  it("a previous_response_id sent right after the answer finds it, in this isolate, before its write lands", async () => {
+    const { key } = await createTeamWithKey();
+    mockUpstream(answer);
+    const { queue, sent } = capturingQueue(["store.response"]);
+    // The write fails and waits in the queue: only this isolate's memory has it.
+    const first = await json(await call("/v1/responses", { key, env: { DB: brokenWritesD1(), BACKGROUND_QUEUE: queue }, body: { model: "gpt-4o-mini", input: "one" } }));
+    const second = await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "two", previous_response_id: first.id } });
+    expect(second.status).toBe(200);
+    await drainQueue(sent);
+  });
+
+  it("retention removes the body and the index of responses older than STORE_RETENTION_DAYS", async () => {
+    const { key, teamId } = await createTeamWithKey();
+    mockUpstream(answer);
+    const { id } = await json(await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "old" } }));
+    expect(await bodyCount(teamId)).toBe(1);
+    await runCron({ STORE_RETENTION_DAYS: "30" });
+    expect(await bodyCount(teamId)).toBe(1);
+    vi.useFakeTimers({ now: Date.now() + 31 * 86_400_000, toFake: ["Date"] });
+    await runCron({ STORE_RETENTION_DAYS: "30" });
+    vi.useRealTimers();
+    expect(await bodyCount(teamId)).toBe(0);
+    clearPendingResponses();
+    expect((await call(`/v1/responses/${id}`, { key })).status).toBe(404);
+  });
+
+  it("deleting a team removes its responses' bodies and rows, and its conversations", async () => {
+    const { key, teamId } = await createTeamWithKey();
+    mockUpstream(answer);
+    await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "mine" } });
+    await call("/v1/conversations", { key, body: { items: [{ role: "user", content: "hi" }] } });
+    expect(await bodyCount(teamId)).toBe(1);
+    const { queue, sent } = capturingQueue(["team.purge"]);
+    expect((await call(`/admin/teams/${teamId}`, { key: ADMIN_TOKEN, method: "DELETE", env: { BACKGROUND_QUEUE: queue } })).status).toBe(200);
+    await drainQueue(sent, { BACKGROUND_QUEUE: queue });
+    expect(await bodyCount(teamId)).toBe(0);
+    for (const table of ["responses", "conversations", "conversation_items"]) {
+      const row = await env.DB.prepare(`select count(*) as n from ${table} where team_id = ?`).bind(teamId).first<{ n: number }>();
+      expect([table, row?.n]).toEqual([table, 0]);
+    }
+  });
+});
