@@ -74,6 +74,12 @@ async function handleChat(req, res, body) {
 }
 
 async function handleResponses(req, res, body) {
+  // Stateless, as an upstream called with store: false: it keeps nothing, so a previous_response_id is a 400.
+  if (body.previous_response_id) {
+    res.writeHead(400, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { message: `Previous response with id '${body.previous_response_id}' not found.`, type: "invalid_request_error", param: "previous_response_id", code: "previous_response_not_found" } }));
+    return;
+  }
   const options = shape(req, body);
   const id = `resp_${randomBytes(16).toString("hex")}`;
   const itemId = `msg_${randomBytes(16).toString("hex")}`;
