@@ -90,6 +90,33 @@ describe("responses.create on a chat upstream", () => {
     ]);
   });
 
+  it("replays a stored response as events (stream=true, starting_after), and estimates input tokens", async () => {
+    mockUpstream(() => answer("Replayed."));
+    const response = await client.responses.create({ model: "gpt-4o-mini", input: "Hi" });
+    const res = await call(`/v1/responses/${response.id}?stream=true`, { key });
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const events = streamEvents(await res.text());
+    for (const event of events) expect(responsesErrors("ResponseStreamEvent", event)).toEqual([]);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events.at(-1).response.output[0].content[0].text).toBe("Replayed.");
+    const after = streamEvents(await (await call(`/v1/responses/${response.id}?stream=true&starting_after=3`, { key })).text());
+    expect(after.map((e) => e.sequence_number)).toEqual(events.slice(4).map((e) => e.sequence_number));
+    const counted = await json(await call("/v1/responses/input_tokens", { key, body: { model: "gpt-4o-mini", input: "two", previous_response_id: response.id } }));
+    expect(responsesErrors("TokenCountsResource", counted)).toEqual([]);
+    expect(counted.input_tokens).toBeGreaterThan(0);
+  });
+
+  it("refuses background: true and /v1/responses/compact, each with its reason", async () => {
+    const upstream = mockUpstream(() => answer("x"));
+    const background = await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "x", background: true } });
+    expect(background.status).toBe(400);
+    expect((await json(background)).error.param).toBe("background");
+    const compact = await call("/v1/responses/compact", { key, body: { model: "gpt-4o-mini", input: "x" } });
+    expect(compact.status).toBe(404);
+    expect((await json(compact)).error.message).toContain("not built yet");
+    expect(upstream.calls).toEqual([]);
+  });
+
   it("deletes; then get, delete, input_items are 404 and previous_response_id is 400, in OpenAI's words", async () => {
     mockUpstream(() => answer("x"));
     const response = await client.responses.create({ model: "gpt-4o-mini", input: "Hi" });

@@ -27,6 +27,8 @@ describe("stored responses", () => {
     const res = await call("/v1/responses", { key, env: { DB: brokenWritesD1(), BACKGROUND_QUEUE: queue }, body: { model: "gpt-4o-mini", input: "keep me" } });
     const { id } = await json(res);
     expect(sent.map((s) => s.body.kind)).toEqual(["store.response"]);
+    // The body is in R2 already: the message carries only what finds it, whatever the response's size.
+    expect(sent[0].body).toEqual({ kind: "store.response", teamId: expect.any(String), responseId: id, record: null });
     // Another isolate, before the queue ran: the index is missing, but not the answer's body… until it lands.
     await drainQueue(sent);
     clearPendingResponses();

@@ -13,7 +13,7 @@ function describeDead(body: BackgroundMessage): Record<string, unknown> {
   const about: Record<string, unknown> = { kind: body.kind };
   if ("teamId" in body) about.team_id = body.teamId;
   if ("completionId" in body) about.completion_id = body.completionId;
-  if (body.kind === "store.response") about.response_id = body.record.response.id;
+  if (body.kind === "store.response") about.response_id = body.responseId;
   if (body.kind === "conversation.append") about.conversation_id = body.conversationId;
   if ("keyId" in body) about.key_id = body.keyId;
   if (body.kind === "store.completion.piece") about.piece = `${body.piece + 1}/${body.pieces}`;

@@ -41,7 +41,9 @@ export interface StoreCompletionPieceMessage {
 export interface StoreResponseMessage {
   kind: "store.response";
   teamId: string;
-  record: StoredResponse;
+  responseId: string;
+  /** The whole record when its body is not in R2 yet; null when only the index row is missing (the body landed). */
+  record: StoredResponse | null;
 }
 
 /** Items a completed response adds to its conversation, when that write did not land at once. */

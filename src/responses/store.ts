@@ -61,12 +61,29 @@ async function writeIndex(env: Env, teamId: string, row: ReturnType<typeof index
   return present.results.length > 0;
 }
 
-/** Lands a stored response: body first, then its index; a deleted one's body is removed again. Throws on failure. */
-export async function landResponse(env: Env, teamId: string, record: StoredResponse): Promise<void> {
+/** Writes a response's body to R2. Throws on failure. */
+async function putBody(env: Env, teamId: string, record: StoredResponse): Promise<number> {
   const json = JSON.stringify(record);
-  const key = responseBodyKey(teamId, record.response.id);
-  await env.BODIES.put(key, json, { httpMetadata: { contentType: "application/json" } });
-  if (!(await writeIndex(env, teamId, indexRow(teamId, record, json.length)))) await env.BODIES.delete(key);
+  await env.BODIES.put(responseBodyKey(teamId, record.response.id), json, { httpMetadata: { contentType: "application/json" } });
+  return json.length;
+}
+
+/** Writes the index of a response whose body is in R2; a deleted one's body is removed again. Throws on failure. */
+async function landIndex(env: Env, teamId: string, record: StoredResponse, bytes: number): Promise<void> {
+  if (!(await writeIndex(env, teamId, indexRow(teamId, record, bytes)))) await env.BODIES.delete(responseBodyKey(teamId, record.response.id));
+}
+
+/**
+ * Lands a write that came through the queue: the whole record, or (null) the index of a body
+ * already in R2, read back from there. Idempotent.
+ */
+export async function landQueuedResponse(env: Env, teamId: string, responseId: string, record: StoredResponse | null): Promise<void> {
+  if (record) return landIndex(env, teamId, record, await putBody(env, teamId, record));
+  const object = await env.BODIES.get(responseBodyKey(teamId, responseId));
+  // Deleted meanwhile: nothing to index.
+  if (!object) return;
+  const text = await object.text();
+  await landIndex(env, teamId, JSON.parse(text) as StoredResponse, text.length);
 }
 
 /**
@@ -75,16 +92,22 @@ export async function landResponse(env: Env, teamId: string, record: StoredRespo
  */
 export async function saveResponse(env: Env, teamId: string, record: StoredResponse): Promise<void> {
   holdPending(teamId, record);
-  const ids = { team_id: teamId, response_id: record.response.id };
+  const responseId = record.response.id as string;
+  const ids = { team_id: teamId, response_id: responseId };
+  let bodyLanded = false;
   try {
-    await landResponse(env, teamId, record);
-    forgetPendingResponse(teamId, record.response.id);
+    const bytes = await putBody(env, teamId, record);
+    bodyLanded = true;
+    await landIndex(env, teamId, record, bytes);
+    forgetPendingResponse(teamId, responseId);
     return;
   } catch (err) {
-    logEvent("warn", "response_write_queued", { ...ids, error: describeError(err) });
+    logEvent("warn", "response_write_queued", { ...ids, body_landed: bodyLanded, error: describeError(err) });
   }
   try {
-    await env.BACKGROUND_QUEUE.send({ kind: "store.response", teamId, record } satisfies BackgroundMessage, { contentType: "json" });
+    // A body in R2 is not carried again: the message stays small whatever the response's size.
+    const message: BackgroundMessage = { kind: "store.response", teamId, responseId, record: bodyLanded ? null : record };
+    await env.BACKGROUND_QUEUE.send(message, { contentType: "json" });
   } catch (err) {
     forgetPendingResponse(teamId, record.response.id);
     logEvent("error", "response_store_failed", { ...ids, error: describeError(err) });
