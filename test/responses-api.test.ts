@@ -1,8 +1,9 @@
 import OpenAI from "openai";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { call, createTeamWithKey, drainPendingStores, json, workerFetch } from "./helpers/gateway";
 import { responsesErrors, streamEvents } from "./helpers/responses-spec";
 import { chunk, completionFixture, jsonResponse, mockUpstream, sseResponse, textStreamChunks, UPSTREAM } from "./helpers/upstream";
+import { restoreSpies } from "./helpers/spies";
 
 // The Responses API through the official SDK, on a chat upstream (the default test upstream speaks chat).
 
@@ -12,7 +13,7 @@ beforeAll(async () => {
   ({ key } = await createTeamWithKey());
   client = new OpenAI({ apiKey: key, baseURL: "http://gw/v1", fetch: workerFetch(), maxRetries: 0 });
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const answer = (content: string, usage = { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 }) =>
   jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }], usage }));

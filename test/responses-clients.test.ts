@@ -2,10 +2,11 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { Agent, OpenAIConversationsSession, OpenAIResponsesModel, run, setTracingDisabled, tool } from "@openai/agents";
 import { generateText, streamText } from "ai";
 import OpenAI from "openai";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createTeamWithKey, drainPendingStores, workerFetch } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream, sseResponse, textStreamChunks } from "./helpers/upstream";
+import { restoreSpies } from "./helpers/spies";
 
 // Real clients of the Responses API, unchanged, through the worker, on a chat upstream: the AI
 // SDK's default provider and the OpenAI Agents SDK.
@@ -20,7 +21,7 @@ beforeAll(async () => {
   // The Agents SDK would export traces to OpenAI's servers.
   setTracingDisabled(true);
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 const answer = (content: string) =>
   jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }] }));

@@ -6,12 +6,13 @@ import { runCron } from "./helpers/cron";
 import { brokenWritesD1 } from "./helpers/d1-faults";
 import { capturingQueue, drainQueue } from "./helpers/queue";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+import { restoreSpies } from "./helpers/spies";
 
 // What happens to a stored response after its answer: a failed write is retried from the queue,
 // retention and team deletion remove body and index.
 
 afterEach(() => {
-  vi.restoreAllMocks();
+  restoreSpies();
   vi.useRealTimers();
 });
 

@@ -1,14 +1,15 @@
 import OpenAI from "openai";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, call, callLive, createTeamWithKey, json, workerFetch } from "./helpers/gateway";
 import { responsesErrors, streamEvents } from "./helpers/responses-spec";
 import { captureQueue, deliver } from "./helpers/usage";
 import { completionFixture, type HostCall, jsonResponse, mockTwoUpstreams, mockUpstream, sseResponse, twoUpstreamsEnv } from "./helpers/upstream";
+import { restoreSpies } from "./helpers/spies";
 
 // The gateway's own state across upstreams of both kinds, conversations, Codex-style requests,
 // team isolation and long chains.
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(restoreSpies);
 
 /** alpha speaks the Responses API, beta only chat (and drops hosted tools). */
 const env = twoUpstreamsEnv({ alpha: { api: "responses" }, beta: { api: "chat", drop_hosted_tools: true } });

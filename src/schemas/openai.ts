@@ -20,7 +20,7 @@ const charLength = (s: string) => [...s].length;
 
 // Checked by hand rather than with z.record, which silently drops a "__proto__" key: a key that
 // JSON.parse keeps as an ordinary property must be validated and stored like any other.
-const MetadataSchema = z
+export const MetadataSchema = z
   .custom<Record<string, string>>()
   .check((ctx) => {
     const value = ctx.value as unknown;
