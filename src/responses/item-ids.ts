@@ -1,11 +1,11 @@
 import { mintedAt, mintTimeOrderedId } from "../ids";
 
 // Ids of responses, conversations and the items the gateway stores. An item id carries the id of
-// the response it belongs to (`msg_<response core>o0001`), so that an `item_reference` finds its
+// the response it belongs to (`msg_<response core>o1`), so that an `item_reference` finds its
 // response with no lookup table: the response's body holds the item.
 
 const CORE = "[0-9a-hjkmnp-tv-z]{26}";
-const ITEM_ID = new RegExp(`^[a-z]+_(${CORE})([io])([0-9a-hjkmnp-tv-z]{4})$`);
+const ITEM_ID = new RegExp(`^[a-z]+_(${CORE})([io])([0-9a-hjkmnp-tv-z]{1,4})$`);
 const BASE32 = "0123456789abcdefghjkmnpqrstvwxyz";
 
 export const mintResponseId = () => mintTimeOrderedId("resp_");
@@ -20,9 +20,13 @@ const PREFIX_BY_TYPE: Record<string, string> = {
   reasoning: "rs",
 };
 
-const index4 = (n: number) => {
+/** The index in base32, as short as it can be: it ends the id, so its length needs no padding (and streams repeat it). */
+const indexDigits = (n: number) => {
   let out = "";
-  for (let i = 0; i < 4; i++, n = Math.floor(n / 32)) out = BASE32[n % 32] + out;
+  do {
+    out = BASE32[n % 32] + out;
+    n = Math.floor(n / 32);
+  } while (n > 0);
   return out;
 };
 
@@ -32,7 +36,7 @@ const index4 = (n: number) => {
  */
 export function itemId(ownerId: string, side: "i" | "o", index: number, type: unknown): string {
   const core = ownerId.slice(ownerId.indexOf("_") + 1);
-  return `${PREFIX_BY_TYPE[String(type)] ?? "item"}_${core}${side}${index4(index)}`;
+  return `${PREFIX_BY_TYPE[String(type)] ?? "item"}_${core}${side}${indexDigits(index)}`;
 }
 
 /** The response an item id minted by itemId belongs to, or null for any other id. */

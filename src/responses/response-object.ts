@@ -83,6 +83,8 @@ const LEAN_FIELDS = ["id", "object", "created_at", "status", "completed_at", "er
 export function leanResponse(response: ResponseObject): ResponseObject {
   const lean: ResponseObject = {};
   for (const field of LEAN_FIELDS) if (response[field] !== undefined) lean[field] = response[field];
+  // Not required, and null until the end.
+  if (lean.completed_at === null) delete lean.completed_at;
   if (response.previous_response_id) lean.previous_response_id = response.previous_response_id;
   if (response.conversation) lean.conversation = response.conversation;
   return lean;
