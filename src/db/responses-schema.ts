@@ -1,6 +1,6 @@
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-// The Responses API's tables (migrations/0008_responses.sql, written by hand). Every key and index
+// The Responses API's tables (migrations/0009_responses.sql, written by hand). Every key and index
 // leads with team_id but the retention purge's, as in schema.ts.
 
 /** The index of stored responses; the body is the R2 object `body_key`. */
