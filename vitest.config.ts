@@ -13,6 +13,7 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             ADMIN_TOKEN: "test-admin-token",
+            ID_SECRET: "test-id-secret-not-for-production",
             UPSTREAM_BASE_URL: "http://upstream.test/v1",
             UPSTREAM_API_KEY: "sk-upstream-secret",
             UPSTREAM_TIMEOUT_MS: "600000",

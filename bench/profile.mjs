@@ -122,6 +122,7 @@ async function main() {
             bindings: {
               UPSTREAM_BASE_URL: upstreamBase,
               ADMIN_TOKEN: adminToken,
+              ID_SECRET: randomBytes(32).toString("base64url"),
               USAGE_COUNTING: scenario === "gateway-off" ? "off" : "on",
               ...(scenario.startsWith("responses-") ? { UPSTREAM_API: "responses" } : {}),
             },

@@ -84,6 +84,7 @@ if (settings.heapRequests.length !== 2 || !settings.heapRequests.every((n) => Nu
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 const ADMIN_TOKEN = `adm-${randomBytes(18).toString("base64url")}`;
+const ID_SECRET = randomBytes(32).toString("base64url");
 const MESSAGES = [
   { role: "system", content: "You are a helpful assistant for an online shop. Answer briefly." },
   { role: "user", content: "Where is my order #1234? It was supposed to arrive yesterday." },
@@ -373,7 +374,7 @@ async function main() {
 
   const needGateway = ["proxy", "ttfb", "read", "usage"].some((g) => settings.only.has(g));
   // Every gateway figure but the usage ones is taken with usage counting off.
-  const gatewayBindings = (counting) => ({ UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN, USAGE_COUNTING: counting });
+  const gatewayBindings = (counting) => ({ UPSTREAM_BASE_URL: upstreamBase, ADMIN_TOKEN, ID_SECRET, USAGE_COUNTING: counting });
   let usageFeature = false;
   let gateway = null;
   let floor = null;

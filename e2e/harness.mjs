@@ -119,7 +119,7 @@ export async function runE2e(name, summary, test) {
     const adminToken = `adm-e2e-${randomBytes(18).toString("base64url")}`;
     // An env file of our own: with --env-file, wrangler does not read the developer's .dev.vars at all.
     const envFile = join(tempDir("gateway-e2e-env-"), "e2e.env");
-    writeFileSync(envFile, `ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+    writeFileSync(envFile, `ADMIN_TOKEN=${adminToken}\nID_SECRET=${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
     const wrangler = join(root, "node_modules", ".bin", "wrangler");
     // The throwaway D1 gets its tables here (`npm start` migrates the default local D1).
     h.stepTo("applying the migrations to a temporary local D1");

@@ -1,30 +1,24 @@
 #!/usr/bin/env node
 // `npm start [-- wrangler dev args]`: runs the gateway locally on a local D1.
-// 1. Creates .dev.vars with a random ADMIN_TOKEN on first run.
+// 1. Creates .dev.vars with a random ADMIN_TOKEN and ID_SECRET on first run (and adds an ID_SECRET if it has none).
 // 2. Checks the configuration with the worker's own parser, and stops with the problem if it is bad.
 // 3. Copies the /doc explorer's assets, builds the console, and applies the migrations to the local D1.
 // 4. Starts `wrangler dev`, passing any extra args through (e.g. --port 9000, --var KEY:VALUE).
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { configProblem } from "./check-config.mjs";
+import { devVarValue, ensureDevVars } from "./dev-vars.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const devVars = join(root, ".dev.vars");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 const args = process.argv.slice(2);
 
-if (!existsSync(devVars)) {
-  const token = `adm-${randomBytes(24).toString("base64url")}`;
-  writeFileSync(
-    devVars,
-    `# Created by \`npm start\`; see .dev.vars.example for every variable. Never commit this file.\nADMIN_TOKEN=${token}\n`,
-    { mode: 0o600 },
-  );
-  console.log(`\nCreated .dev.vars with a random ADMIN_TOKEN:\n  ADMIN_TOKEN=${token}\n`);
-}
+const written = ensureDevVars(devVars);
+if (written.ADMIN_TOKEN) console.log(`\nCreated .dev.vars with a random ADMIN_TOKEN and ID_SECRET:\n  ADMIN_TOKEN=${written.ADMIN_TOKEN}\n`);
+else if (written.ID_SECRET) console.log("\nAdded a random ID_SECRET to .dev.vars (it keys the MAC in minted completion ids).\n");
 
 function run(command, commandArgs) {
   const result = spawnSync(command, commandArgs, { cwd: root, stdio: "inherit", env: { WRANGLER_SEND_METRICS: "false", ...process.env, CI: "true" } });
@@ -46,7 +40,7 @@ run(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persistTo]);
 
 const portArg = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
 const port = portArg === -1 ? "8787" : args[portArg].includes("=") ? args[portArg].split("=")[1] : args[portArg + 1];
-const adminToken = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1]?.trim() ?? "<ADMIN_TOKEN from .dev.vars>";
+const adminToken = devVarValue(readFileSync(devVars, "utf8"), "ADMIN_TOKEN") ?? "<ADMIN_TOKEN from .dev.vars>";
 console.log(`
   Gateway:  http://localhost:${port}/v1   (OpenAI base URL)
   Explorer: http://localhost:${port}/doc

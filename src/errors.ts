@@ -52,6 +52,14 @@ export const missingModel = () => new ApiError(400, "you must provide a model pa
 export const invalidMultipart = (problem: string) =>
   new ApiError(400, `The multipart form could not be read: ${problem}`, "invalid_request_error", null, "invalid_multipart");
 
+/** A lone surrogate can only reach a URL as bytes that are not UTF-8; no stored metadata equals them. */
+export const metadataFilterNotUtf8 = () =>
+  invalidRequest(
+    "Invalid 'metadata': a filter key or value is not valid UTF-8 once percent-decoded (a lone surrogate cannot be sent in a URL), so it can match no stored metadata.",
+    "metadata",
+    "invalid_value",
+  );
+
 export const invalidAfter = (after: string) => invalidRequest(`Invalid 'after': no chat completion found with id '${after}'.`, "after");
 
 export const invalidMessageAfter = (after: string, completionId: string) =>
@@ -79,6 +87,10 @@ export const conversationWithPreviousResponse = () =>
 // 401
 export const invalidApiKey = (message = "Incorrect API key provided.", realm = "gateway") =>
   new ApiError(401, message, "invalid_request_error", null, "invalid_api_key", { "www-authenticate": `Bearer realm="${realm}"` });
+
+/** The usage API without ADMIN_TOKEN: only a team key can read it, and the caller's token is none. */
+export const usageAdminTokenNotConfigured = (keyProblem: string) =>
+  invalidApiKey(`The admin token is not configured (no ADMIN_TOKEN is set), so the usage and costs APIs take a team key only. ${keyProblem}`);
 
 // 403
 export const modelNotAllowed = (model: string) =>

@@ -27,6 +27,30 @@ describe("POST /v1/chat/completions: forwarding", () => {
     expect(JSON.stringify([...upstream.calls[0].headers])).not.toContain(key);
   });
 
+  it("forwards a top-level __proto__ field like any other unknown field, stored or not, and to a pass-through endpoint", async () => {
+    const upstream = mockUpstream((sent) =>
+      sent.url.endsWith("/embeddings") ? jsonResponse({ object: "list", data: [], model: "text-embedding-3-small", usage: { prompt_tokens: 1, total_tokens: 1 } }) : jsonResponse(completionFixture()),
+    );
+    // JSON.stringify of an object literal cannot write an own "__proto__" key: the body is written by hand.
+    const proto = '"__proto__":{"vendor_option":[1,"two"]}';
+    const bodies = [
+      `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],${proto}}`,
+      `{"model":"gpt-4o-mini","store":true,"messages":[{"role":"user","content":"hi"}],${proto},"after":1}`,
+      `{"model":"text-embedding-3-small","input":"hi",${proto}}`,
+    ];
+    for (const [i, body] of bodies.entries()) {
+      const res = await call(i === 2 ? "/v1/embeddings" : "/v1/chat/completions", { key, body });
+      expect(res.status, body).toBe(200);
+      const sent = upstream.calls[i].body;
+      expect(Object.hasOwn(sent, "__proto__"), body).toBe(true);
+      expect(Object.getOwnPropertyDescriptor(sent, "__proto__")?.value).toEqual({ vendor_option: [1, "two"] });
+      expect(Object.getPrototypeOf(sent)).toBe(Object.prototype);
+    }
+    expect(upstream.calls[1].body.after).toBe(1);
+    expect(({} as Record<string, unknown>).vendor_option).toBeUndefined();
+    upstream.spy.mockRestore();
+  });
+
   it("passes every other field through, unknown ones included, and removes store and metadata", async () => {
     const upstream = mockUpstream(() => jsonResponse(completionFixture()));
     const body = {

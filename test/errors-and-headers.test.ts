@@ -56,6 +56,41 @@ describe("errors in OpenAI's shape", () => {
     expect(upstream.calls).toHaveLength(0);
   });
 
+  // Every spelling is a valid media type (RFC 9110, 8.3.1): case-insensitive, whitespace around
+  // ';', empty parameters.
+  const JSON_SPELLINGS = [
+    "APPLICATION/JSON",
+    "application/json; charset=UTF-8",
+    "Application/Json;Charset=utf-8",
+    "application/json ; charset=UTF-8",
+    "application/json;",
+    "application/json;;charset=utf-8",
+    "application/json; charset=UTF-8;",
+  ];
+
+  it.each(JSON_SPELLINGS)("accepts a JSON body sent as %s on chat, pass-through, completion update and admin routes", async (contentType) => {
+    const { key: own } = await createTeamWithKey();
+    const upstream = mockUpstream((sent) =>
+      sent.url.endsWith("/embeddings") ? jsonResponse({ object: "list", data: [], model: "text-embedding-3-small", usage: { prompt_tokens: 1, total_tokens: 1 } }) : jsonResponse(completionFixture()),
+    );
+    const headers = { "content-type": contentType };
+    const chat = await call("/v1/chat/completions", { key: own, headers, body: { model: "gpt-4o-mini", store: true, messages: [{ role: "user", content: "hi" }] } });
+    expect(chat.status, "chat").toBe(200);
+    const { id } = await json(chat);
+    expect((await call("/v1/embeddings", { key: own, headers, body: { model: "text-embedding-3-small", input: "hi" } })).status, "embeddings").toBe(200);
+    const updated = await call(`/v1/chat/completions/${id}`, { key: own, headers, body: { metadata: { seen: "yes" } } });
+    expect(updated.status, "update").toBe(200);
+    expect((await json(updated)).metadata).toEqual({ seen: "yes" });
+    expect(upstream.calls).toHaveLength(2);
+    upstream.spy.mockRestore();
+
+    const team = await call("/admin/teams", { key: "test-admin-token", headers, body: { name: "media-type" } });
+    expect(team.status, "admin create").toBe(201);
+    const patched = await call(`/admin/teams/${(await json(team)).id}`, { key: "test-admin-token", method: "PATCH", headers, body: { rpm_limit: 7 } });
+    expect(patched.status, "admin patch").toBe(200);
+    expect((await json(patched)).rpm_limit).toBe(7);
+  });
+
   it("rejects odd completion ids without a 5xx", async () => {
     const ids = ["..%2F..%2Fadmin", "%00", "x".repeat(513), "%F0%9F%98%80", "a%20b", "%E2%80%AE", "%FF"];
     for (const id of ids) {

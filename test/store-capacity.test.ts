@@ -22,9 +22,9 @@ describe("capacity", () => {
     const repo = completionsRepository(env.DB);
     const before = await databaseBytes();
     for (let batch = 0; batch < N; batch += 50) {
-      const records = Array.from({ length: 50 }, (_, j) => {
+      const ids = await Promise.all(Array.from({ length: 50 }, () => mintCompletionId(env.ID_SECRET!)));
+      const records = ids.map((id, j) => {
         const i = batch + j;
-        const id = mintCompletionId();
         return {
           teamId,
           id,

@@ -1,10 +1,12 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { clearPending, LANDING_WAIT_MS } from "../src/completion-store/pending";
-import { mintCompletionId, mintedAt } from "../src/ids";
+import { completionsRepository } from "../src/db/completions";
+import { carriesMac, mintCompletionId, mintedAt } from "../src/ids";
 import { heldWritesD1, slowWritesD1, watchedD1 } from "./helpers/d1-faults";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { MINTED_ID, mintedIdIn } from "./helpers/ids";
+import { recordingD1 } from "./helpers/recording-d1";
 import { collectIds } from "./helpers/seed";
 import { completionFixture, jsonResponse, mockUpstream, sseResponse, textStreamChunks } from "./helpers/upstream";
 import { restoreSpies } from "./helpers/spies";
@@ -49,21 +51,82 @@ async function createLive(own: string, question: string, stream: boolean, db: D1
 }
 
 describe("minted ids", () => {
-  it("are chatcmpl- plus 10 characters of time and 16 random, and carry their time", () => {
+  const secret = env.ID_SECRET!;
+
+  it("are chatcmpl- plus 10 characters of time, 8 random and 8 of a MAC, and carry their time", async () => {
     const before = Date.now();
-    const id = mintCompletionId();
+    const id = await mintCompletionId(secret);
     expect(id).toMatch(MINTED_ID);
     expect(mintedAt(id)).toBeGreaterThanOrEqual(before - 1);
     expect(mintedAt(id)).toBeLessThanOrEqual(Date.now());
     expect(mintedAt("chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG")).toBeNull();
   });
 
-  it("sort in the order they were minted, within one millisecond too", () => {
+  it("sort in the order they were minted, within one millisecond too", async () => {
     // Date.now() stands still between I/O in Workers, so these are all minted in one or two milliseconds.
     const now = Date.now();
-    const ids = [...Array.from({ length: 500 }, () => mintCompletionId(now)), ...Array.from({ length: 500 }, () => mintCompletionId(now + 1))];
+    const ids = await Promise.all([...Array.from({ length: 500 }, () => mintCompletionId(secret, now)), ...Array.from({ length: 500 }, () => mintCompletionId(secret, now + 1))]);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
+  });
+
+  it("carry a MAC that checks only under their own secret, and that no changed character keeps", async () => {
+    const id = await mintCompletionId(secret);
+    expect(await carriesMac(id, secret)).toBe(true);
+    expect(await carriesMac(id, "another-secret-of-enough-length")).toBe(false);
+    const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+    // Any one character of the time, random or MAC part changed: the MAC no longer checks.
+    for (let at = "chatcmpl-".length; at < id.length; at++) {
+      const other = alphabet[(alphabet.indexOf(id[at]) + 1) % 32];
+      expect(await carriesMac(id.slice(0, at) + other + id.slice(at + 1), secret), `position ${at}`).toBe(false);
+    }
+  });
+});
+
+describe("a guessed id that only looks fresh", () => {
+  /** The status of `path`, and whether it polled for a write (the wait checks for a tombstone before each retry). */
+  async function completionReads(path: string, method = "GET", body?: unknown) {
+    const { db, statements } = recordingD1();
+    const res = await call(path, { key, method, body, env: { DB: db } });
+    return { status: res.status, waited: statements.some((s) => /completion_tombstones/.test(s.sql)) };
+  }
+
+  it("answers 404 at once, never waiting for a write, while the id it was made from is found", async () => {
+    mockUpstream(() => jsonResponse(answerTo("real")));
+    const { id } = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content: "x" }], store: true } }));
+    expect((await call(`/v1/chat/completions/${id}`, { key })).status).toBe(200);
+    const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+    const change = (at: number) => id.slice(0, at) + alphabet[(alphabet.indexOf(id[at]) + 7) % 32] + id.slice(at + 1);
+    // Same time, other random characters; and the same id with its last character changed.
+    for (const guessed of [change(id.length - 12), change(id.length - 1)]) {
+      expect(mintedAt(guessed)).toBe(mintedAt(id));
+      for (const [path, method, body] of [
+        [`/v1/chat/completions/${guessed}`, "GET"],
+        [`/v1/chat/completions/${guessed}/messages`, "GET"],
+        [`/v1/chat/completions/${guessed}`, "POST", { metadata: {} }],
+        [`/v1/chat/completions/${guessed}`, "DELETE"],
+      ] as const) {
+        const { status, waited } = await completionReads(path, method, body);
+        expect(status, `${method} ${path}`).toBe(404);
+        expect(waited, `${method} ${path} polled for a write`).toBe(false);
+      }
+    }
+  });
+
+  it("still serves an id minted before ids carried a MAC, once stored (it only loses the wait)", async () => {
+    const { key: own, teamId } = await createTeamWithKey();
+    const minted = await mintCompletionId(env.ID_SECRET!);
+    // The same form, without a MAC that checks: as ids were minted before.
+    const old = minted.slice(0, -8) + "00000000";
+    expect(await carriesMac(old, env.ID_SECRET!)).toBe(false);
+    const completion = { ...answerTo("from before"), id: old, object: "chat.completion" as const, created: 1_738_960_610 } as never;
+    const created = 1_738_960_610;
+    await completionsRepository(env.DB).insertMany([
+      { teamId, id: old, created, model: "m", metadata: {}, body: completion, messages: ['{"role":"user","content":"q"}'], storedAt: Date.now(), upstreamId: null, upstream: "default" },
+    ]);
+    const res = await call(`/v1/chat/completions/${old}`, { key: own });
+    expect(res.status).toBe(200);
+    expect((await json(res)).choices[0].message.content).toBe("from before");
   });
 });
 

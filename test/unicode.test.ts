@@ -45,6 +45,44 @@ describe("Unicode", () => {
     expect(composed.data).toEqual([]);
   });
 
+  it("filters on a lone surrogate exactly as stored, or answers 400, never matching another value or silently none", async () => {
+    const { key: own } = await createTeamWithKey();
+    const upstream = mockUpstream(() => jsonResponse(completionFixture()));
+    const ids: Record<string, string> = {};
+    for (const value of ["a\ud800b", "a\udfffb", "a\ufffdb"]) {
+      // JSON.stringify writes a lone surrogate as a \udXXX escape, as a client would send it.
+      const res = await call("/v1/chat/completions", { key: own, body: JSON.stringify({ model: "m", store: true, messages: [{ role: "user", content: "x" }], metadata: { k: value } }) });
+      ids[value] = (await json(res)).id;
+    }
+    upstream.spy.mockRestore();
+    const filter = async (query: string) => {
+      const res = await call(`/v1/chat/completions?${query}`, { key: own });
+      return { status: res.status, body: await json(res) };
+    };
+    // The real U+FFFD matches only itself, never a stored lone surrogate.
+    expect((await filter("metadata%5Bk%5D=a%EF%BF%BDb")).body.data.map((c: any) => c.id)).toEqual([ids["a\ufffdb"]]);
+    // A lone surrogate, as the only bytes a URL can carry it in (WTF-8), in a value or a key; and bytes that are no text at all.
+    const cases = [
+      ["metadata%5Bk%5D=a%ED%A0%80b", [ids["a\ud800b"]]],
+      ["metadata%5Bk%5D=a%ED%BF%BFb", [ids["a\udfffb"]]],
+      ["metadata[k]=a%ED%A0%80b", [ids["a\ud800b"]]],
+      ["metadata%5Bk%ED%A0%80%5D=a%EF%BF%BDb", []],
+      ["metadata%5Bk%5D=a%80b", []],
+      ["metadata%5Bk%5D=a%FF%FEb", []],
+    ] as const;
+    for (const [query, exact] of cases) {
+      const { status, body } = await filter(query);
+      if (status === 400) {
+        expect(body.error.param, query).toBe("metadata");
+        continue;
+      }
+      expect(status, query).toBe(200);
+      // A match must be the stored value itself; an answer that matches nothing is only right when nothing was stored so.
+      expect(body.data.map((c: any) => c.id), query).toEqual(exact);
+      expect(exact.length, `${query} matched nothing, silently`).toBeGreaterThan(0);
+    }
+  });
+
   it("counts metadata limits in characters, so 64 emoji make a valid key", async () => {
     mockUpstream(() => jsonResponse(completionFixture()));
     const ok = await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content: "x" }], metadata: { ["😀".repeat(64)]: "😀".repeat(512) } } });

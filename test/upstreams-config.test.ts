@@ -140,3 +140,17 @@ describe("a missing binding at request time", () => {
     expect(spy).not.toHaveBeenCalled();
   });
 });
+
+describe("a deploy without ID_SECRET", () => {
+  it.each([undefined, "", "too-short"])("answers 500 gateway_misconfigured naming ID_SECRET (%s), and sends nothing upstream", async (secret) => {
+    const { key } = await createTeamWithKey();
+    const spy = vi.spyOn(globalThis, "fetch");
+    const res = await call("/v1/chat/completions", { key, body: { model: "gpt-4o", store: true, messages: [{ role: "user", content: "hi" }] }, env: { ID_SECRET: secret } });
+    expect(res.status).toBe(500);
+    const body = await json(res);
+    expect(body.error).toMatchObject({ type: "server_error", code: "gateway_misconfigured" });
+    expect(body.error.message).toMatch(/^The gateway is misconfigured: ID_SECRET /);
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+  });
+});

@@ -16,7 +16,7 @@ import { restoreSpies } from "./helpers/spies";
 
 afterEach(restoreSpies);
 
-const base = { UPSTREAM_BASE_URL: "http://u/v1" };
+const base = { UPSTREAM_BASE_URL: "http://u/v1", ID_SECRET: "a-test-secret-of-some-length" };
 
 describe("OpenAI's duration format", () => {
   it.each([

@@ -319,6 +319,26 @@ describe("GET /v1/organization/usage/completions", () => {
     expect((await call(`/v1/organization/usage/completions?${q}`)).status).toBe(401);
   });
 
+  it("with no ADMIN_TOKEN configured, answers a token that is not a team key with a 401 that says the admin token is not configured", async () => {
+    const { key } = await createTeamWithKey();
+    const q = `start_time=${day(2)}&end_time=${day(3)}`;
+    const noAdmin = { ADMIN_TOKEN: undefined };
+    for (const path of ["usage/completions", "costs"]) {
+      for (const token of [ADMIN_TOKEN, "sk-gw-" + "x".repeat(43), undefined]) {
+        const res = await call(`/v1/organization/${path}?${q}`, { key: token, env: noAdmin });
+        expect(res.status, `${path} ${token}`).toBe(401);
+        const body = await json(res);
+        expect(body.error.code).toBe("invalid_api_key");
+        expect(body.error.message).toMatch(/^The admin token is not configured \(no ADMIN_TOKEN is set\)/);
+      }
+      // A team key still reads its own team.
+      expect((await call(`/v1/organization/${path}?${q}`, { key, env: noAdmin })).status).toBe(200);
+    }
+    // With the admin token configured, a wrong key is only that.
+    const wrong = await json(await call(`/v1/organization/usage/completions?${q}`, { key: "sk-gw-" + "x".repeat(43) }));
+    expect(wrong.error.message).toMatch(/^Incorrect API key provided/);
+  });
+
   it.each([
     ["start_time=abc", "start_time"],
     ["end_time=100", "start_time"],

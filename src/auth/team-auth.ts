@@ -7,7 +7,7 @@ import { bearerToken } from "./bearer";
 import { cacheKey, getCachedKey, hashOfToken } from "./key-cache";
 import { isWellFormedKey } from "./keys";
 import { limitsOf } from "../limits/limits";
-import type { AppEnv, AuthenticatedKey } from "../http/types";
+import type { AppContext, AppEnv, AuthenticatedKey } from "../http/types";
 
 // Not Hono's bearerAuth: a team key is looked up by its hash (with a cache) rather than compared
 // with one known token, and OpenAI answers every bad key, malformed header included, with 401
@@ -34,7 +34,8 @@ export async function lookUpKey(db: D1Database, keyHash: string, ttlMs: number):
   return key;
 }
 
-export const requireTeamKey = createMiddleware<AppEnv>(async (c, next) => {
+/** The team key of the request's bearer token; throws 401 `invalid_api_key` when there is none or it is not live. */
+export async function authenticateTeamKey(c: AppContext): Promise<AuthenticatedKey> {
   const token = bearerToken(c.req.header("authorization"));
   if (!token) {
     throw invalidApiKey(
@@ -47,6 +48,10 @@ export const requireTeamKey = createMiddleware<AppEnv>(async (c, next) => {
     logEvent("warn", "invalid_api_key", { key: redactKey(token), path: c.req.path });
     throw invalidApiKey(`Incorrect API key provided: ${redactKey(token)}.`);
   }
-  c.set("apiKey", key);
+  return key;
+}
+
+export const requireTeamKey = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("apiKey", await authenticateTeamKey(c));
   await next();
 });

@@ -1,18 +1,26 @@
-import { some } from "hono/combine";
 import { createMiddleware } from "hono/factory";
-import { requireAdminToken } from "./admin-auth";
-import { requireTeamKey } from "./team-auth";
+import { ApiError, usageAdminTokenNotConfigured } from "../errors";
+import { hasAdminToken } from "./admin-auth";
+import { authenticateTeamKey } from "./team-auth";
 import type { AppEnv } from "../http/types";
 
 /**
- * The usage and costs APIs take either the admin token (every team) or a team key (its own team):
- * Hono's `some` tries the admin check, then the key check, and answers the key check's 401 if both fail.
+ * The usage and costs APIs take either the admin token (every team) or a team key (its own team).
+ * A token that is neither gets the team key check's 401; with no ADMIN_TOKEN configured, a 401 that
+ * says so, since the caller may well be holding what they believe is the admin token.
  */
-export const requireUsageReader = [
-  some(requireAdminToken, requireTeamKey),
-  createMiddleware<AppEnv>(async (c, next) => {
-    const key = c.get("apiKey");
-    c.set("usageViewer", key ? { kind: "team", teamId: key.teamId } : { kind: "admin" });
-    await next();
-  }),
-] as const;
+export const requireUsageReader = createMiddleware<AppEnv>(async (c, next) => {
+  if (await hasAdminToken(c)) {
+    c.set("usageViewer", { kind: "admin" });
+    return next();
+  }
+  try {
+    const key = await authenticateTeamKey(c);
+    c.set("apiKey", key);
+    c.set("usageViewer", { kind: "team", teamId: key.teamId });
+  } catch (err) {
+    if (!c.env.ADMIN_TOKEN && err instanceof ApiError && err.status === 401) throw usageAdminTokenNotConfigured(err.message);
+    throw err;
+  }
+  await next();
+});

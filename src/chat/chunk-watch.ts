@@ -1,5 +1,5 @@
 import type { ChatCompletion } from "../schemas/openai";
-import { mintCompletionId, nowSeconds } from "../ids";
+import { nowSeconds, randomId } from "../ids";
 import { CompletionAccumulator } from "./accumulate";
 import { findTopLevelKeys, isEmptyArray, memberCut, objectStart } from "../lib/json-bytes";
 import { formatSseData, parseEvent } from "../lib/sse";
@@ -97,7 +97,7 @@ export class ChunkWatch {
   completion(): ChatCompletion | null {
     if (!this.accumulator) return null;
     for (const chunk of this.parseKept()) this.notice(chunk, true);
-    const completion = this.accumulator.result({ id: this.options.id ?? mintCompletionId(), created: nowSeconds(), model: "" });
+    const completion = this.accumulator.result({ id: this.options.id ?? randomId("chatcmpl-"), created: nowSeconds(), model: "" });
     if (this.options.id !== undefined) completion.id = this.options.id;
     return completion;
   }

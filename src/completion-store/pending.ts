@@ -1,10 +1,10 @@
-import { mintedAt } from "../ids";
+import { carriesMac, mintedAt } from "../ids";
 import type { NewStoredCompletion } from "../db/types";
 
 // Read-after-write without a D1 call on the create path (docs/contract.md, "Create"). The write lands a moment after the
 // answer (waitUntil, or the queue if D1 failed), so a read that misses a fresh id waits for it:
 // - in the isolate that made it, the record is at hand until it has landed (this map);
-// - elsewhere, the id says when it was minted, and a miss on a fresh one polls D1, bounded.
+// - elsewhere, the id says when it was minted, and a miss on a fresh one whose MAC checks polls D1, bounded.
 
 /** Longest a miss on a fresh id waits for the write to land before the answer is 404. */
 export const LANDING_WAIT_MS = 5_000;
@@ -89,10 +89,13 @@ export function clearPending(): void {
   pending.clear();
 }
 
-/** True for an id the gateway minted recently enough that its write may not have landed yet. */
-function isFreshId(id: string, now = Date.now()): boolean {
+/**
+ * True for an id the gateway minted recently enough that its write may not have landed yet. Its
+ * MAC (keyed by `secret`) must check: a guessed id that only looks fresh is a 404 at once.
+ */
+async function isFreshId(id: string, secret: string, now = Date.now()): Promise<boolean> {
   const at = mintedAt(id);
-  return at !== null && at >= now - FRESH_ID_MS && at <= now + 1_000;
+  return at !== null && at >= now - FRESH_ID_MS && at <= now + 1_000 && (await carriesMac(id, secret));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -101,10 +104,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * `read()`, and if it finds nothing for an id that may still be landing, again with backoff until
  * it does or LANDING_WAIT_MS have passed. `gone()` (a tombstone) ends the wait at once.
  */
-export async function readAfterWrite<T>(teamId: string, id: string, read: () => Promise<T | null>, gone?: () => Promise<boolean>): Promise<T | null> {
+export async function readAfterWrite<T>(
+  teamId: string,
+  id: string,
+  idSecret: string,
+  read: () => Promise<T | null>,
+  gone?: () => Promise<boolean>,
+): Promise<T | null> {
   const first = await read();
   if (first !== null) return first;
-  if (!isFreshId(id) && !isPending(teamId, id)) return null;
+  if (!isPending(teamId, id) && !(await isFreshId(id, idSecret))) return null;
   const deadline = Date.now() + LANDING_WAIT_MS;
   for (let delay = 10; Date.now() < deadline; delay = Math.min(delay * 2, 250)) {
     if (gone && (await gone())) return null;

@@ -2,7 +2,7 @@ import { describeError, logEvent } from "../log";
 import { parseStoreConfig, type StoreConfig } from "./store";
 import { parseUpstreams, type UpstreamConfig } from "./upstreams";
 import { parseUsageConfig, type UsageConfig } from "./usage";
-import { ConfigError, integerVar } from "./values";
+import { ConfigError, integerVar, secretVar } from "./values";
 
 export { ConfigError } from "./values";
 export type { UpstreamConfig } from "./upstreams";
@@ -19,6 +19,8 @@ export interface GatewayConfig {
   keyCacheTtlMs: number;
   store: StoreConfig;
   usage: UsageConfig;
+  /** ID_SECRET: keys the MAC that minted completion ids carry. */
+  idSecret: string;
 }
 
 const DEFAULTS = {
@@ -30,6 +32,9 @@ const DEFAULTS = {
   /** The cache time is capped so that a revoked key always stops working within a minute. */
   maxKeyCacheTtlMs: 60_000,
 } as const;
+
+const ID_SECRET_HELP =
+  "It keys the MAC in the completion ids the gateway mints: generate a random one (e.g. `openssl rand -base64 32`) and set it with `wrangler secret put ID_SECRET` (`npm start` writes one into .dev.vars).";
 
 /** Parses and checks every variable; throws ConfigError naming the first one that is wrong. */
 export function parseConfig(vars: object): GatewayConfig {
@@ -48,6 +53,7 @@ export function parseConfig(vars: object): GatewayConfig {
     keyCacheTtlMs,
     store: parseStoreConfig(env),
     usage: parseUsageConfig(env),
+    idSecret: secretVar(env, "ID_SECRET", 16, ID_SECRET_HELP),
   };
 }
 

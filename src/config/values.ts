@@ -38,3 +38,12 @@ export function jsonVar(env: Record<string, unknown>, name: string): unknown {
     throw new ConfigError(name, `is not valid JSON: ${(err as Error).message}`);
   }
 }
+
+/** A secret of at least `minLength` characters; absent or shorter is an error, since nothing can stand in for it. */
+export function secretVar(env: Record<string, unknown>, name: string, minLength: number, howToSet: string): string {
+  const raw = env[name];
+  const value = typeof raw === "string" ? raw.trim() : "";
+  if (value === "") throw new ConfigError(name, `is not set. ${howToSet}`);
+  if (value.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters long, but has ${value.length}. ${howToSet}`);
+  return value;
+}

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
+import { normalizeJsonMediaType } from "./json-media-type";
 import { handleError } from "./on-error";
 import type { AppEnv } from "./types";
 import { requireAdminToken } from "../auth/admin-auth";
@@ -62,14 +63,14 @@ const limitBody = createMiddleware<AppEnv>((c, next) =>
     },
   })(c, next),
 );
-app.use("/v1/*", limitBody);
+app.use("/v1/*", limitBody, normalizeJsonMediaType);
 // The organization usage and costs APIs also take the admin token; everything else needs a team key.
 // Not Hono's except(): it runs a router and two combinators per request, ~15 µs on the hot path.
 app.use("/v1/*", (c, next) => (c.req.path.startsWith("/v1/organization/") ? next() : requireTeamKey(c, next)));
-app.use("/v1/organization/*", ...requireUsageReader);
+app.use("/v1/organization/*", requireUsageReader);
 app.on("POST", ["/v1/chat/completions", "/v1/responses", ...PASS_THROUGH_PATHS], recordRequestFinished);
-app.use("/admin/*", limitBody, requireAdminToken);
-app.use("/console/*", limitBody);
+app.use("/admin/*", limitBody, requireAdminToken, normalizeJsonMediaType);
+app.use("/console/*", limitBody, normalizeJsonMediaType);
 
 app.route("/", chatRouter);
 app.route("/", completionsRouter);

@@ -70,7 +70,7 @@ export async function createResponse(c: AppContext, request: Json): Promise<Resp
   if (request.background === true) throw backgroundNotSupported();
   if (request.previous_response_id != null && request.conversation != null) throw conversationWithPreviousResponse();
   const storing = request.store !== false;
-  const responseId = mintResponseId();
+  const responseId = await mintResponseId(config.idSecret);
   // The state is resolved first: an unknown previous response is a 400 before anything is reserved or sent.
   const resolved = await resolveInput(c.env, apiKey.teamId, request, responseId);
   const input = [...resolved.history, ...resolved.given];

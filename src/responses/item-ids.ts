@@ -1,4 +1,4 @@
-import { mintedAt, mintTimeOrderedId } from "../ids";
+import { mintedAt, mintSignedId, mintTimeOrderedId } from "../ids";
 
 // Ids of responses, conversations and the items the gateway stores. An item id carries the id of
 // the response it belongs to (`msg_<response core>o1`), so that an `item_reference` finds its
@@ -8,7 +8,8 @@ const CORE = "[0-9a-hjkmnp-tv-z]{26}";
 const ITEM_ID = new RegExp(`^[a-z]+_(${CORE})([io])([0-9a-hjkmnp-tv-z]{1,4})$`);
 const BASE32 = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export const mintResponseId = () => mintTimeOrderedId("resp_");
+/** A response id carries a MAC (keyed by ID_SECRET): a read of a fresh one waits for its write only then. */
+export const mintResponseId = (idSecret: string) => mintSignedId("resp_", idSecret);
 export const mintConversationId = () => mintTimeOrderedId("conv_");
 
 const PREFIX_BY_TYPE: Record<string, string> = {

@@ -1,5 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { readAfterWrite } from "../completion-store/pending";
+import { readConfig } from "../config";
 import { createDb } from "../db/client";
 import { responses, responseTombstones } from "../db/responses-schema";
 import { teamDb } from "../db/team-db";
@@ -138,6 +139,7 @@ export async function loadResponse(env: Env, teamId: string, id: string): Promis
   return readAfterWrite(
     teamId,
     id,
+    readConfig(env).idSecret,
     async () => pendingResponse(teamId, id) ?? (await readBody(env, teamId, id)),
     () => isDeleted(env, teamId, id),
   );

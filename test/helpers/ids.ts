@@ -1,4 +1,4 @@
-/** An id the gateway mints: `chatcmpl-` + 10 characters of time + 16 random, in lowercase base32. */
+/** An id the gateway mints: `chatcmpl-` + 10 characters of time + 8 random + 8 of a MAC, in lowercase base32. */
 export const MINTED_ID = /^chatcmpl-[0-9a-hjkmnp-tv-z]{26}$/;
 
 /** The first minted id in a text (an SSE body, a chunk). */

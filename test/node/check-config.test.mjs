@@ -19,6 +19,7 @@ function project(name, toml, devVarsText) {
   return path;
 }
 
+const ID_SECRET = "ID_SECRET=a-local-test-secret-0123456789\n";
 const upstreams = JSON.stringify([{ name: "openai", base_url: "https://api.openai.com/v1", api_key_env: "OPENAI_API_KEY", models: ["gpt-*"] }]);
 
 describe("npm start's configuration check", () => {
@@ -35,12 +36,12 @@ describe("npm start's configuration check", () => {
   });
 
   it("passes a good configuration, the secret coming from .dev.vars", async () => {
-    const cwd = project("good", `[vars]\nUPSTREAMS = '${upstreams}'\n`, "OPENAI_API_KEY=sk-test\n");
+    const cwd = project("good", `[vars]\nUPSTREAMS = '${upstreams}'\n`, `OPENAI_API_KEY=sk-test\n${ID_SECRET}`);
     assert.equal(await configProblem([], cwd), null);
   });
 
   it("names the problem of a bad UPSTREAMS", async () => {
-    const cwd = project("missing-secret", `[vars]\nUPSTREAMS = '${upstreams}'\n`, "ADMIN_TOKEN=x\n");
+    const cwd = project("missing-secret", `[vars]\nUPSTREAMS = '${upstreams}'\n`, `ADMIN_TOKEN=x\n${ID_SECRET}`);
     assert.match(await configProblem([], cwd), /^UPSTREAMS upstream 'openai' names the secret OPENAI_API_KEY in api_key_env, but it is not set/);
     assert.match(await configProblem(["--var", "UPSTREAMS:[{"], cwd), /^UPSTREAMS is not valid JSON/);
   });
@@ -50,6 +51,13 @@ describe("npm start's configuration check", () => {
     assert.match(await configProblem(["--var", "STORE_RETENTION_DAYS:-1"], cwd), /^STORE_RETENTION_DAYS must be at least 0, but is -1/);
     assert.match(await configProblem(["--var", "RETRY_ATTEMPTS:two"], cwd), /^RETRY_ATTEMPTS must be a whole number/);
     assert.match(await configProblem(["--var", "USAGE_COUNTING:maybe"], cwd), /^USAGE_COUNTING must be one of/);
+  });
+
+  it("names ID_SECRET when a deploy has none, or one too short to key a MAC", async () => {
+    const cwd = project("no-id-secret", "", "ADMIN_TOKEN=x\n");
+    assert.match(await configProblem([], cwd), /^ID_SECRET is not set\. It keys the MAC in the completion ids/);
+    assert.match(await configProblem(["--var", "ID_SECRET:short"], cwd), /^ID_SECRET must be at least 16 characters long, but has 5/);
+    assert.equal(await configProblem(["--var", "ID_SECRET:0123456789abcdef"], cwd), null);
   });
 
   it("stops `node scripts/check-config.mjs` with exit code 1 and the message", () => {

@@ -1,4 +1,5 @@
 import { estimateRequest } from "../../proxy/admission";
+import { withProtoKeyOf } from "../../lib/proto-key";
 import { logEvent } from "../../log";
 import type { ChatCompletion } from "../../schemas/openai";
 import { jsonBodyFor } from "../../proxy/forward";
@@ -16,7 +17,8 @@ import { mintStoredId, storeAfterResponse } from "./chat.store";
 import type { AppRouteHandler } from "../../http/types";
 
 export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRoute> = async (c) => {
-  const request = c.req.valid("json");
+  // Parsed once by the validator and cached: this await reads no body.
+  const request = withProtoKeyOf(c.req.valid("json"), await c.req.json());
   const apiKey = c.get("apiKey");
   const config = c.get("config");
   const storing = request.store === true;
@@ -36,7 +38,7 @@ export const createChatCompletion: AppRouteHandler<typeof createChatCompletionRo
   const { response: upstream, headers } = proxied;
   const hideUsage = sent?.hideUsage ?? false;
   // Minted here, with no D1 call: nothing in D1 sits between the upstream's answer and the client.
-  const storedId = storing ? mintStoredId(apiKey.teamId) : undefined;
+  const storedId = storing ? await mintStoredId(apiKey.teamId, config.idSecret) : undefined;
 
   const isStream = request.stream === true && (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
   if (isStream && upstream.body && storedId === undefined) {

@@ -21,8 +21,8 @@ export function echoedSettings(request: CreateChatCompletionRequest): Record<str
  * The id of a stored completion: minted by the gateway, time-ordered, returned to the client.
  * This isolate remembers that its write is coming, so that a read of it waits rather than misses.
  */
-export function mintStoredId(teamId: string): string {
-  const id = mintCompletionId();
+export async function mintStoredId(teamId: string, idSecret: string): Promise<string> {
+  const id = await mintCompletionId(idSecret);
   expectWrite(teamId, id);
   return id;
 }

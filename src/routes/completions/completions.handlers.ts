@@ -20,7 +20,7 @@ const repository = (c: AppContext) => completionsRepository(c.env.DB);
 /** `read`, waiting for a fresh id's write to land; a tombstone ends the wait at once. */
 function afterLanding<T>(c: AppContext, id: string, read: () => Promise<T | null>): Promise<T | null> {
   const teamId = c.get("apiKey").teamId;
-  return readAfterWrite(teamId, id, read, () => repository(c).isDeleted(teamId, id));
+  return readAfterWrite(teamId, id, c.get("config").idSecret, read, () => repository(c).isDeleted(teamId, id));
 }
 
 /**
@@ -37,7 +37,7 @@ export const listCompletions: AppRouteHandler<typeof listCompletionsRoute> = asy
   const page = await repo.list({
     teamId,
     model: query.model,
-    metadata: parseMetadataFilter(new URL(c.req.url).searchParams),
+    metadata: parseMetadataFilter(new URL(c.req.url).search),
     after: query.after,
     limit: query.limit,
     order: query.order,

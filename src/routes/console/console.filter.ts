@@ -19,8 +19,8 @@ const FilterSchema = z.object({
 export type CompletionFilter = Omit<ListCompletionsQuery, "teamId" | "order">;
 
 export function readCompletionFilter(url: string): CompletionFilter {
-  const search = new URL(url).searchParams;
-  const parsed = FilterSchema.safeParse(Object.fromEntries([...search].filter(([name]) => !name.startsWith("metadata["))));
+  const { search, searchParams } = new URL(url);
+  const parsed = FilterSchema.safeParse(Object.fromEntries([...searchParams].filter(([name]) => !name.startsWith("metadata["))));
   if (!parsed.success) throw zodErrorToApiError(parsed.error, "query");
   const { model, from, to, after, limit } = parsed.data;
   return { model, createdFrom: from, createdTo: to, after, limit, metadata: parseMetadataFilter(search) };

@@ -1,5 +1,6 @@
 import { invalidRequest, missingModel } from "../../errors";
 import { type AdmissionEstimate, estimateRequest } from "../../proxy/admission";
+import { withProtoKeyOf } from "../../lib/proto-key";
 import type { ModelRequest } from "../../schemas/passthrough";
 import { proxyRequest } from "../../proxy/proxy-request";
 import { multipartBoundary, readMultipartModel } from "./multipart-model";
@@ -53,7 +54,9 @@ async function passThrough(c: AppContext, endpoint: PassThroughEndpoint, outgoin
 }
 
 /** A JSON request: read whole (bounded by MAX_BODY_BYTES), since its model may be anywhere in it. */
-function passJson(c: AppContext, endpoint: PassThroughEndpoint, request: ModelRequest): Promise<Response> {
+async function passJson(c: AppContext, endpoint: PassThroughEndpoint, validated: ModelRequest): Promise<Response> {
+  // A top-level `__proto__` field goes through like any other (the validator's parse is cached: no second read).
+  const request = withProtoKeyOf(validated, await c.req.json());
   const model = request.model || endpoint.defaultModel;
   if (!model) throw missingModel();
   const body = JSON.stringify(request);

@@ -47,7 +47,7 @@ export const listInputItemsHandler: AppRouteHandler<typeof listInputItemsRoute> 
 
 export const inputTokensHandler: AppRouteHandler<typeof inputTokensRoute> = async (c) => {
   const request = c.req.valid("json");
-  const resolved = await resolveInput(c.env, c.get("apiKey").teamId, request, mintResponseId());
+  const resolved = await resolveInput(c.env, c.get("apiKey").teamId, request, await mintResponseId(c.get("config").idSecret));
   const text = JSON.stringify({ instructions: request.instructions ?? null, input: [...resolved.history, ...resolved.given], tools: request.tools ?? [] });
   // No tokenizer runs at the edge: the same estimate as the limits' (a token per 4 bytes).
   return c.json({ object: "response.input_tokens" as const, input_tokens: Math.ceil(new TextEncoder().encode(text).length / 4) }, 200);
