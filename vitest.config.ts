@@ -9,6 +9,8 @@ export default defineConfig(async () => {
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // An empty D1 of its own, for the test that applies the migrations one by one to old rows.
+          d1Databases: ["MIGRATION_DB"],
           // Every variable is set here, so that a developer's .dev.vars cannot change a test.
           bindings: {
             TEST_MIGRATIONS: migrations,

@@ -11,7 +11,7 @@ const WIDTHS = [
 
 /**
  * Rollup rows for one team: `keyIds` × `models`, each bucket holding its share of `requests`
- * (15 input, 8 output tokens each, priced at `usdPerRequest`). Generated inside SQLite (a recursive CTE).
+ * (15 input, 8 output tokens each, priced at `usdPerRequest`, stored in nano-dollars). Generated inside SQLite (a recursive CTE).
  * Returns the number of requests the rows add up to per width (equal to `requests` up to rounding).
  */
 export async function seedUsageRollups(d1, { teamId, keyIds, models, endDay, days = 30, requests = 1_000_000, usdPerRequest = 0.00001 }) {
@@ -28,12 +28,12 @@ export async function seedUsageRollups(d1, { teamId, keyIds, models, endDay, day
           d1
             .prepare(
               `INSERT INTO usage_rollups (team_id, width, bucket_start, kind, key_id, model, upstream, requests, input_tokens, cached_input_tokens,
-                 output_tokens, unknown_usage_requests, unpriced_requests, input_cost_usd, cached_input_cost_usd, output_cost_usd)
+                 output_tokens, unknown_usage_requests, unpriced_requests, input_cost_nano_usd, cached_input_cost_nano_usd, output_cost_nano_usd)
                WITH RECURSIVE seq(t) AS (SELECT CAST(?1 AS INTEGER) UNION ALL SELECT t + CAST(?2 AS INTEGER) FROM seq WHERE t + CAST(?2 AS INTEGER) < CAST(?3 AS INTEGER))
                SELECT ?4, CAST(?2 AS INTEGER), t, 'completions', ?5, ?6, 'default', CAST(?7 AS INTEGER), CAST(?7 AS INTEGER) * 15, 0, CAST(?7 AS INTEGER) * 8, 0, 0,
-                 ?7 * ?8 / 2, 0, ?7 * ?8 / 2 FROM seq`,
+                 CAST(?7 AS INTEGER) * CAST(?8 AS INTEGER) / 2, 0, CAST(?7 AS INTEGER) * CAST(?8 AS INTEGER) / 2 FROM seq`,
             )
-            .bind(from, width, endDay, teamId, keyId, model, perRow, usdPerRequest),
+            .bind(from, width, endDay, teamId, keyId, model, perRow, Math.round(usdPerRequest * 1e9)),
         );
       }
     }

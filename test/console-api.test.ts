@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
 import { UsageRepository } from "../src/db/usage";
 import type { UsageEvent } from "../src/db/types";
+import { usdToNanos } from "../src/lib/money";
 import { consoleCall, signIn, storeCompletions } from "./helpers/console";
 import { ADMIN_TOKEN, BASE, call, createTeamWithKey, json } from "./helpers/gateway";
 
@@ -319,9 +320,12 @@ describe("usage", () => {
     outputTokens: 10,
     unknownUsage: false,
     priced: true,
-    inputCostUsd: usd,
-    cachedInputCostUsd: 0,
-    outputCostUsd: 0,
+    units: 0,
+    size: "",
+    inputCostNanoUsd: usdToNanos(usd),
+    cachedInputCostNanoUsd: 0,
+    outputCostNanoUsd: 0,
+    unitsCostNanoUsd: 0,
   });
 
   beforeAll(async () => {

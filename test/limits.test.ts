@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { nanosToUsd, usdToNanos } from "../src/lib/money";
 import { TeamLimiter } from "../src/limits/team-limiter";
 import { ADMIN_TOKEN, call, callLive, json, workerFetch } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
@@ -44,9 +45,12 @@ const spent = (teamId: string, keyId: string, usd: number): UsageEvent => ({
   outputTokens: usd,
   unknownUsage: false,
   priced: true,
-  inputCostUsd: 0,
-  cachedInputCostUsd: 0,
-  outputCostUsd: usd,
+  units: 0,
+  size: "",
+  inputCostNanoUsd: 0,
+  cachedInputCostNanoUsd: 0,
+  outputCostNanoUsd: usdToNanos(usd),
+  unitsCostNanoUsd: 0,
 });
 
 const answer = (usage = { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 }) => () => jsonResponse(completionFixture({ usage }));
@@ -415,13 +419,14 @@ describe("the team's Durable Object", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2026-11-26T12:00:00Z"));
     const stub = env.TEAM_LIMITER.get(env.TEAM_LIMITER.idFromName(`late-settle-${crypto.randomUUID()}`));
-    const team = { rpm: null, tpm: null, maxBudgetUsd: 100, budgetPeriod: "monthly" as const };
+    const team = { rpm: null, tpm: null, maxBudgetNanoUsd: usdToNanos(100), budgetPeriod: "monthly" as const };
     const reserve = async (usd: number) => {
-      const result = await stub.admit({ keyId: "k", key: null, team, tokens: 1000, usd });
+      const result = await stub.admit({ keyId: "k", key: null, team, tokens: 1000, nanoUsd: usdToNanos(usd) });
       if (!result.admitted) throw new Error("not admitted");
       return result.reservationId;
     };
-    const spend = () => runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ usd: number }>("SELECT usd FROM spend WHERE scope = 'team'").toArray()[0]?.usd ?? 0);
+    const spend = () =>
+      runInDurableObject(stub, (_, state) => nanosToUsd(state.storage.sql.exec<{ nano_usd: number }>("SELECT nano_usd FROM spend WHERE scope = 'team'").toArray()[0]?.nano_usd ?? 0));
     const long = await reserve(2);
     const cut = await reserve(3);
     const forgotten = await reserve(1);
@@ -431,9 +436,9 @@ describe("the team's Durable Object", () => {
     await reserve(0);
     expect(await spend()).toBe(6);
     // The long stream ends: its real cost replaces the estimate, once.
-    await stub.settle(long, 400, 0.5);
+    await stub.settle(long, 400, usdToNanos(0.5));
     expect(await spend()).toBe(4.5);
-    await stub.settle(long, 400, 0.5);
+    await stub.settle(long, 400, usdToNanos(0.5));
     expect(await spend()).toBe(4.5);
     // A stream cut before its usage keeps the estimate.
     await stub.settle(cut, null, null);

@@ -295,8 +295,9 @@ describe("usage reported by a passed-through answer", () => {
     expect(events.map((e) => e && [e.kind, e.model, e.upstream, e.inputTokens, e.outputTokens, e.unknownUsage])).toEqual([
       ["embeddings", "text-embedding-3-small", "alpha", 8, 0, false],
       ["completions", "gpt-3.5-turbo-instruct", "alpha", 4, 6, false],
-      ["other", "gpt-image-1", "alpha", 50, 4160, false],
-      ["other", "whisper-1", "alpha", 0, 0, true],
+      ["images", "gpt-image-1", "alpha", 50, 4160, false],
+      // A plain-JSON transcription that reports no seconds: its quantity is unknown, not zero.
+      ["audio_transcriptions", "whisper-1", "alpha", 0, 0, true],
     ]);
     expect(events.map((e) => e?.keyId)).toEqual([keyId, keyId, keyId, keyId]);
   });

@@ -25,6 +25,10 @@ const OURS = [
   // OpenAI's organization usage and costs APIs, per team.
   "GET /v1/organization/usage/completions",
   "GET /v1/organization/usage/embeddings",
+  "GET /v1/organization/usage/moderations",
+  "GET /v1/organization/usage/images",
+  "GET /v1/organization/usage/audio_speeches",
+  "GET /v1/organization/usage/audio_transcriptions",
   "GET /v1/organization/costs",
   // The Responses and Conversations APIs, whose state the gateway keeps itself.
   "POST /v1/responses",

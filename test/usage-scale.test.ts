@@ -44,7 +44,7 @@ describe("the usage API over a month of 1,000,000 requests", () => {
     ["a team", { teamIds: [teamId] }, /SEARCH usage_rollups USING INDEX sqlite_autoindex_usage_rollups_1 \(team_id=\? AND width=\? AND kind=\? AND bucket_start>\? AND bucket_start<\?\)/],
     ["the admin token", { teamIds: null }, /SEARCH usage_rollups USING INDEX usage_rollups_range \(width=\? AND kind=\? AND bucket_start>\? AND bucket_start<\?\)/],
   ])("reads %s's rollups through an index, not a scan", async (_, scope, index) => {
-    const text = await plan({ width: 86400, kinds: ["completions"], from: startDay, to: endDay, keyIds: null, models: null, groupBy: [], ...scope });
+    const text = await plan({ width: 86400, kinds: ["completions"], from: startDay, to: endDay, keyIds: null, models: null, sizes: null, groupBy: [], ...scope });
     expect(text).toMatch(index);
     for (const line of text.split("\n")) if (/^SCAN /.test(line)) expect(line).toMatch(/USING (COVERING )?INDEX/);
   });

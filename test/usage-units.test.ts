@@ -4,7 +4,7 @@ import { buildUsageEvent } from "../src/usage/event";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config";
 import { formatResetDuration, limitsOf, periodStart } from "../src/limits/limits";
-import { costOf } from "../src/usage/pricing";
+import { priceRequest } from "../src/usage/pricing";
 import { tokenUsageFrom } from "../src/usage/event";
 import { createDb } from "../src/db/client";
 import { purgeTeamBatch } from "../src/db/bulk-delete";
@@ -39,8 +39,8 @@ describe("budget periods", () => {
     expect(periodStart("total", at)).toBe(0);
   });
   it("a row without limits has none, so it makes no Durable Object call", () => {
-    expect(limitsOf({ rpmLimit: null, tpmLimit: null, maxBudgetUsd: null, budgetPeriod: "monthly" })).toBeNull();
-    expect(limitsOf({ rpmLimit: 5, tpmLimit: null, maxBudgetUsd: null, budgetPeriod: "daily" })).toEqual({ rpm: 5, tpm: null, maxBudgetUsd: null, budgetPeriod: "daily" });
+    expect(limitsOf({ rpmLimit: null, tpmLimit: null, maxBudgetNanoUsd: null, budgetPeriod: "monthly" })).toBeNull();
+    expect(limitsOf({ rpmLimit: 5, tpmLimit: null, maxBudgetNanoUsd: null, budgetPeriod: "daily" })).toEqual({ rpm: 5, tpm: null, maxBudgetNanoUsd: null, budgetPeriod: "daily" });
   });
 });
 
@@ -71,15 +71,18 @@ describe("PRICES and costs", () => {
   });
   it("prices cached and uncached input apart, from PRICES first and the database second", () => {
     const prices = { m: { input_per_mtok: 1, cached_input_per_mtok: 0.1, output_per_mtok: 10 } };
+    const costOf = (model: string, usage: { inputTokens: number; cachedInputTokens: number; outputTokens: number }, overrides = {}) =>
+      priceRequest("completions", model, usage, null, overrides);
     const cost = costOf("m", { inputTokens: 1_000_000, cachedInputTokens: 500_000, outputTokens: 100_000 }, prices);
     expect(cost.priced).toBe(true);
-    expect(cost.inputUsd).toBeCloseTo(0.5, 12);
-    expect(cost.cachedInputUsd).toBeCloseTo(0.05, 12);
-    expect(cost.outputUsd).toBeCloseTo(1, 12);
+    // Exact, in nano-dollars: $0.50, $0.05 and $1.
+    expect(cost.inputNanoUsd).toBe(500_000_000);
+    expect(cost.cachedInputNanoUsd).toBe(50_000_000);
+    expect(cost.outputNanoUsd).toBe(1_000_000_000);
     // gpt-4o from @pydantic/genai-prices: $2.50 in, $1.25 cached, $10 out per million.
-    const db = costOf("gpt-4o", { inputTokens: 1_000_000, cachedInputTokens: 0, outputTokens: 1_000_000 }, {});
-    expect(db.inputUsd + db.outputUsd).toBeCloseTo(12.5, 9);
-    expect(costOf("no-such-model-xyz", { inputTokens: 5, cachedInputTokens: 0, outputTokens: 5 }, {})).toEqual({ priced: false, inputUsd: 0, cachedInputUsd: 0, outputUsd: 0 });
+    const db = costOf("gpt-4o", { inputTokens: 1_000_000, cachedInputTokens: 0, outputTokens: 1_000_000 });
+    expect(db.inputNanoUsd + db.outputNanoUsd).toBe(12_500_000_000);
+    expect(costOf("no-such-model-xyz", { inputTokens: 5, cachedInputTokens: 0, outputTokens: 5 })).toMatchObject({ priced: false, inputNanoUsd: 0, cachedInputNanoUsd: 0, outputNanoUsd: 0 });
   });
   it("reads chat and Responses-style usage objects", () => {
     expect(tokenUsageFrom({ prompt_tokens: 3, completion_tokens: 4, prompt_tokens_details: { cached_tokens: 1 } })).toEqual({ inputTokens: 3, cachedInputTokens: 1, outputTokens: 4 });
@@ -157,7 +160,7 @@ describe("the cron", () => {
     const record = (startedAt: number) => ({
       kind: "usage" as const,
       event: buildUsageEvent(
-        { teamId: "team_cron", keyId: "key_cron", endpoint: "/v1/chat/completions", upstream: "default", model: "m", status: 200, usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1 }, latencyMs: 1, startedAt: startedAt * 1000 },
+        { teamId: "team_cron", keyId: "key_cron", endpoint: "/v1/chat/completions", upstream: "default", model: "m", status: 200, usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1 }, requested: null, latencyMs: 1, startedAt: startedAt * 1000 },
         {},
       ),
     });

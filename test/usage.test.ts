@@ -32,6 +32,7 @@ function finished(overrides: Partial<RequestFinished>): RequestFinished {
     model: "gpt-4o-mini",
     status: 200,
     usage: { inputTokens: 10, cachedInputTokens: 0, outputTokens: 5 },
+    requested: null,
     latencyMs: 10,
     startedAt: day(0) * 1000,
     ...overrides,

@@ -1,14 +1,16 @@
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export type BudgetPeriod = "daily" | "monthly" | "total";
 
 // The single source of the migrations (`npm run db:generate`).
 // Every stored row carries `team_id`, and every key and index starts with it (but the retention
 // purge's, below), so a query can never reach another team's rows without naming that team.
+// Money is stored as INTEGER nano-dollars (1e-9 USD, src/lib/money.ts), never as REAL.
 
 /** Budgets and rate limits, the same on teams and keys; NULL means none. (A function: each table needs its own column builders.) */
 const limitColumns = () => ({
-  maxBudgetUsd: real("max_budget_usd"),
+  /** Nano-dollars. */
+  maxBudgetNanoUsd: integer("max_budget_nano_usd"),
   budgetPeriod: text("budget_period").$type<BudgetPeriod>().notNull().default("monthly"),
   rpmLimit: integer("rpm_limit"),
   tpmLimit: integer("tpm_limit"),
@@ -166,9 +168,15 @@ export const usageEvents = sqliteTable(
     // 1 when the upstream reported no usage (a stream cut before its usage chunk): tokens unknown, not zero.
     unknownUsage: integer("unknown_usage").notNull(),
     priced: integer("priced").notNull(),
-    inputCostUsd: real("input_cost_usd").notNull(),
-    cachedInputCostUsd: real("cached_input_cost_usd").notNull(),
-    outputCostUsd: real("output_cost_usd").notNull(),
+    // Images, speech characters or audio seconds, as the kind counts them (0 for token kinds).
+    units: integer("units").notNull().default(0),
+    // The image size asked for ("1024x1024"); "" for every other kind.
+    size: text("size").notNull().default(""),
+    // Nano-dollars.
+    inputCostNanoUsd: integer("input_cost_nano_usd").notNull().default(0),
+    cachedInputCostNanoUsd: integer("cached_input_cost_nano_usd").notNull().default(0),
+    outputCostNanoUsd: integer("output_cost_nano_usd").notNull().default(0),
+    unitsCostNanoUsd: integer("units_cost_nano_usd").notNull().default(0),
   },
   (t) => [index("usage_events_batch").on(t.batchId), index("usage_events_team").on(t.teamId, t.startedAt)],
 );
@@ -185,28 +193,36 @@ export const usageRollups = sqliteTable(
     keyId: text("key_id").notNull(),
     model: text("model").notNull(),
     upstream: text("upstream").notNull(),
+    size: text("size").notNull().default(""),
     requests: integer("requests").notNull(),
     inputTokens: integer("input_tokens").notNull(),
     cachedInputTokens: integer("cached_input_tokens").notNull(),
     outputTokens: integer("output_tokens").notNull(),
     unknownUsageRequests: integer("unknown_usage_requests").notNull(),
     unpricedRequests: integer("unpriced_requests").notNull(),
-    inputCostUsd: real("input_cost_usd").notNull(),
-    cachedInputCostUsd: real("cached_input_cost_usd").notNull(),
-    outputCostUsd: real("output_cost_usd").notNull(),
+    units: integer("units").notNull().default(0),
+    // Nano-dollars.
+    inputCostNanoUsd: integer("input_cost_nano_usd").notNull().default(0),
+    cachedInputCostNanoUsd: integer("cached_input_cost_nano_usd").notNull().default(0),
+    outputCostNanoUsd: integer("output_cost_nano_usd").notNull().default(0),
+    unitsCostNanoUsd: integer("units_cost_nano_usd").notNull().default(0),
   },
   (t) => [
-    primaryKey({ columns: [t.teamId, t.width, t.kind, t.bucketStart, t.keyId, t.model, t.upstream] }),
+    primaryKey({ columns: [t.teamId, t.width, t.kind, t.bucketStart, t.keyId, t.model, t.upstream, t.size] }),
     // The admin token reads every team's rows of a range.
     index("usage_rollups_range").on(t.width, t.kind, t.bucketStart),
   ],
 );
 
-/** "completions" (chat and legacy), "embeddings", or "other" (every other passed-through endpoint). */
-export type UsageKind = "completions" | "embeddings" | "other";
+/**
+ * What a counted request was, as OpenAI's usage API splits it: "completions" (chat and legacy),
+ * "embeddings", "moderations", "images", "audio_speeches", "audio_transcriptions" (translations
+ * too), or "other" (rows counted before the media kinds had their own).
+ */
+export type UsageKind = "completions" | "embeddings" | "moderations" | "images" | "audio_speeches" | "audio_transcriptions" | "other";
 
 export type CompletionRow = typeof completions.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;
 /** The limit columns of a team or key row. */
-export type LimitColumns = Pick<TeamRow, "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">;
+export type LimitColumns = Pick<TeamRow, "maxBudgetNanoUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -63,7 +63,7 @@ export class TeamsRepository {
     const row = await this.db
       .select({
         key: apiKeys,
-        team: { maxBudgetUsd: teams.maxBudgetUsd, budgetPeriod: teams.budgetPeriod, rpmLimit: teams.rpmLimit, tpmLimit: teams.tpmLimit },
+        team: { maxBudgetNanoUsd: teams.maxBudgetNanoUsd, budgetPeriod: teams.budgetPeriod, rpmLimit: teams.rpmLimit, tpmLimit: teams.tpmLimit },
       })
       .from(apiKeys)
       .innerJoin(teams, eq(teams.id, apiKeys.teamId))
@@ -84,7 +84,7 @@ export class TeamsRepository {
 
   // Budgets and limits.
 
-  async updateTeam(id: string, fields: Partial<Pick<TeamRow, "name" | "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">>): Promise<TeamRow | null> {
+  async updateTeam(id: string, fields: Partial<Pick<TeamRow, "name" | "maxBudgetNanoUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">>): Promise<TeamRow | null> {
     const [row] = await this.db.update(teams).set(fields).where(eq(teams.id, id)).returning();
     return row ?? null;
   }
@@ -94,7 +94,7 @@ export class TeamsRepository {
     return (await this.db.select().from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).get()) ?? null;
   }
 
-  async updateKey(id: string, fields: Partial<Pick<ApiKeyRow, "name" | "maxBudgetUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">>): Promise<ApiKeyRow | null> {
+  async updateKey(id: string, fields: Partial<Pick<ApiKeyRow, "name" | "maxBudgetNanoUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">>): Promise<ApiKeyRow | null> {
     const [row] = await this.db
       .update(apiKeys)
       .set(fields)

@@ -48,10 +48,16 @@ export interface UsageEvent {
   inputTokens: number;
   cachedInputTokens: number;
   outputTokens: number;
-  /** No usage came back (a stream cut before its usage chunk): the tokens are unknown, not zero. */
+  /** The quantity the request is priced by never came (a stream cut before its usage chunk): unknown, not zero. */
   unknownUsage: boolean;
   priced: boolean;
-  inputCostUsd: number;
-  cachedInputCostUsd: number;
-  outputCostUsd: number;
+  /** Images, speech characters or audio seconds, as the kind counts them (0 for the token kinds). */
+  units: number;
+  /** The image size asked for; "" for every other kind. */
+  size: string;
+  /** Nano-dollars (1e-9 USD). */
+  inputCostNanoUsd: number;
+  cachedInputCostNanoUsd: number;
+  outputCostNanoUsd: number;
+  unitsCostNanoUsd: number;
 }

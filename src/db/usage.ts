@@ -10,7 +10,7 @@ import type { UsageEvent } from "./types";
 export const ROLLUP_WIDTHS = [60, 3600, 86400] as const;
 export type RollupWidth = (typeof ROLLUP_WIDTHS)[number];
 
-export type UsageGroupColumn = "teamId" | "keyId" | "model" | "upstream";
+export type UsageGroupColumn = "teamId" | "keyId" | "model" | "upstream" | "kind" | "size";
 
 export interface RollupQuery {
   width: RollupWidth;
@@ -21,6 +21,8 @@ export interface RollupQuery {
   teamIds: string[] | null;
   keyIds: string[] | null;
   models: string[] | null;
+  /** Image sizes; null: no filter. */
+  sizes: string[] | null;
   groupBy: UsageGroupColumn[];
 }
 
@@ -30,15 +32,20 @@ export interface RollupSums {
   keyId: string | null;
   model: string | null;
   upstream: string | null;
+  kind: UsageKind | null;
+  size: string | null;
   requests: number;
   inputTokens: number;
   cachedInputTokens: number;
   outputTokens: number;
   unknownUsageRequests: number;
   unpricedRequests: number;
-  inputCostUsd: number;
-  cachedInputCostUsd: number;
-  outputCostUsd: number;
+  units: number;
+  /** Nano-dollars. */
+  inputCostNanoUsd: number;
+  cachedInputCostNanoUsd: number;
+  outputCostNanoUsd: number;
+  unitsCostNanoUsd: number;
 }
 
 const eventRow = (event: UsageEvent, batchId: string) => ({
@@ -55,9 +62,12 @@ const eventRow = (event: UsageEvent, batchId: string) => ({
   outputTokens: event.outputTokens,
   unknownUsage: event.unknownUsage ? 1 : 0,
   priced: event.priced ? 1 : 0,
-  inputCostUsd: event.inputCostUsd,
-  cachedInputCostUsd: event.cachedInputCostUsd,
-  outputCostUsd: event.outputCostUsd,
+  units: event.units,
+  size: event.size,
+  inputCostNanoUsd: event.inputCostNanoUsd,
+  cachedInputCostNanoUsd: event.cachedInputCostNanoUsd,
+  outputCostNanoUsd: event.outputCostNanoUsd,
+  unitsCostNanoUsd: event.unitsCostNanoUsd,
 });
 
 const added = (column: { name: string }) => sql.raw(`"${column.name}" + excluded."${column.name}"`);
@@ -78,23 +88,26 @@ function rollupInsert(db: Db, width: RollupWidth, batchId: string) {
           keyId: e.keyId,
           model: e.model,
           upstream: e.upstream,
+          size: e.size,
           requests: sql<number>`count(*)`.as("requests"),
           inputTokens: sql<number>`sum(${e.inputTokens})`.as("input_tokens"),
           cachedInputTokens: sql<number>`sum(${e.cachedInputTokens})`.as("cached_input_tokens"),
           outputTokens: sql<number>`sum(${e.outputTokens})`.as("output_tokens"),
           unknownUsageRequests: sql<number>`sum(${e.unknownUsage})`.as("unknown_usage_requests"),
           unpricedRequests: sql<number>`sum(1 - ${e.priced})`.as("unpriced_requests"),
-          inputCostUsd: sql<number>`sum(${e.inputCostUsd})`.as("input_cost_usd"),
-          cachedInputCostUsd: sql<number>`sum(${e.cachedInputCostUsd})`.as("cached_input_cost_usd"),
-          outputCostUsd: sql<number>`sum(${e.outputCostUsd})`.as("output_cost_usd"),
+          units: sql<number>`sum(${e.units})`.as("units"),
+          inputCostNanoUsd: sql<number>`sum(${e.inputCostNanoUsd})`.as("input_cost_nano_usd"),
+          cachedInputCostNanoUsd: sql<number>`sum(${e.cachedInputCostNanoUsd})`.as("cached_input_cost_nano_usd"),
+          outputCostNanoUsd: sql<number>`sum(${e.outputCostNanoUsd})`.as("output_cost_nano_usd"),
+          unitsCostNanoUsd: sql<number>`sum(${e.unitsCostNanoUsd})`.as("units_cost_nano_usd"),
         })
         .from(e)
         // A late event of a deleted team adds nothing: its rollups are being purged, or gone.
         .where(and(eq(e.batchId, batchId), sql`exists (select 1 from ${teams} where ${teams.id} = ${e.teamId} and ${teams.deletedAt} is null)`))
-        .groupBy(e.teamId, sql`2`, sql`3`, e.kind, e.keyId, e.model, e.upstream),
+        .groupBy(e.teamId, sql`2`, sql`3`, e.kind, e.keyId, e.model, e.upstream, e.size),
     )
     .onConflictDoUpdate({
-      target: [usageRollups.teamId, usageRollups.width, usageRollups.kind, usageRollups.bucketStart, usageRollups.keyId, usageRollups.model, usageRollups.upstream],
+      target: [usageRollups.teamId, usageRollups.width, usageRollups.kind, usageRollups.bucketStart, usageRollups.keyId, usageRollups.model, usageRollups.upstream, usageRollups.size],
       set: {
         requests: added(usageRollups.requests),
         inputTokens: added(usageRollups.inputTokens),
@@ -102,9 +115,11 @@ function rollupInsert(db: Db, width: RollupWidth, batchId: string) {
         outputTokens: added(usageRollups.outputTokens),
         unknownUsageRequests: added(usageRollups.unknownUsageRequests),
         unpricedRequests: added(usageRollups.unpricedRequests),
-        inputCostUsd: added(usageRollups.inputCostUsd),
-        cachedInputCostUsd: added(usageRollups.cachedInputCostUsd),
-        outputCostUsd: added(usageRollups.outputCostUsd),
+        units: added(usageRollups.units),
+        inputCostNanoUsd: added(usageRollups.inputCostNanoUsd),
+        cachedInputCostNanoUsd: added(usageRollups.cachedInputCostNanoUsd),
+        outputCostNanoUsd: added(usageRollups.outputCostNanoUsd),
+        unitsCostNanoUsd: added(usageRollups.unitsCostNanoUsd),
       },
     });
 }
@@ -120,7 +135,26 @@ const EVENT_COLUMNS = Object.keys(getTableColumns(usageEvents)) as (keyof Return
 
 function recordStatements(db: Db) {
   if (!recordSql) {
-    const sample: UsageEvent = { id: "", teamId: "", keyId: "", kind: "completions", model: "", upstream: "", startedAt: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, unknownUsage: false, priced: false, inputCostUsd: 0, cachedInputCostUsd: 0, outputCostUsd: 0 };
+    const sample: UsageEvent = {
+      id: "",
+      teamId: "",
+      keyId: "",
+      kind: "completions",
+      model: "",
+      upstream: "",
+      startedAt: 0,
+      inputTokens: 0,
+      cachedInputTokens: 0,
+      outputTokens: 0,
+      unknownUsage: false,
+      priced: false,
+      units: 0,
+      size: "",
+      inputCostNanoUsd: 0,
+      cachedInputCostNanoUsd: 0,
+      outputCostNanoUsd: 0,
+      unitsCostNanoUsd: 0,
+    };
     const event = db.insert(usageEvents).values(eventRow(sample, "")).onConflictDoNothing().toSQL();
     const rollups = ROLLUP_WIDTHS.map((width) => rollupInsert(db, width, "").toSQL());
     // Each rollup binds the batch id only; each event its row's values, in eventRow's order.
@@ -161,6 +195,7 @@ export class UsageRepository {
     if (query.teamIds) filters.push(inArray(r.teamId, query.teamIds));
     if (query.keyIds) filters.push(inArray(r.keyId, query.keyIds));
     if (query.models) filters.push(inArray(r.model, query.models));
+    if (query.sizes) filters.push(inArray(r.size, query.sizes));
     const grouped = (column: UsageGroupColumn) => (query.groupBy.includes(column) ? sql<string | null>`${r[column]}` : sql<string | null>`null`);
     const groupColumns = query.groupBy.map((column) => r[column]);
     return this.db
@@ -170,15 +205,19 @@ export class UsageRepository {
         keyId: grouped("keyId"),
         model: grouped("model"),
         upstream: grouped("upstream"),
+        kind: grouped("kind") as SQL<UsageKind | null>,
+        size: grouped("size"),
         requests: sum(r.requests).mapWith(Number),
         inputTokens: sum(r.inputTokens).mapWith(Number),
         cachedInputTokens: sum(r.cachedInputTokens).mapWith(Number),
         outputTokens: sum(r.outputTokens).mapWith(Number),
         unknownUsageRequests: sum(r.unknownUsageRequests).mapWith(Number),
         unpricedRequests: sum(r.unpricedRequests).mapWith(Number),
-        inputCostUsd: sum(r.inputCostUsd).mapWith(Number),
-        cachedInputCostUsd: sum(r.cachedInputCostUsd).mapWith(Number),
-        outputCostUsd: sum(r.outputCostUsd).mapWith(Number),
+        units: sum(r.units).mapWith(Number),
+        inputCostNanoUsd: sum(r.inputCostNanoUsd).mapWith(Number),
+        cachedInputCostNanoUsd: sum(r.cachedInputCostNanoUsd).mapWith(Number),
+        outputCostNanoUsd: sum(r.outputCostNanoUsd).mapWith(Number),
+        unitsCostNanoUsd: sum(r.unitsCostNanoUsd).mapWith(Number),
       })
       .from(r)
       .where(and(...filters))
@@ -186,7 +225,7 @@ export class UsageRepository {
       .orderBy(r.bucketStart);
   }
 
-  /** USD spent since `from` (Unix seconds), per team or per key, from the day rollups. */
+  /** Nano-dollars spent since `from` (Unix seconds), per team or per key, from the day rollups. */
   async spendSince(scope: { teamIds: string[] } | { keyIds: string[] }, from: number): Promise<Map<string, number>> {
     const r = usageRollups;
     const byTeam = "teamIds" in scope;
@@ -198,12 +237,12 @@ export class UsageRepository {
     for (let i = 0; i < ids.length; i += 90) {
       // The current day's bucket starts at or after any period start, which is a UTC day boundary.
       const rows = await this.db
-        .select({ id: column, usd: sql<number>`sum(${r.inputCostUsd} + ${r.cachedInputCostUsd} + ${r.outputCostUsd})`.mapWith(Number) })
+        .select({ id: column, nanoUsd: sql<number>`sum(${r.inputCostNanoUsd} + ${r.cachedInputCostNanoUsd} + ${r.outputCostNanoUsd} + ${r.unitsCostNanoUsd})`.mapWith(Number) })
         .from(r)
         .where(and(eq(r.width, 86400), inArray(column, ids.slice(i, i + 90)), gte(r.bucketStart, from)))
         .groupBy(column)
         .all();
-      for (const row of rows) spend.set(row.id, row.usd);
+      for (const row of rows) spend.set(row.id, row.nanoUsd);
     }
     return spend;
   }

@@ -4,7 +4,8 @@ import { describeError, logEvent } from "../log";
 import type { UpstreamOutcome } from "../db/upstream-stats";
 import { routeOf } from "../proxy/routing";
 import type { BackgroundMessage } from "../queue/messages";
-import { buildUsageEvent } from "../usage/event";
+import { buildUsageEvent, usageKindOf } from "../usage/event";
+import { priceRequest } from "../usage/pricing";
 import type { RequestFinished } from "../usage/types";
 
 // The one seam every proxied request ends in: chat (streamed or not, stored or not) and every
@@ -50,6 +51,7 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
     model: annotations?.model ?? "",
     status,
     usage,
+    requested: annotations?.requested ?? null,
     latencyMs: Date.now() - startedAt,
     startedAt,
   }));
@@ -63,11 +65,13 @@ export const recordRequestFinished = createMiddleware<AppEnv>(async (c, next) =>
  * fallen back, latency): carried by the usage message, or alone for a failure, one message either way.
  */
 async function onRequestFinished(c: AppContext, record: RequestFinished): Promise<void> {
-  const settled = c.get("requestAnnotations")?.admission?.settle(record.usage, record.status);
   const { usage, upstreams } = c.get("config");
+  // Priced once: the reservation is settled with the very cost the usage event carries.
+  const cost = priceRequest(usageKindOf(record.endpoint), record.model, record.usage, record.requested, usage.prices);
+  const settled = c.get("requestAnnotations")?.admission?.settle(record.usage, cost, record.status);
   if (usage.counting && record.upstream !== null) {
     const answered = record.status < 400;
-    const event = answered ? buildUsageEvent(record, usage.prices) : null;
+    const event = answered ? buildUsageEvent(record, usage.prices, cost) : null;
     const outcome = upstreamOutcome(record, record.upstream, event?.id ?? crypto.randomUUID(), routeOf(upstreams, record.model)?.name);
     const message: BackgroundMessage = event ? { kind: "usage", event, outcome } : { kind: "upstream.outcome", outcome };
     try {

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { GatewayConfig } from "../config";
 import type { KeyLimits } from "../limits/limits";
 import type { Admission } from "../limits/types";
-import type { TokenUsage } from "../usage/types";
+import type { RequestedUnits, TokenUsage } from "../usage/types";
 
 // The types every layer that holds a request's context shares. This module imports only from below.
 
@@ -28,6 +28,8 @@ export interface RequestAnnotations {
   attempts?: number;
   /** null: the upstream reported no usage (or the stream was cut before it). */
   usage?: TokenUsage | null | Promise<TokenUsage | null>;
+  /** What an image or speech request asked for: images, or characters to speak. */
+  requested?: RequestedUnits;
 }
 
 export interface AppEnv {

@@ -17,7 +17,7 @@ const RESEED_DELAY_SECONDS = 120;
 
 type BudgetScope = { kind: "team" } | { kind: "key"; keyId: string };
 
-/** USD spent in each row's current budget period, by row id (one query per distinct period). */
+/** Nano-dollars spent in each row's current budget period, by row id (one query per distinct period). */
 export async function currentSpend(env: Env, kind: "team" | "key", rows: (TeamRow | ApiKeyRow)[], nowMs = Date.now()): Promise<Map<string, number>> {
   const repo = new UsageRepository(createDb(env.DB));
   const byPeriod = new Map<BudgetPeriod, string[]>();
@@ -30,15 +30,15 @@ export async function currentSpend(env: Env, kind: "team" | "key", rows: (TeamRo
   return spend;
 }
 
-/** Raises the spend the team's Durable Object holds for a budget to `spendUsd`; it never lowers it. */
-function seed(env: Env, teamId: string, scope: BudgetScope, period: BudgetPeriod, spendUsd: number): Promise<void> {
-  return env.TEAM_LIMITER.get(env.TEAM_LIMITER.idFromName(teamId)).seedSpend(scope, period, spendUsd);
+/** Raises the spend the team's Durable Object holds for a budget to `spendNanoUsd`; it never lowers it. */
+function seed(env: Env, teamId: string, scope: BudgetScope, period: BudgetPeriod, spendNanoUsd: number): Promise<void> {
+  return env.TEAM_LIMITER.get(env.TEAM_LIMITER.idFromName(teamId)).seedSpend(scope, period, spendNanoUsd);
 }
 
 /** For a budget just set: seeds it now, and queues the second seeding. A failure is logged; the budget stays set. */
-export async function seedNewBudget(env: Env, teamId: string, scope: BudgetScope, period: BudgetPeriod, spendUsd: number): Promise<void> {
+export async function seedNewBudget(env: Env, teamId: string, scope: BudgetScope, period: BudgetPeriod, spendNanoUsd: number): Promise<void> {
   try {
-    await seed(env, teamId, scope, period, spendUsd);
+    await seed(env, teamId, scope, period, spendNanoUsd);
   } catch (err) {
     logEvent("error", "budget_seed_failed", { team_id: teamId, error: describeError(err) });
   }
@@ -59,7 +59,7 @@ export async function handleBudgetSeedMessage(message: Message<BudgetSeedMessage
       const teams = new TeamsRepository(createDb(env.DB));
       const row = keyId !== undefined ? await teams.getKey(keyId) : await teams.getTeam(teamId);
       const ofTeam = row !== null && (keyId === undefined || (row as ApiKeyRow).teamId === teamId);
-      if (row && ofTeam && row.maxBudgetUsd !== null) {
+      if (row && ofTeam && row.maxBudgetNanoUsd !== null) {
         const spend = await currentSpend(env, keyId !== undefined ? "key" : "team", [row]);
         await seed(env, teamId, keyId !== undefined ? { kind: "key", keyId } : { kind: "team" }, row.budgetPeriod, spend.get(row.id) ?? 0);
       }

@@ -4,7 +4,8 @@ import type { BudgetPeriod, LimitColumns } from "../db/schema";
 export interface Limits {
   rpm: number | null;
   tpm: number | null;
-  maxBudgetUsd: number | null;
+  /** Nano-dollars. */
+  maxBudgetNanoUsd: number | null;
   budgetPeriod: BudgetPeriod;
 }
 
@@ -16,8 +17,8 @@ export interface KeyLimits {
 
 /** The limits of a team or key row, or null when it sets none (then no Durable Object call is made for it). */
 export function limitsOf(row: LimitColumns): Limits | null {
-  if (row.rpmLimit === null && row.tpmLimit === null && row.maxBudgetUsd === null) return null;
-  return { rpm: row.rpmLimit, tpm: row.tpmLimit, maxBudgetUsd: row.maxBudgetUsd, budgetPeriod: row.budgetPeriod };
+  if (row.rpmLimit === null && row.tpmLimit === null && row.maxBudgetNanoUsd === null) return null;
+  return { rpm: row.rpmLimit, tpm: row.tpmLimit, maxBudgetNanoUsd: row.maxBudgetNanoUsd, budgetPeriod: row.budgetPeriod };
 }
 
 /** Where the current budget period began (Unix seconds): periods reset at UTC day and month boundaries. */

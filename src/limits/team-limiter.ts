@@ -4,7 +4,8 @@ import { type Limits, periodStart } from "./limits";
 // One Durable Object per team: every isolate, in every location, admits the team's requests
 // through this one object, so its counters are exact. A Durable Object handles one call at a time
 // and its SQLite calls are synchronous, so a check and its reservation can never interleave with
-// another request's: there is no check-then-record race.
+// another request's: there is no check-then-record race. Money is in integer nano-dollars
+// (src/lib/money.ts), so that a budget is reached exactly, never a rounding early or late.
 
 const WINDOW_MS = 60_000;
 /** A reservation never settled (its isolate died) is charged at its estimate after this long. */
@@ -19,9 +20,9 @@ interface AdmitInput {
   keyId: string;
   key: Limits | null;
   team: Limits | null;
-  /** Estimated tokens (input bytes / 4 + max output) and USD. */
+  /** Estimated tokens (input bytes / 4 + max output) and nano-dollars. */
   tokens: number;
-  usd: number;
+  nanoUsd: number;
 }
 
 /** The state of one limit after a decision, for the x-ratelimit-* headers. */
@@ -34,7 +35,7 @@ export interface LimitState {
 type AdmitResult =
   | { admitted: true; reservationId: string; requests: LimitState | null; tokens: LimitState | null }
   | { admitted: false; reason: "requests" | "tokens"; scope: "key" | "team"; retryAfterMs: number; requests: LimitState | null; tokens: LimitState | null }
-  | { admitted: false; reason: "budget"; scope: "key" | "team"; maxBudgetUsd: number; spentUsd: number; requests: LimitState | null; tokens: LimitState | null };
+  | { admitted: false; reason: "budget"; scope: "key" | "team"; maxBudgetNanoUsd: number; spentNanoUsd: number; requests: LimitState | null; tokens: LimitState | null };
 
 interface Scope {
   name: string;
@@ -48,16 +49,33 @@ export class TeamLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.createTables();
+    ctx.storage.transactionSync(() => {
+      this.createTables();
+      this.convertDollarColumns();
+    });
   }
 
   private createTables(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS windows (scope TEXT NOT NULL, window_start INTEGER NOT NULL, requests INTEGER NOT NULL, tokens INTEGER NOT NULL, PRIMARY KEY (scope, window_start));
-      CREATE TABLE IF NOT EXISTS spend (scope TEXT NOT NULL, period_start INTEGER NOT NULL, usd REAL NOT NULL, PRIMARY KEY (scope, period_start));
-      CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, scopes TEXT NOT NULL, window_start INTEGER NOT NULL, created_ms INTEGER NOT NULL, tokens INTEGER NOT NULL, usd REAL NOT NULL);
-      CREATE TABLE IF NOT EXISTS charged_reservations (id TEXT PRIMARY KEY, scopes TEXT NOT NULL, window_start INTEGER NOT NULL, created_ms INTEGER NOT NULL, tokens INTEGER NOT NULL, usd REAL NOT NULL);
+      CREATE TABLE IF NOT EXISTS spend (scope TEXT NOT NULL, period_start INTEGER NOT NULL, nano_usd INTEGER NOT NULL, PRIMARY KEY (scope, period_start));
+      CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, scopes TEXT NOT NULL, window_start INTEGER NOT NULL, created_ms INTEGER NOT NULL, tokens INTEGER NOT NULL, nano_usd INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS charged_reservations (id TEXT PRIMARY KEY, scopes TEXT NOT NULL, window_start INTEGER NOT NULL, created_ms INTEGER NOT NULL, tokens INTEGER NOT NULL, nano_usd INTEGER NOT NULL);
     `);
+  }
+
+  /** A team's object made when spend was REAL dollars: its amounts become nano-dollars, once. */
+  private convertDollarColumns(): void {
+    const tables = this.sql
+      .exec<{ name: string }>("SELECT m.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c WHERE m.type = 'table' AND c.name = 'usd'")
+      .toArray()
+      .map((row) => row.name)
+      .filter((name) => name === "spend" || name === "reservations" || name === "charged_reservations");
+    for (const table of tables) {
+      this.sql.exec(`ALTER TABLE ${table} ADD COLUMN nano_usd INTEGER NOT NULL DEFAULT 0`);
+      this.sql.exec(`UPDATE ${table} SET nano_usd = CAST(round(usd * 1000000000) AS INTEGER)`);
+      this.sql.exec(`ALTER TABLE ${table} DROP COLUMN usd`);
+    }
   }
 
   admit(input: AdmitInput): AdmitResult {
@@ -87,11 +105,11 @@ export class TeamLimiter extends DurableObject<Env> {
     }
     if (denied) return { admitted: false, ...denied, retryAfterMs: resetMs, requests, tokens };
     for (const scope of scopes) {
-      const { maxBudgetUsd, budgetPeriod } = scope.limits;
-      if (maxBudgetUsd === null) continue;
-      const spentUsd = this.committedUsd(scope.name, periodStart(budgetPeriod, now));
-      if (spentUsd >= maxBudgetUsd || spentUsd + input.usd > maxBudgetUsd) {
-        return { admitted: false, reason: "budget", scope: scope.kind, maxBudgetUsd, spentUsd, requests, tokens };
+      const { maxBudgetNanoUsd, budgetPeriod } = scope.limits;
+      if (maxBudgetNanoUsd === null) continue;
+      const spentNanoUsd = this.committedNanoUsd(scope.name, periodStart(budgetPeriod, now));
+      if (spentNanoUsd >= maxBudgetNanoUsd || spentNanoUsd + input.nanoUsd > maxBudgetNanoUsd) {
+        return { admitted: false, reason: "budget", scope: scope.kind, maxBudgetNanoUsd, spentNanoUsd, requests, tokens };
       }
     }
     const reservationId = crypto.randomUUID();
@@ -105,13 +123,13 @@ export class TeamLimiter extends DurableObject<Env> {
       );
     }
     this.sql.exec(
-      "INSERT INTO reservations (id, scopes, window_start, created_ms, tokens, usd) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO reservations (id, scopes, window_start, created_ms, tokens, nano_usd) VALUES (?, ?, ?, ?, ?, ?)",
       reservationId,
       JSON.stringify(scopes.map((s) => ({ name: s.name, period: s.limits.budgetPeriod }))),
       windowStart,
       now,
       input.tokens,
-      input.usd,
+      input.nanoUsd,
     );
     this.sql.exec("DELETE FROM windows WHERE window_start < ?", windowStart - WINDOW_MS);
     if (requests) requests.remaining = Math.max(0, requests.remaining - 1);
@@ -120,38 +138,38 @@ export class TeamLimiter extends DurableObject<Env> {
   }
 
   /**
-   * Replaces a reservation with what the request really used. `tokens`/`usd` null: the usage is
-   * unknown (a cut stream), so the estimate stays charged. A reservation already charged at its
+   * Replaces a reservation with what the request really used. `tokens`/`nanoUsd` null: it is
+   * unknown (a cut stream, an unpriced model), so the estimate stays charged. A reservation already charged at its
    * estimate (older than 15 minutes) gets the difference. A settled or unknown id changes nothing.
    */
-  settle(reservationId: string, tokens: number | null, usd: number | null): void {
+  settle(reservationId: string, tokens: number | null, nanoUsd: number | null): void {
     const open = this.reservation("reservations", reservationId);
     if (open) {
-      this.charge(open, tokens ?? open.tokens, usd ?? open.usd);
+      this.charge(open, tokens ?? open.tokens, nanoUsd ?? open.nano_usd);
       this.sql.exec("DELETE FROM reservations WHERE id = ?", reservationId);
       return;
     }
     const charged = this.reservation("charged_reservations", reservationId);
     if (!charged) return;
-    this.charge(charged, tokens ?? charged.tokens, (usd ?? charged.usd) - charged.usd, charged.tokens);
+    this.charge(charged, tokens ?? charged.tokens, (nanoUsd ?? charged.nano_usd) - charged.nano_usd, charged.tokens);
     this.sql.exec("DELETE FROM charged_reservations WHERE id = ?", reservationId);
   }
 
   private reservation(table: "reservations" | "charged_reservations", id: string): ReservationRow | undefined {
-    return this.sql.exec<ReservationRow>(`SELECT id, scopes, window_start, created_ms, tokens, usd FROM ${table} WHERE id = ?`, id).toArray()[0];
+    return this.sql.exec<ReservationRow>(`SELECT id, scopes, window_start, created_ms, tokens, nano_usd FROM ${table} WHERE id = ?`, id).toArray()[0];
   }
 
   /**
-   * Raises a scope's settled spend for the current period to at least `usd`: when a budget is set,
-   * the spend already counted in D1 before this object tracked it still counts.
+   * Raises a scope's settled spend for the current period to at least `nanoUsd`: when a budget is
+   * set, the spend already counted in D1 before this object tracked it still counts.
    */
-  seedSpend(scope: { kind: "team" } | { kind: "key"; keyId: string }, period: Limits["budgetPeriod"], usd: number): void {
+  seedSpend(scope: { kind: "team" } | { kind: "key"; keyId: string }, period: Limits["budgetPeriod"], nanoUsd: number): void {
     const name = scope.kind === "team" ? "team" : `key:${scope.keyId}`;
     this.sql.exec(
-      "INSERT INTO spend (scope, period_start, usd) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET usd = max(usd, excluded.usd)",
+      "INSERT INTO spend (scope, period_start, nano_usd) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET nano_usd = max(nano_usd, excluded.nano_usd)",
       name,
       periodStart(period, Date.now()),
-      usd,
+      nanoUsd,
     );
   }
 
@@ -162,10 +180,10 @@ export class TeamLimiter extends DurableObject<Env> {
   }
 
   /**
-   * Adds `usd` to the spend of each scope's period (a negative `usd` takes back part of an estimate
-   * charged before), and moves the window's tokens from `reservedTokens` to `tokens`.
+   * Adds `nanoUsd` to the spend of each scope's period (a negative amount takes back part of an
+   * estimate charged before), and moves the window's tokens from `reservedTokens` to `tokens`.
    */
-  private charge(row: ReservationRow, tokens: number, usd: number, reservedTokens = row.tokens): void {
+  private charge(row: ReservationRow, tokens: number, nanoUsd: number, reservedTokens = row.tokens): void {
     const scopes = JSON.parse(row.scopes) as { name: string; period: Limits["budgetPeriod"] }[];
     for (const scope of scopes) {
       this.sql.exec(
@@ -174,13 +192,13 @@ export class TeamLimiter extends DurableObject<Env> {
         scope.name,
         row.window_start,
       );
-      if (usd !== 0) {
+      if (nanoUsd !== 0) {
         this.sql.exec(
-          "INSERT INTO spend (scope, period_start, usd) VALUES (?, ?, max(0, ?)) ON CONFLICT DO UPDATE SET usd = max(0, usd + ?)",
+          "INSERT INTO spend (scope, period_start, nano_usd) VALUES (?, ?, max(0, ?)) ON CONFLICT DO UPDATE SET nano_usd = max(0, nano_usd + ?)",
           scope.name,
           periodStart(scope.period, row.created_ms),
-          usd,
-          usd,
+          nanoUsd,
+          nanoUsd,
         );
       }
     }
@@ -192,30 +210,34 @@ export class TeamLimiter extends DurableObject<Env> {
   }
 
   /** Settled spend of the period plus every open reservation of the scope. */
-  private committedUsd(scope: string, since: number): number {
-    const settled = this.sql.exec<{ usd: number }>("SELECT usd FROM spend WHERE scope = ? AND period_start = ?", scope, since).toArray()[0]?.usd ?? 0;
+  private committedNanoUsd(scope: string, since: number): number {
+    const settled = this.sql.exec<{ nano_usd: number }>("SELECT nano_usd FROM spend WHERE scope = ? AND period_start = ?", scope, since).toArray()[0]?.nano_usd ?? 0;
     const reserved =
       this.sql
-        .exec<{ usd: number | null }>("SELECT sum(usd) AS usd FROM reservations, json_each(reservations.scopes) AS s WHERE json_extract(s.value, '$.name') = ? AND created_ms >= ?", scope, since * 1000)
-        .toArray()[0]?.usd ?? 0;
+        .exec<{ nano_usd: number | null }>(
+          "SELECT sum(nano_usd) AS nano_usd FROM reservations, json_each(reservations.scopes) AS s WHERE json_extract(s.value, '$.name') = ? AND created_ms >= ?",
+          scope,
+          since * 1000,
+        )
+        .toArray()[0]?.nano_usd ?? 0;
     return settled + (reserved ?? 0);
   }
 
   private expireStaleReservations(now: number): void {
     const stale = this.sql
-      .exec<ReservationRow>("SELECT id, scopes, window_start, created_ms, tokens, usd FROM reservations WHERE created_ms < ?", now - STALE_RESERVATION_MS)
+      .exec<ReservationRow>("SELECT id, scopes, window_start, created_ms, tokens, nano_usd FROM reservations WHERE created_ms < ?", now - STALE_RESERVATION_MS)
       .toArray();
     for (const row of stale) {
-      this.charge(row, row.tokens, row.usd);
+      this.charge(row, row.tokens, row.nano_usd);
       this.sql.exec("DELETE FROM reservations WHERE id = ?", row.id);
       this.sql.exec(
-        "INSERT OR IGNORE INTO charged_reservations (id, scopes, window_start, created_ms, tokens, usd) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO charged_reservations (id, scopes, window_start, created_ms, tokens, nano_usd) VALUES (?, ?, ?, ?, ?, ?)",
         row.id,
         row.scopes,
         row.window_start,
         row.created_ms,
         row.tokens,
-        row.usd,
+        row.nano_usd,
       );
     }
     this.sql.exec("DELETE FROM charged_reservations WHERE created_ms < ?", now - LATE_SETTLE_MS);
@@ -228,7 +250,7 @@ type ReservationRow = {
   window_start: number;
   created_ms: number;
   tokens: number;
-  usd: number;
+  nano_usd: number;
 };
 
 function tighter(current: LimitState | null, next: LimitState): LimitState {

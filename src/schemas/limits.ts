@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_EXACT_USD } from "../lib/money";
 
 // Budgets and rate limits, as set on teams and keys.
 
@@ -7,7 +8,14 @@ const limitInteger = (what: string) =>
 
 /** The settable fields, shared by the create bodies and PATCH. */
 export const LimitFieldsSchema = z.object({
-  max_budget_usd: z.number().finite().min(0).nullable().optional().openapi({ description: "Most USD that may be spent per budget period; null for no budget." }),
+  max_budget_usd: z
+    .number()
+    .finite()
+    .min(0)
+    .max(MAX_EXACT_USD)
+    .nullable()
+    .optional()
+    .openapi({ description: "Most USD that may be spent per budget period, kept to the nano-dollar (1e-9); null for no budget." }),
   budget_period: z.enum(["daily", "monthly", "total"]).optional().openapi({ description: "When the budget resets, at UTC boundaries. Default: monthly." }),
   rpm_limit: limitInteger("Requests per minute"),
   tpm_limit: limitInteger("Tokens per minute (reserved from the request's estimate, settled with the real usage)"),

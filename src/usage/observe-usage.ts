@@ -3,13 +3,18 @@ import { tokenUsageFrom } from "./event";
 import type { TokenUsage } from "./types";
 
 const USAGE_KEY = new TextEncoder().encode("usage");
+// A verbose_json transcription or translation gives its length here, with or without `usage`.
+const DURATION_KEY = new TextEncoder().encode("duration");
 
-/** The `usage` object of a JSON answer's bytes, parsed alone; null when there is none. */
+/** The `usage` object (or audio `duration`) of a JSON answer's bytes, parsed alone; null when there is none. */
 function usageOf(bytes: Uint8Array): TokenUsage | null {
-  const [usage] = findTopLevelKeys(bytes, 0, bytes.length, [USAGE_KEY]) ?? [null];
-  if (!usage) return null;
+  const [usage, duration] = findTopLevelKeys(bytes, 0, bytes.length, [USAGE_KEY, DURATION_KEY]) ?? [null, null];
+  const decoder = new TextDecoder();
   try {
-    return tokenUsageFrom(JSON.parse(new TextDecoder().decode(bytes.subarray(usage.value, usage.end))));
+    const reported = usage ? tokenUsageFrom(JSON.parse(decoder.decode(bytes.subarray(usage.value, usage.end)))) : null;
+    if (reported || !duration) return reported;
+    const seconds: unknown = JSON.parse(decoder.decode(bytes.subarray(duration.value, duration.end)));
+    return typeof seconds === "number" && seconds >= 0 ? { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, seconds: Math.ceil(seconds) } : null;
   } catch {
     return null;
   }

@@ -3,6 +3,7 @@ import { UsageRepository } from "../db/usage";
 import { describeError, logEvent } from "../log";
 import { runQueueJob } from "../queue/job";
 import { UpstreamStatsRepository } from "../db/upstream-stats";
+import { deliveredUsageEvent } from "./event";
 import type { UpstreamOutcomeMessage, UsageMessage } from "../queue/messages";
 
 /**
@@ -14,7 +15,7 @@ import type { UpstreamOutcomeMessage, UsageMessage } from "../queue/messages";
 export async function recordUsageMessages(env: Env, messages: Message<UsageMessage | UpstreamOutcomeMessage>[]): Promise<void> {
   if (messages.length === 0) return;
   const db = createDb(env.DB);
-  const events = messages.flatMap((m) => (m.body.kind === "usage" ? [m.body.event] : []));
+  const events = messages.flatMap((m) => (m.body.kind === "usage" ? [deliveredUsageEvent(m.body.event)] : []));
   const outcomes = messages.flatMap((m) => (m.body.outcome ? [m.body.outcome] : []));
   await runQueueJob(
     messages,

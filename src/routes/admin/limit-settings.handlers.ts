@@ -22,7 +22,7 @@ export const updateTeam: AppRouteHandler<typeof updateTeamRoute> = async (c) => 
   if (!updated) throw teamNotFound(current.id);
   limitsChanged();
   const spend = await currentSpend(c.env, "team", [updated]);
-  if (updated.maxBudgetUsd !== null) await seedNewBudget(c.env, updated.id, { kind: "team" }, updated.budgetPeriod, spend.get(updated.id) ?? 0);
+  if (updated.maxBudgetNanoUsd !== null) await seedNewBudget(c.env, updated.id, { kind: "team" }, updated.budgetPeriod, spend.get(updated.id) ?? 0);
   return c.json(presentTeam(updated, spend), 200);
 };
 
@@ -36,6 +36,6 @@ export const updateKey: AppRouteHandler<typeof updateKeyRoute> = async (c) => {
   if (!updated) throw keyNotFound(key_id);
   limitsChanged();
   const spend = await currentSpend(c.env, "key", [updated]);
-  if (updated.maxBudgetUsd !== null) await seedNewBudget(c.env, updated.teamId, { kind: "key", keyId: updated.id }, updated.budgetPeriod, spend.get(updated.id) ?? 0);
+  if (updated.maxBudgetNanoUsd !== null) await seedNewBudget(c.env, updated.teamId, { kind: "key", keyId: updated.id }, updated.budgetPeriod, spend.get(updated.id) ?? 0);
   return c.json(presentKey(updated, spend), 200);
 };

@@ -6,7 +6,8 @@ import { completionsRepository } from "../../db/completions";
 import type { StoredCompletion } from "../../db/types";
 import { completionNotFound, invalidAfter, invalidRequest } from "../../errors";
 import { tokenUsageFrom } from "../../usage/event";
-import { costOf, totalUsd } from "../../usage/pricing";
+import { nanosToUsd } from "../../lib/money";
+import { priceRequest, totalNanos } from "../../usage/pricing";
 import { listPage, presentCompletion, presentMessage } from "../completions/completions.present";
 
 // The console's reads of stored completions, under /console/api/teams/:team (scopeToTeam has checked
@@ -52,7 +53,7 @@ export async function completionDetail(c: ConsoleContext) {
   if (!stored || !messages) throw completionNotFound(id);
   const body = stored.body as Record<string, any>;
   const usage = tokenUsageFrom(body.usage);
-  const cost = usage ? costOf(String(body.model ?? ""), usage, c.get("config").usage.prices) : null;
+  const cost = usage ? priceRequest("completions", String(body.model ?? ""), usage, null, c.get("config").usage.prices) : null;
   return c.json(
     {
       object: "console.completion",
@@ -60,7 +61,7 @@ export async function completionDetail(c: ConsoleContext) {
       messages: messages.items.map(([index, message]) => presentMessage(id, index, message)),
       messages_truncated: messages.hasMore,
       upstream: stored.upstream ?? null,
-      cost: cost ? { priced: cost.priced, usd: totalUsd(cost) } : null,
+      cost: cost ? { priced: cost.priced, usd: nanosToUsd(totalNanos(cost)) } : null,
     },
     200,
   );

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { zodErrorToApiError } from "../../http/router";
 import type { RollupSums, RollupWidth, UsageGroupColumn } from "../../db/usage";
 import { invalidRequest } from "../../errors";
+import { nanosToUsd } from "../../lib/money";
 
 // The Usage view's series: one read of one width of the usage rollups, shaped as columns a chart
 // draws directly (one value per bucket per group).
@@ -51,19 +52,24 @@ export function buildSeries(query: SeriesQuery, rows: RollupSums[]) {
   const buckets: number[] = [];
   for (let start = query.from; start < query.to; start += query.width) buckets.push(start);
   const series = new Map<string, Series>();
+  const nanos = new Map<string, number[]>();
   for (const row of rows) {
     const name = (query.group ? row[query.group] : null) ?? "all";
     let s = series.get(name);
     if (!s) {
       const zeros = () => buckets.map(() => 0);
       s = { name, requests: zeros(), input_tokens: zeros(), output_tokens: zeros(), cost_usd: zeros() };
+      nanos.set(name, zeros());
       series.set(name, s);
     }
     const at = (row.bucketStart - query.from) / query.width;
     s.requests[at] += row.requests;
     s.input_tokens[at] += row.inputTokens;
     s.output_tokens[at] += row.outputTokens;
-    s.cost_usd[at] += row.inputCostUsd + row.cachedInputCostUsd + row.outputCostUsd;
+    // Summed in nano-dollars, exactly, and turned into dollars once per bucket.
+    const sum = nanos.get(name)!;
+    sum[at] += row.inputCostNanoUsd + row.cachedInputCostNanoUsd + row.outputCostNanoUsd + row.unitsCostNanoUsd;
+    s.cost_usd[at] = nanosToUsd(sum[at]);
   }
   return { object: "console.usage", width: query.width, buckets, series: [...series.values()].sort((a, b) => a.name.localeCompare(b.name)) };
 }

@@ -13,12 +13,13 @@ export async function usageSeries(c: ConsoleContext) {
   const teamIds = session.kind === "team" ? [session.teamId] : query.team ? [query.team] : null;
   const rows = await new UsageRepository(createDb(c.env.DB)).sums({
     width: query.width,
-    kinds: ["completions", "embeddings", "other"],
+    kinds: ["completions", "embeddings", "moderations", "images", "audio_speeches", "audio_transcriptions", "other"],
     from: query.from,
     to: query.to,
     teamIds,
     keyIds: null,
     models: null,
+    sizes: null,
     groupBy: query.group ? [query.group] : [],
   });
   return c.json(buildSeries(query, rows), 200);

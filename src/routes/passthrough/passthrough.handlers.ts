@@ -1,5 +1,5 @@
 import { invalidRequest, missingModel } from "../../errors";
-import { type AdmissionEstimate, estimateRequest } from "../../proxy/admission";
+import { type AdmissionEstimate, estimateAudio, estimateRequest } from "../../proxy/admission";
 import { withProtoKeyOf } from "../../lib/proto-key";
 import type { ModelRequest } from "../../schemas/passthrough";
 import { proxyRequest } from "../../proxy/proxy-request";
@@ -89,8 +89,8 @@ async function passMultipart(c: AppContext, endpoint: PassThroughEndpoint): Prom
   const declared = c.req.header("content-length");
   const declaredLength = declared && /^\d+$/.test(declared) ? Number(declared) : null;
   const form = await readMultipartModel(c.req.raw.body, boundary, c.get("config").maxBodyBytes, declaredLength);
-  // Audio is not counted in tokens: the request counts against the request rate only.
-  return passThrough(c, endpoint, { model: form.model, body: form.body, contentType, replayable: form.replayable }, { inputTokens: 0, outputTokens: 0 });
+  // Audio is not counted in tokens: its cost (by its seconds) is known only from the answer.
+  return passThrough(c, endpoint, { model: form.model, body: form.body, contentType, replayable: form.replayable }, estimateAudio(c, form.model));
 }
 
 export const createEmbedding: AppRouteHandler<typeof createEmbeddingRoute> = (c) => passJson(c, PASS_THROUGH.embeddings, c.req.valid("json"));

@@ -43,7 +43,15 @@ const REFUSED_AREAS: RefusedArea[] = [
   {
     prefix: "/v1/organization",
     // The usage and costs APIs are the gateway's own, per team.
-    except: ["/v1/organization/usage/completions", "/v1/organization/usage/embeddings", "/v1/organization/costs"],
+    except: [
+      "/v1/organization/usage/completions",
+      "/v1/organization/usage/embeddings",
+      "/v1/organization/usage/moderations",
+      "/v1/organization/usage/images",
+      "/v1/organization/usage/audio_speeches",
+      "/v1/organization/usage/audio_transcriptions",
+      "/v1/organization/costs",
+    ],
     reason: ADMINISTRATION,
   },
   { prefix: "/v1/projects", reason: ADMINISTRATION },

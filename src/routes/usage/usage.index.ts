@@ -1,8 +1,20 @@
 import { createRouter } from "../../http/router";
-import { completionsUsage, costs, embeddingsUsage } from "./usage.handlers";
-import { completionsUsageRoute, costsRoute, embeddingsUsageRoute } from "./usage.routes";
+import { audioSpeechesUsage, audioTranscriptionsUsage, completionsUsage, costs, embeddingsUsage, imagesUsage, moderationsUsage } from "./usage.handlers";
+import {
+  audioSpeechesUsageRoute,
+  audioTranscriptionsUsageRoute,
+  completionsUsageRoute,
+  costsRoute,
+  embeddingsUsageRoute,
+  imagesUsageRoute,
+  moderationsUsageRoute,
+} from "./usage.routes";
 
 export const usageRouter = createRouter()
   .openapi(completionsUsageRoute, completionsUsage)
   .openapi(embeddingsUsageRoute, embeddingsUsage)
+  .openapi(moderationsUsageRoute, moderationsUsage)
+  .openapi(imagesUsageRoute, imagesUsage)
+  .openapi(audioSpeechesUsageRoute, audioSpeechesUsage)
+  .openapi(audioTranscriptionsUsageRoute, audioTranscriptionsUsage)
   .openapi(costsRoute, costs);

@@ -1,6 +1,16 @@
+import type { UsageKind } from "../../db/schema";
 import type { RollupSums } from "../../db/usage";
-import type { CostsResult, UsageCompletionsResult, UsageEmbeddingsResult } from "../../schemas/usage";
-import { encodePage, type UsageQuery } from "./usage.query";
+import { nanosToUsd } from "../../lib/money";
+import type {
+  CostsResult,
+  UsageAudioSpeechesResult,
+  UsageAudioTranscriptionsResult,
+  UsageCompletionsResult,
+  UsageEmbeddingsResult,
+  UsageImagesResult,
+  UsageModerationsResult,
+} from "../../schemas/usage";
+import { encodePage, IMAGE_SOURCE, type UsageQuery } from "./usage.query";
 
 // Turns rollup sums into OpenAI's page of buckets. Every bucket of the page is listed, empty ones too.
 
@@ -58,42 +68,110 @@ export const presentEmbeddings = (rows: RollupSums[]): UsageEmbeddingsResult[] =
     model: row.model,
   }));
 
-const costResult = (row: RollupSums, value: number, lineItem: string | null, quantity: number | null): CostsResult => ({
+export const presentModerations = (rows: RollupSums[]): UsageModerationsResult[] =>
+  rows.map((row) => ({
+    object: "organization.usage.moderations.result",
+    input_tokens: row.inputTokens,
+    num_model_requests: row.requests,
+    num_model_requests_without_usage: row.unknownUsageRequests,
+    project_id: row.teamId,
+    user_id: null,
+    api_key_id: row.keyId,
+    model: row.model,
+  }));
+
+/** `source` is named when grouped by: the gateway has one, image generation. */
+export const presentImages = (groupBySource: boolean) => (rows: RollupSums[]): UsageImagesResult[] =>
+  rows.map((row) => ({
+    object: "organization.usage.images.result",
+    images: row.units,
+    num_model_requests: row.requests,
+    source: groupBySource ? IMAGE_SOURCE : null,
+    size: row.size,
+    project_id: row.teamId,
+    user_id: null,
+    api_key_id: row.keyId,
+    model: row.model,
+  }));
+
+export const presentAudioSpeeches = (rows: RollupSums[]): UsageAudioSpeechesResult[] =>
+  rows.map((row) => ({
+    object: "organization.usage.audio_speeches.result",
+    characters: row.units,
+    num_model_requests: row.requests,
+    project_id: row.teamId,
+    user_id: null,
+    api_key_id: row.keyId,
+    model: row.model,
+  }));
+
+export const presentAudioTranscriptions = (rows: RollupSums[]): UsageAudioTranscriptionsResult[] =>
+  rows.map((row) => ({
+    object: "organization.usage.audio_transcriptions.result",
+    seconds: row.units,
+    num_model_requests: row.requests,
+    num_model_requests_without_usage: row.unknownUsageRequests,
+    project_id: row.teamId,
+    user_id: null,
+    api_key_id: row.keyId,
+    model: row.model,
+  }));
+
+type QuantityUnit = NonNullable<CostsResult["quantity_unit"]>;
+
+const costResult = (row: RollupSums, nanoUsd: number, lineItem: string | null, quantity: number | null, unit: QuantityUnit = "tokens"): CostsResult => ({
   object: "organization.costs.result",
-  amount: { value, currency: "usd" },
+  // Summed in nano-dollars; converted to dollars here, once, as OpenAI answers them.
+  amount: { value: nanosToUsd(nanoUsd), currency: "usd" },
   line_item: lineItem,
   project_id: row.teamId,
   api_key_id: row.keyId,
   quantity,
-  quantity_unit: quantity === null ? null : "tokens",
+  quantity_unit: quantity === null ? null : unit,
 });
 
+/** The line item of what a media kind is priced by, and its unit; null for the token kinds. */
+const UNIT_ITEMS: Partial<Record<UsageKind, { name: string; unit: QuantityUnit }>> = {
+  images: { name: "images", unit: "images" },
+  audio_speeches: { name: "speech characters", unit: "characters" },
+  audio_transcriptions: { name: "audio seconds", unit: "duration_seconds" },
+};
+
 /**
- * Rows come grouped by model as well; without `line_item` they are summed per (project, key) group.
- * With it, each model gives input, cached input and output line items, and a model without a price
- * gives an "unpriced" line item of 0 USD with its token count: listed, never silently left out.
+ * Rows come grouped by model and kind as well; without `line_item` they are summed per (project,
+ * key) group. With it, each model gives input, cached input and output line items (a media model
+ * only where it used tokens), its images, speech characters or audio seconds, and, when it has no
+ * price, an "unpriced" line item of 0 USD with its quantity: listed, never silently left out.
  */
 export function presentCosts(lineItems: boolean) {
   return (rows: RollupSums[]): CostsResult[] => {
     if (lineItems) {
       return rows.flatMap((row) => {
         const model = row.model ?? "";
-        const items = [
-          costResult(row, row.inputCostUsd, `${model}, input`, row.inputTokens - row.cachedInputTokens),
-          costResult(row, row.cachedInputCostUsd, `${model}, cached input`, row.cachedInputTokens),
-          costResult(row, row.outputCostUsd, `${model}, output`, row.outputTokens),
-        ];
-        if (row.unpricedRequests > 0) items.push(costResult(row, 0, `${model}, unpriced`, row.inputTokens + row.outputTokens));
+        const unitItem = row.kind ? UNIT_ITEMS[row.kind] : undefined;
+        const tokens = row.inputTokens + row.outputTokens;
+        const items: CostsResult[] = [];
+        if (!unitItem || tokens > 0) {
+          items.push(
+            costResult(row, row.inputCostNanoUsd, `${model}, input`, row.inputTokens - row.cachedInputTokens),
+            costResult(row, row.cachedInputCostNanoUsd, `${model}, cached input`, row.cachedInputTokens),
+            costResult(row, row.outputCostNanoUsd, `${model}, output`, row.outputTokens),
+          );
+        }
+        if (unitItem) items.push(costResult(row, row.unitsCostNanoUsd, `${model}, ${unitItem.name}`, row.units, unitItem.unit));
+        if (row.unpricedRequests > 0) {
+          items.push(unitItem ? costResult(row, 0, `${model}, unpriced`, row.units, unitItem.unit) : costResult(row, 0, `${model}, unpriced`, tokens));
+        }
         return items;
       });
     }
-    const groups = new Map<string, { row: RollupSums; usd: number }>();
+    const groups = new Map<string, { row: RollupSums; nanoUsd: number }>();
     for (const row of rows) {
       const id = `${row.teamId}\u0000${row.keyId}`;
-      const group = groups.get(id) ?? { row, usd: 0 };
-      group.usd += row.inputCostUsd + row.cachedInputCostUsd + row.outputCostUsd;
+      const group = groups.get(id) ?? { row, nanoUsd: 0 };
+      group.nanoUsd += row.inputCostNanoUsd + row.cachedInputCostNanoUsd + row.outputCostNanoUsd + row.unitsCostNanoUsd;
       groups.set(id, group);
     }
-    return [...groups.values()].map(({ row, usd }) => costResult(row, usd, null, null));
+    return [...groups.values()].map(({ row, nanoUsd }) => costResult(row, nanoUsd, null, null));
   };
 }

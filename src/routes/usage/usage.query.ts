@@ -15,8 +15,21 @@ const BUCKET_LIMITS: Record<BucketWidth, { default: number; max: number }> = {
 /** The costs API: only 1d, up to 180 buckets. */
 const COSTS_LIMIT = { default: 7, max: 180 };
 
-const COMPLETIONS_GROUPS = ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"] as const;
-const COSTS_GROUPS = ["project_id", "line_item", "api_key_id"] as const;
+/** Each usage API and what it groups by, as OpenAI's spec lists them. */
+export const USAGE_GROUPS = {
+  completions: ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"],
+  embeddings: ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"],
+  moderations: ["project_id", "user_id", "api_key_id", "model"],
+  images: ["project_id", "user_id", "api_key_id", "model", "size", "source"],
+  audio_speeches: ["project_id", "user_id", "api_key_id", "model"],
+  audio_transcriptions: ["project_id", "user_id", "api_key_id", "model"],
+  costs: ["project_id", "line_item", "api_key_id"],
+} as const;
+
+export type UsageApi = keyof typeof USAGE_GROUPS;
+
+/** The only image source the gateway passes through: it serves no edits or variations. */
+export const IMAGE_SOURCE = "image.generation";
 
 export interface UsageQuery {
   width: BucketWidth;
@@ -30,6 +43,10 @@ export interface UsageQuery {
   teamIds: string[] | null;
   keyIds: string[] | null;
   models: string[] | null;
+  /** Image sizes (the images API's `sizes`); null: no filter. */
+  sizes: string[] | null;
+  /** The images API's `sources` named none the gateway serves: every result is empty. */
+  noSource: boolean;
   groupBy: string[];
 }
 
@@ -50,7 +67,7 @@ function listParam(params: URLSearchParams, name: string): string[] | null {
 }
 
 /** Parses and checks the query; every problem is a 400 naming its `param`. */
-export function parseUsageQuery(params: URLSearchParams, api: "usage" | "costs", viewer: UsageViewer, nowSeconds: number): UsageQuery {
+export function parseUsageQuery(params: URLSearchParams, api: UsageApi, viewer: UsageViewer, nowSeconds: number): UsageQuery {
   const start = integerParam(params, "start_time");
   if (start === undefined) throw invalidRequest("Missing required parameter: 'start_time'.", "start_time", "missing_required_parameter");
   if (start < 0) throw invalidRequest("Invalid 'start_time': must be a Unix time in seconds, at least 0.", "start_time");
@@ -82,7 +99,7 @@ export function parseUsageQuery(params: URLSearchParams, api: "usage" | "costs",
     pageStart = at;
   }
 
-  const groups: readonly string[] = api === "costs" ? COSTS_GROUPS : COMPLETIONS_GROUPS;
+  const groups: readonly string[] = USAGE_GROUPS[api];
   const groupBy = listParam(params, "group_by") ?? [];
   for (const group of groupBy) {
     if (!groups.includes(group)) throw invalidRequest(`Invalid 'group_by': '${group}' is not one of ${groups.join(", ")}.`, "group_by");
@@ -101,6 +118,8 @@ export function parseUsageQuery(params: URLSearchParams, api: "usage" | "costs",
     teamIds,
     keyIds: listParam(params, "api_key_ids"),
     models: api === "costs" ? null : listParam(params, "models"),
+    sizes: api === "images" ? listParam(params, "sizes") : null,
+    noSource: api === "images" && (listParam(params, "sources")?.includes(IMAGE_SOURCE) ?? true) === false,
     groupBy,
   };
 }

@@ -1,5 +1,17 @@
 import { createRoute } from "@hono/zod-openapi";
-import { CompletionsUsagePageSchema, CostsPageSchema, CostsQuerySchema, EmbeddingsUsagePageSchema, UsageQuerySchema } from "../../schemas/usage";
+import {
+  AudioSpeechesUsagePageSchema,
+  AudioTranscriptionsUsagePageSchema,
+  CompletionsUsagePageSchema,
+  CostsPageSchema,
+  CostsQuerySchema,
+  EmbeddingsUsagePageSchema,
+  ImagesUsagePageSchema,
+  ImagesUsageQuerySchema,
+  ModelUsageQuerySchema,
+  ModerationsUsagePageSchema,
+  UsageQuerySchema,
+} from "../../schemas/usage";
 import { errorResponse, jsonResponse as json } from "../openapi-responses";
 
 const security: Record<string, string[]>[] = [{ AdminToken: [] }, { TeamKey: [] }];
@@ -24,6 +36,46 @@ export const embeddingsUsageRoute = createRoute({
   summary: "Embeddings usage per time bucket",
   request: { query: UsageQuerySchema },
   responses: { 200: json(EmbeddingsUsagePageSchema, "Usage buckets"), ...errors },
+});
+
+export const moderationsUsageRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/organization/usage/moderations",
+  operationId: "usageModerations",
+  summary: "Moderations usage per time bucket",
+  request: { query: ModelUsageQuerySchema },
+  responses: { 200: json(ModerationsUsagePageSchema, "Usage buckets"), ...errors },
+});
+
+export const imagesUsageRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/organization/usage/images",
+  operationId: "usageImages",
+  summary: "Images usage per time bucket (images generated, by size)",
+  request: { query: ImagesUsageQuerySchema },
+  responses: { 200: json(ImagesUsagePageSchema, "Usage buckets"), ...errors },
+});
+
+export const audioSpeechesUsageRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/organization/usage/audio_speeches",
+  operationId: "usageAudioSpeeches",
+  summary: "Speech usage per time bucket (characters spoken)",
+  request: { query: ModelUsageQuerySchema },
+  responses: { 200: json(AudioSpeechesUsagePageSchema, "Usage buckets"), ...errors },
+});
+
+export const audioTranscriptionsUsageRoute = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/organization/usage/audio_transcriptions",
+  operationId: "usageAudioTranscriptions",
+  summary: "Transcription and translation usage per time bucket (audio seconds)",
+  request: { query: ModelUsageQuerySchema },
+  responses: { 200: json(AudioTranscriptionsUsagePageSchema, "Usage buckets"), ...errors },
 });
 
 export const costsRoute = createRoute({
