@@ -9,7 +9,7 @@ import { createMiddleware } from "hono/factory";
 const JSON_ESSENCE = /^application\/([\w.-]+\+)?json$/;
 
 /** The bare JSON media type of a Content-Type, lowercased, or null when it is not JSON. */
-export function jsonMediaType(contentType: string): string | null {
+function jsonMediaType(contentType: string): string | null {
   const essence = contentType.split(";", 1)[0].trim().toLowerCase();
   return JSON_ESSENCE.test(essence) ? essence : null;
 }

@@ -3,7 +3,7 @@
 // is finer than one token of the cheapest model ($0.02 per million tokens is 20 per token), and a
 // JavaScript number holds nano-dollars exactly up to about $9 million (2^53).
 
-export const NANOS_PER_USD = 1_000_000_000;
+const NANOS_PER_USD = 1_000_000_000;
 
 /** The most a budget may be: its nano-dollars stay exact integers. */
 export const MAX_EXACT_USD = 9_000_000;

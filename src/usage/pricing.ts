@@ -10,7 +10,7 @@ import type { RequestCost, RequestedUnits, TokenUsage, UsageEstimate } from "./t
 // integer; each request's cost is then rounded once, to the nano-dollar it is stored in.
 
 /** A model's rates, in pico-dollars per token, per second or per character; null where it has none. */
-export interface ModelRates {
+interface ModelRates {
   tokens: { input: number; cachedInput: number; output: number } | null;
   /** USD per image, by size and quality (PRICES only: the database prices images by tokens). */
   image: ImagePrice | null;
@@ -37,7 +37,7 @@ function ratesFromOverride(p: ModelPriceOverride): ModelRates {
 const databaseRates = new Map<string, ModelRates | null>();
 
 /** The rates of a model, from PRICES first and the database second; null when neither has it. */
-export function modelRates(model: string, overrides: Record<string, ModelPriceOverride>): ModelRates | null {
+function modelRates(model: string, overrides: Record<string, ModelPriceOverride>): ModelRates | null {
   const override = overrides[model];
   if (override) return ratesFromOverride(override);
   let rates = databaseRates.get(model);

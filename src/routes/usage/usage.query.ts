@@ -16,7 +16,7 @@ const BUCKET_LIMITS: Record<BucketWidth, { default: number; max: number }> = {
 const COSTS_LIMIT = { default: 7, max: 180 };
 
 /** Each usage API and what it groups by, as OpenAI's spec lists them. */
-export const USAGE_GROUPS = {
+const USAGE_GROUPS = {
   completions: ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"],
   embeddings: ["project_id", "user_id", "api_key_id", "model", "batch", "service_tier"],
   moderations: ["project_id", "user_id", "api_key_id", "model"],
