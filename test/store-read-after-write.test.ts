@@ -113,6 +113,21 @@ describe("a guessed id that only looks fresh", () => {
     }
   });
 
+  it("answers 404 at once for a guessed response id too, while the response it was made from is found", async () => {
+    mockUpstream(() => jsonResponse(answerTo("a response")));
+    const { id } = await json(await call("/v1/responses", { key, body: { model: "m", input: "x" } }));
+    expect(id).toMatch(/^resp_/);
+    expect((await call(`/v1/responses/${id}`, { key })).status).toBe(200);
+    const guessed = id.slice(0, -1) + (id.endsWith("0") ? "1" : "0");
+    expect(mintedAt(guessed)).toBe(mintedAt(id));
+    for (const [path, method] of [[`/v1/responses/${guessed}`, "GET"], [`/v1/responses/${guessed}/input_items`, "GET"], [`/v1/responses/${guessed}`, "DELETE"]] as const) {
+      const { db, statements } = recordingD1();
+      const res = await call(path, { key, method, env: { DB: db } });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(statements.some((st) => /response_tombstones/.test(st.sql)), `${method} ${path} polled for a write`).toBe(false);
+    }
+  });
+
   it("still serves an id minted before ids carried a MAC, once stored (it only loses the wait)", async () => {
     const { key: own, teamId } = await createTeamWithKey();
     const minted = await mintCompletionId(env.ID_SECRET!);
