@@ -38,6 +38,9 @@ export function buildPage<T>(query: UsageQuery, rows: RollupSums[], present: (ro
   return { object: "page", data, has_more: hasMore, next_page: hasMore ? encodePage(to) : null };
 }
 
+/** The fields every usage result has for its group; the gateway has no users, so `user_id` is null. */
+const groupedBy = (row: RollupSums) => ({ project_id: row.teamId, user_id: null, api_key_id: row.keyId, model: row.model });
+
 export const presentCompletions = (rows: RollupSums[]): UsageCompletionsResult[] =>
   rows.map((row) => ({
     object: "organization.usage.completions.result",
@@ -49,10 +52,7 @@ export const presentCompletions = (rows: RollupSums[]): UsageCompletionsResult[]
     output_audio_tokens: 0,
     num_model_requests: row.requests,
     num_model_requests_without_usage: row.unknownUsageRequests,
-    project_id: row.teamId,
-    user_id: null,
-    api_key_id: row.keyId,
-    model: row.model,
+    ...groupedBy(row),
     batch: null,
     service_tier: null,
   }));
@@ -62,10 +62,7 @@ export const presentEmbeddings = (rows: RollupSums[]): UsageEmbeddingsResult[] =
     object: "organization.usage.embeddings.result",
     input_tokens: row.inputTokens,
     num_model_requests: row.requests,
-    project_id: row.teamId,
-    user_id: null,
-    api_key_id: row.keyId,
-    model: row.model,
+    ...groupedBy(row),
   }));
 
 export const presentModerations = (rows: RollupSums[]): UsageModerationsResult[] =>
@@ -74,10 +71,7 @@ export const presentModerations = (rows: RollupSums[]): UsageModerationsResult[]
     input_tokens: row.inputTokens,
     num_model_requests: row.requests,
     num_model_requests_without_usage: row.unknownUsageRequests,
-    project_id: row.teamId,
-    user_id: null,
-    api_key_id: row.keyId,
-    model: row.model,
+    ...groupedBy(row),
   }));
 
 /** `source` is named when grouped by: the gateway has one, image generation. */
@@ -88,10 +82,7 @@ export const presentImages = (groupBySource: boolean) => (rows: RollupSums[]): U
     num_model_requests: row.requests,
     source: groupBySource ? IMAGE_SOURCE : null,
     size: row.size,
-    project_id: row.teamId,
-    user_id: null,
-    api_key_id: row.keyId,
-    model: row.model,
+    ...groupedBy(row),
   }));
 
 export const presentAudioSpeeches = (rows: RollupSums[]): UsageAudioSpeechesResult[] =>
@@ -99,10 +90,7 @@ export const presentAudioSpeeches = (rows: RollupSums[]): UsageAudioSpeechesResu
     object: "organization.usage.audio_speeches.result",
     characters: row.units,
     num_model_requests: row.requests,
-    project_id: row.teamId,
-    user_id: null,
-    api_key_id: row.keyId,
-    model: row.model,
+    ...groupedBy(row),
   }));
 
 export const presentAudioTranscriptions = (rows: RollupSums[]): UsageAudioTranscriptionsResult[] =>
@@ -111,10 +99,7 @@ export const presentAudioTranscriptions = (rows: RollupSums[]): UsageAudioTransc
     seconds: row.units,
     num_model_requests: row.requests,
     num_model_requests_without_usage: row.unknownUsageRequests,
-    project_id: row.teamId,
-    user_id: null,
-    api_key_id: row.keyId,
-    model: row.model,
+    ...groupedBy(row),
   }));
 
 type QuantityUnit = NonNullable<CostsResult["quantity_unit"]>;
