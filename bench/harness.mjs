@@ -146,15 +146,15 @@ function passLines(stream, name, onLog) {
 }
 
 /**
- * The queue producers and consumers and the Durable Objects that wrangler.toml declares, as
- * Miniflare options (wrangler's own translation), so that the gateway runs with its background
- * bindings as it deploys. D1 and the assets are set up by the bench itself.
+ * The queue producers and consumers, the Durable Objects and the R2 buckets that wrangler.toml
+ * declares, as Miniflare options (wrangler's own translation), so that the gateway runs with its
+ * background bindings and body store as it deploys. D1 and the assets are set up by the bench itself.
  */
 export async function backgroundBindings(root = ROOT) {
   const { unstable_getMiniflareWorkerOptions } = await import(join(root, "node_modules", "wrangler", "wrangler-dist", "cli.js"));
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
-  const { queueProducers = {}, queueConsumers = {}, durableObjects = {} } = workerOptions;
-  return { queueProducers, queueConsumers, durableObjects };
+  const { queueProducers = {}, queueConsumers = {}, durableObjects = {}, r2Buckets = {} } = workerOptions;
+  return { queueProducers, queueConsumers, durableObjects, r2Buckets };
 }
 
 /**
