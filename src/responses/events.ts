@@ -1,22 +1,44 @@
 import { leanResponse } from "./response-object";
 import type { Json, ResponseObject } from "./types";
 
-// Responses stream events as SSE bytes, numbered from 0. `data:` lines only: clients read the
-// event's `type` from its JSON, and the `event:` line would add a third to a small delta event.
+// Responses stream events as SSE bytes, numbered from 0, each named on an `event:` line as OpenAI's
+// are (some clients dispatch on it). The line and the start of the JSON are built once per type.
 
 const encoder = new TextEncoder();
+
+const prefixes = new Map<string, string>();
+
+/** `event: <type>\ndata: {"type":"<type>",`: what every event of a type starts with. */
+export function eventPrefix(type: string): string {
+  let prefix = prefixes.get(type);
+  if (prefix === undefined) {
+    prefix = `event: ${type}\ndata: {"type":${JSON.stringify(type)},`;
+    // Types come from the gateway or an upstream: a bounded set in practice, kept bounded anyway.
+    if (prefixes.size < 256) prefixes.set(type, prefix);
+  }
+  return prefix;
+}
+
+/** An event already serialised as JSON (with its `type` first or anywhere), named by `type`. */
+export function namedEvent(type: string, json: string): string {
+  // An upstream's type with a line break in it would end the line early: such an event goes unnamed.
+  return /[\r\n]/.test(type) ? `data: ${json}\n\n` : `event: ${type}\ndata: ${json}\n\n`;
+}
+
+const DELTA_PREFIX = eventPrefix("response.output_text.delta");
 
 export class ResponseEventWriter {
   sequence = 0;
 
   /** One event; `fields` must not carry `type` or `sequence_number`. */
   event(type: string, fields: Json): string {
-    return `data: ${JSON.stringify({ type, ...fields, sequence_number: this.sequence++ })}\n\n`;
+    // `{...}` from stringify always has a field here (sequence_number), so its `{` is dropped for the prefix's.
+    return `${eventPrefix(type)}${JSON.stringify({ ...fields, sequence_number: this.sequence++ }).slice(1)}\n\n`;
   }
 
   /** A text delta, written by hand: it is most of a stream's events. */
   textDelta(itemId: string, outputIndex: number, delta: string): string {
-    return `data: {"type":"response.output_text.delta","item_id":"${itemId}","output_index":${outputIndex},"content_index":0,"delta":${JSON.stringify(delta)},"logprobs":[],"sequence_number":${this.sequence++}}\n\n`;
+    return `${DELTA_PREFIX}"item_id":"${itemId}","output_index":${outputIndex},"content_index":0,"delta":${JSON.stringify(delta)},"logprobs":[],"sequence_number":${this.sequence++}}\n\n`;
   }
 
   response(type: "response.created" | "response.in_progress" | "response.completed" | "response.incomplete" | "response.failed", response: ResponseObject): string {

@@ -1,7 +1,7 @@
 import { IdleWatchdog } from "../proxy/idle-timeout";
 import { tokenUsageFrom } from "../usage/event";
 import { SseParser } from "../lib/sse";
-import { bytesOf, ResponseEventWriter } from "./events";
+import { bytesOf, namedEvent, ResponseEventWriter } from "./events";
 import { itemId } from "./item-ids";
 import { responseUsage } from "./response-object";
 import { isObject, type Json, type ResponseObject } from "./types";
@@ -114,7 +114,7 @@ export function adoptResponsesStream(upstream: ReadableStream<Uint8Array>, respo
             }
             if (!isObject(parsed)) continue;
             if (Number.isInteger(parsed.sequence_number)) lastSequence = parsed.sequence_number;
-            out += `data: ${JSON.stringify(rename(parsed))}\n\n`;
+            out += namedEvent(typeof parsed.type === "string" ? parsed.type : (event.event ?? "message"), JSON.stringify(rename(parsed)));
           }
           if (result.done) {
             watchdog.stop();

@@ -42,10 +42,16 @@ export function responsesErrors(schema: ResponsesSchema, body: unknown): string[
   return (relevant.length > 0 ? relevant : all.length > 0 ? all : ["invalid"]).slice(0, 20);
 }
 
-/** Each SSE data payload of a Responses stream, parsed. */
+/** Each SSE data payload of a Responses stream, parsed; every event must name its type on an `event:` line, as OpenAI's do. */
 export function streamEvents(text: string): any[] {
   return text
     .split("\n\n")
     .filter((block) => block.trim())
-    .map((block) => JSON.parse(block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n")));
+    .map((block) => {
+      const lines = block.split("\n");
+      const parsed = JSON.parse(lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n"));
+      const named = lines.find((l) => l.startsWith("event: "))?.slice(7);
+      if (named !== parsed.type) throw new Error(`event line ${JSON.stringify(named)} does not name the event's type ${parsed.type}`);
+      return parsed;
+    });
 }
