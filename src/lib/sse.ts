@@ -1,4 +1,4 @@
-interface SseEvent {
+export interface SseEvent {
   event: string | null;
   data: string;
   /** The event's text as received, without its closing blank line. */

@@ -13,7 +13,8 @@ import { observeJsonUsage } from "../usage/observe-usage";
 import { ChatToResponses, translateChatStream } from "./chat-stream";
 import { appendItems, normaliseItem } from "./conversations-store";
 import { responseFromChat } from "./from-chat";
-import { adoptResponse, adoptResponsesStream, type Adopted, usageOfResponsesStream } from "./from-upstream";
+import { adoptResponse, adoptResponsesStream, type Adopted } from "./from-upstream";
+import { watchResponsesStream } from "./passed-stream";
 import { mintResponseId } from "./item-ids";
 import { includeOf, presentResponse } from "./present";
 import { resolveInput, upstreamInput, type ResolvedInput } from "./resolve";
@@ -110,9 +111,9 @@ export async function createResponse(c: AppContext, request: Json): Promise<Resp
     headers.set("content-type", upstream.headers.get("content-type") ?? "application/json");
     if (!upstream.body) return new Response(null, { status: upstream.status, headers });
     if (isStream) {
-      const [client, copy] = upstream.body.tee();
-      annotateRequest(c, { usage: new Response(copy).text().then(usageOfResponsesStream, () => null) });
-      return new Response(client, { status: upstream.status, headers });
+      const { stream, usage } = watchResponsesStream(upstream.body, { idleTimeoutMs: config.upstreamIdleTimeoutMs, abort: forwarded.abort });
+      annotateRequest(c, { usage });
+      return new Response(stream, { status: upstream.status, headers });
     }
     const observed = observeJsonUsage(upstream.body);
     annotateRequest(c, { usage: observed.usage });

@@ -1,5 +1,4 @@
 import { IdleWatchdog } from "../proxy/idle-timeout";
-import { tokenUsageFrom } from "../usage/event";
 import { SseParser } from "../lib/sse";
 import { bytesOf, namedEvent, ResponseEventWriter } from "./events";
 import { itemId } from "./item-ids";
@@ -135,20 +134,4 @@ export function adoptResponsesStream(upstream: ReadableStream<Uint8Array>, respo
     { highWaterMark: 0 },
   );
   return { stream, outcome };
-}
-
-/** The usage of a passed-through Responses stream: its final response's. */
-export function usageOfResponsesStream(text: string) {
-  const parser = new SseParser();
-  let usage: Json | null = null;
-  for (const event of [...parser.push(text), ...parser.flush()]) {
-    if (!event.data.includes('"usage"')) continue;
-    try {
-      const parsed = JSON.parse(event.data);
-      if (isObject(parsed?.response?.usage)) usage = parsed.response.usage;
-    } catch {
-      // Not JSON: no usage here.
-    }
-  }
-  return tokenUsageFrom(usage);
 }

@@ -1,0 +1,102 @@
+import OpenAI from "openai";
+import { afterEach, describe, expect, it } from "vitest";
+import type { UsageMessage } from "../src/queue/messages";
+import { callLive, createTeamWithKey, drainPendingStores, workerFetch } from "./helpers/gateway";
+import { restoreSpies } from "./helpers/spies";
+import { jsonResponse, mockUpstream } from "./helpers/upstream";
+import { captureQueue, deliver } from "./helpers/usage";
+
+// A `store: false` request with no state goes to a `responses` upstream as it came, and its answer
+// comes back as the upstream sent it; the gateway reads usage from a copy and watches for a stall.
+
+afterEach(restoreSpies);
+
+const RESPONSES = { UPSTREAM_API: "responses" } as Partial<Cloudflare.Env>;
+const IDLE = { UPSTREAM_IDLE_TIMEOUT_MS: "60" } as Partial<Cloudflare.Env>;
+const encoder = new TextEncoder();
+const frame = (event: any) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+
+function finalResponse(text: string) {
+  const output = [{ id: "msg_up", type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text, annotations: [], logprobs: [] }] }];
+  return { id: "resp_up", object: "response", created_at: 1, status: "completed", model: "gpt-4o", output, usage: { input_tokens: 21, input_tokens_details: { cached_tokens: 5 }, output_tokens: 8, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 29 } };
+}
+
+/** A Responses stream whose final event carries the whole output, `text` in it. */
+function streamText(text: string) {
+  const created = { type: "response.created", sequence_number: 0, response: { id: "resp_up", object: "response", created_at: 1, status: "in_progress", model: "gpt-4o", output: [] } };
+  const delta = { type: "response.output_text.delta", sequence_number: 1, item_id: "msg_up", output_index: 0, content_index: 0, delta: text, logprobs: [] };
+  return [created, delta, { type: "response.completed", sequence_number: 2, response: finalResponse(text) }].map(frame).join("");
+}
+
+function usageEvents(captured: ReturnType<typeof captureQueue>) {
+  return captured.messages.filter((m): m is UsageMessage => m.kind === "usage").map((m) => m.event);
+}
+
+describe("store: false passed through to a responses upstream", () => {
+  it("streams the upstream's own bytes and counts the usage of response.completed, however long the final event", async () => {
+    const { key } = await createTeamWithKey();
+    const captured = captureQueue();
+    // Longer than the tail first looked at, so the final event must be found whole.
+    const text = streamText("x".repeat(40_000));
+    const pieces = text.match(/[\s\S]{1,1000}/g)!;
+    const upstream = mockUpstream(() => {
+      let i = 0;
+      const body = new ReadableStream<Uint8Array>({ pull: (c) => (i < pieces.length ? c.enqueue(encoder.encode(pieces[i++])) : c.close()) });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    });
+    const { response, settled } = await callLive("/v1/responses", { key, env: { ...RESPONSES, ...captured.env }, body: { model: "gpt-4o", input: "hi", store: false, stream: true } });
+    expect(await response.text()).toBe(text);
+    await settled();
+    expect(upstream.calls[0].url).toMatch(/\/responses$/);
+    const [event, ...more] = usageEvents(captured);
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({ inputTokens: 21, cachedInputTokens: 5, outputTokens: 8, unknownUsage: false });
+    await deliver(captured.messages);
+  });
+
+  it("aborts the upstream on a stall, so the SDK raises a network error, and counts the request once", async () => {
+    const { key } = await createTeamWithKey();
+    const captured = captureQueue();
+    const aborted = { value: false };
+    mockUpstream(() => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode(streamText("partial").split("\n\n").slice(0, 2).join("\n\n") + "\n\n"));
+        },
+        cancel() {
+          aborted.value = true;
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    });
+    const client = new OpenAI({ apiKey: key, baseURL: "http://gw/v1", fetch: workerFetch({ ...RESPONSES, ...IDLE, ...captured.env }), maxRetries: 0 });
+    const stream = await client.responses.create({ model: "gpt-4o", input: "hi", store: false, stream: true });
+    const types: string[] = [];
+    await expect(
+      (async () => {
+        for await (const event of stream) types.push(event.type);
+      })(),
+    ).rejects.toThrow();
+    await drainPendingStores();
+    expect(aborted.value).toBe(true);
+    expect(types).not.toContain("response.completed");
+    const [event, ...more] = usageEvents(captured);
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({ unknownUsage: true });
+    await deliver(captured.messages);
+  });
+
+  it("passes a JSON answer through unchanged and counts its usage", async () => {
+    const { key } = await createTeamWithKey();
+    const captured = captureQueue();
+    const body = JSON.stringify(finalResponse("plain"));
+    mockUpstream(() => jsonResponse(JSON.parse(body)));
+    const { response, settled } = await callLive("/v1/responses", { key, env: { ...RESPONSES, ...captured.env }, body: { model: "gpt-4o", input: "hi", store: false } });
+    expect(await response.text()).toBe(body);
+    await settled();
+    const [event, ...more] = usageEvents(captured);
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({ inputTokens: 21, cachedInputTokens: 5, outputTokens: 8, unknownUsage: false });
+    await deliver(captured.messages);
+  });
+});
