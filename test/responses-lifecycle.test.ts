@@ -39,6 +39,34 @@ describe("stored responses", () => {
     expect(chained.status).toBe(200);
   });
 
+  it("a response over the queue's message limit whose R2 write fails goes in pieces and lands whole; nothing is lost", async () => {
+    const { key, teamId } = await createTeamWithKey();
+    const long = "y".repeat(200_000);
+    mockUpstream(() => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content: long, refusal: null }, finish_reason: "stop", logprobs: null }] })));
+    const { queue, sent } = capturingQueue(["store.response", "store.response.piece"]);
+    const failingPuts = {
+      put: async () => {
+        throw new Error("R2 is unavailable");
+      },
+      get: (key: string) => env.BODIES.get(key),
+      head: (key: string) => env.BODIES.head(key),
+      delete: (keys: string | string[]) => env.BODIES.delete(keys),
+      list: (options?: R2ListOptions) => env.BODIES.list(options),
+    } as unknown as R2Bucket;
+    const { id } = await json(await call("/v1/responses", { key, env: { BODIES: failingPuts, BACKGROUND_QUEUE: queue }, body: { model: "gpt-4o-mini", input: "long one" } }));
+    expect(sent.length).toBeGreaterThan(1);
+    expect(new Set(sent.map((s) => s.body.kind))).toEqual(new Set(["store.response.piece"]));
+    expect(await bodyCount(teamId)).toBe(0);
+    await drainQueue(sent);
+    clearPendingResponses();
+    const stored = await json(await call(`/v1/responses/${id}`, { key }));
+    expect(stored.output[0].content[0].text).toBe(long);
+    expect(await bodyCount(teamId)).toBe(1);
+    expect(await env.DB.prepare("select count(*) as n from responses where team_id = ? and id = ?").bind(teamId, id).first("n")).toBe(1);
+    // The pieces are gone once the whole has landed.
+    expect(await env.DB.prepare("select count(*) as n from write_spool where team_id = ?").bind(teamId).first("n")).toBe(0);
+  });
+
   it("a previous_response_id sent right after the answer finds it, in this isolate, before its write lands", async () => {
     const { key } = await createTeamWithKey();
     mockUpstream(answer);

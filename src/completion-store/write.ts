@@ -1,7 +1,7 @@
 import { completionsRepository } from "../db/completions";
-import { splitText } from "../db/d1-limits";
 import { describeError, logEvent } from "../log";
 import type { BackgroundMessage } from "../queue/messages";
+import { fitsOneMessage, piecesOf, sendInOrder } from "../queue/pieces";
 import { forgetPending, landed, queued, trackPending } from "./pending";
 import type { NewStoredCompletion } from "../db/types";
 
@@ -10,31 +10,12 @@ import type { NewStoredCompletion } from "../db/types";
 
 /** How long the write in waitUntil may take before the queue takes over (waitUntil ends 30 s after the answer). */
 const WRITE_TIMEOUT_MS = 5_000;
-/**
- * Queue messages are limited to 128 KB. A record's JSON sent as a JSON string takes at most 3 bytes
- * per UTF-16 unit (its quotes and backslashes are ASCII and become 2), so a piece of this many units
- * stays under 96 KB, leaving room for the envelope.
- */
-const PIECE_UNITS = 32_000;
-export const MAX_MESSAGE_BYTES = 100_000;
-
-const encoder = new TextEncoder();
-const messageBytes = (message: BackgroundMessage) => encoder.encode(JSON.stringify(message)).length;
-
 /** The messages that carry `record`: one if it fits, otherwise its JSON in pieces. */
 function writeMessages(record: NewStoredCompletion): BackgroundMessage[] {
   const whole: BackgroundMessage = { kind: "store.completion", teamId: record.teamId, completionId: record.id, record };
-  if (messageBytes(whole) <= MAX_MESSAGE_BYTES) return [whole];
-  const pieces = splitText(JSON.stringify(record), PIECE_UNITS);
+  if (fitsOneMessage(whole)) return [whole];
+  const pieces = piecesOf(JSON.stringify(record));
   return pieces.map((data, piece) => ({ kind: "store.completion.piece", teamId: record.teamId, completionId: record.id, piece, pieces: pieces.length, data }));
-}
-
-async function enqueueWrite(queue: Queue<BackgroundMessage>, record: NewStoredCompletion): Promise<void> {
-  const messages = writeMessages(record);
-  // sendBatch takes at most 100 messages and 256 KB, so pieces go two at a time.
-  for (let i = 0; i < messages.length; i += 2) {
-    await queue.sendBatch(messages.slice(i, i + 2).map((body) => ({ body, contentType: "json" as const })));
-  }
 }
 
 class WriteTimeout extends Error {
@@ -65,7 +46,7 @@ export async function writeCompletion(env: Env, record: NewStoredCompletion): Pr
     logEvent("warn", "store_write_queued", { ...ids, error: describeError(err) });
   }
   try {
-    await enqueueWrite(env.BACKGROUND_QUEUE, record);
+    await sendInOrder(env.BACKGROUND_QUEUE, writeMessages(record));
     queued(record);
   } catch (err) {
     forgetPending(record.teamId, record.id);

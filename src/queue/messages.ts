@@ -46,6 +46,17 @@ export interface StoreResponseMessage {
   record: StoredResponse | null;
 }
 
+/** One piece of a response too large for one message, sent when its body is not in R2; the pieces meet in D1's write_spool. */
+export interface StoreResponsePieceMessage {
+  kind: "store.response.piece";
+  teamId: string;
+  responseId: string;
+  piece: number;
+  pieces: number;
+  /** A slice of the record's JSON. */
+  data: string;
+}
+
 /** Items a completed response adds to its conversation, when that write did not land at once. */
 export interface AppendConversationMessage {
   kind: "conversation.append";
@@ -71,6 +82,7 @@ export interface BudgetSeedMessage {
 export type BackgroundMessage =
   | StoreCompletionMessage
   | StoreResponseMessage
+  | StoreResponsePieceMessage
   | AppendConversationMessage
   | StoreCompletionPieceMessage
   | PurgeTeamMessage

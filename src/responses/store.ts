@@ -7,6 +7,7 @@ import { teamDb } from "../db/team-db";
 import { mintedAt } from "../ids";
 import { describeError, logEvent } from "../log";
 import type { BackgroundMessage } from "../queue/messages";
+import { fitsOneMessage, piecesOf, sendInOrder } from "../queue/pieces";
 import { forgetPendingResponse, holdPending, pendingResponse } from "./pending";
 import type { StoredResponse } from "./types";
 
@@ -87,6 +88,14 @@ export async function landQueuedResponse(env: Env, teamId: string, responseId: s
   await landIndex(env, teamId, JSON.parse(text) as StoredResponse, text.length);
 }
 
+/** The messages that carry a queued write: one if it fits, otherwise the record's JSON in pieces. */
+function writeMessages(teamId: string, responseId: string, record: StoredResponse | null): BackgroundMessage[] {
+  const whole: BackgroundMessage = { kind: "store.response", teamId, responseId, record };
+  if (record === null || fitsOneMessage(whole)) return [whole];
+  const pieces = piecesOf(JSON.stringify(record));
+  return pieces.map((data, piece) => ({ kind: "store.response.piece", teamId, responseId, piece, pieces: pieces.length, data }));
+}
+
 /**
  * Stores a response, for waitUntil. Never throws: a write that fails goes to the queue, which
  * retries it; only if the queue refuses it too is it lost, with an error line naming team and id.
@@ -107,8 +116,7 @@ export async function saveResponse(env: Env, teamId: string, record: StoredRespo
   }
   try {
     // A body in R2 is not carried again: the message stays small whatever the response's size.
-    const message: BackgroundMessage = { kind: "store.response", teamId, responseId, record: bodyLanded ? null : record };
-    await env.BACKGROUND_QUEUE.send(message, { contentType: "json" });
+    await sendInOrder(env.BACKGROUND_QUEUE, writeMessages(teamId, responseId, bodyLanded ? null : record));
   } catch (err) {
     forgetPendingResponse(teamId, record.response.id);
     logEvent("error", "response_store_failed", { ...ids, error: describeError(err) });
