@@ -1,7 +1,7 @@
 import { dayToSeconds, parsePairs } from "./format";
 import { current, go, href } from "./url-state";
 
-// The stored-completion filters, shared by Completions and Export: model, date range, metadata pairs.
+// The stored-list filters, shared by Completions, Responses and Export: model, date range, metadata pairs.
 
 /** The API query of the URL's filters. */
 export function filterQuery(url: URLSearchParams): URLSearchParams {
@@ -16,14 +16,16 @@ export function filterQuery(url: URLSearchParams): URLSearchParams {
   return query;
 }
 
-export function Filters(props: { url: URLSearchParams }) {
+/** `metadata: false` for a list whose index keeps no metadata (stored responses). */
+export function Filters(props: { url: URLSearchParams; metadata?: boolean }) {
   const { url } = props;
+  const withMetadata = props.metadata !== false;
   const apply = (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
     const text = (name: string) => String(form.get(name) ?? "").trim();
     // New filters start again from the first page, with no detail open.
-    go(href({ ...current(), model: text("model"), from: text("from"), to: text("to"), meta: parsePairs(text("meta")).map(([k, v]) => `${k}=${v}`), after: null, id: null }));
+    go(href({ ...current(), model: text("model"), from: text("from"), to: text("to"), meta: withMetadata ? parsePairs(text("meta")).map(([k, v]) => `${k}=${v}`) : [], after: null, id: null }));
   };
   return (
     <form class="filters" onSubmit={apply} aria-label="Filters">
@@ -36,9 +38,11 @@ export function Filters(props: { url: URLSearchParams }) {
       <label>
         To <input name="to" type="date" value={url.get("to") ?? ""} />
       </label>
-      <label>
-        Metadata <input name="meta" value={url.getAll("meta").join(", ")} placeholder="key=value, key=value" />
-      </label>
+      {withMetadata && (
+        <label>
+          Metadata <input name="meta" value={url.getAll("meta").join(", ")} placeholder="key=value, key=value" />
+        </label>
+      )}
       <button type="submit">Apply</button>
     </form>
   );

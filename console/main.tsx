@@ -90,7 +90,7 @@ function Shell(props: { session: Session; onSignedOut: () => void }) {
         <Failure error={teams.error} />
         {needsTeam && !team && teams.data && <p>No team yet: create one under Teams.</p>}
         {view === "completions" && team && <Completions team={team} url={url} />}
-        {view === "responses" && team && <Responses team={team} />}
+        {view === "responses" && team && <Responses team={team} url={url} />}
         {view === "export" && team && <Export team={team} url={url} />}
         {view === "usage" && team && <Usage session={session} team={team} url={url} />}
         {view === "teams" && admin && <Teams onChanged={teams.reload} />}

@@ -62,6 +62,11 @@ export const metadataFilterNotUtf8 = () =>
 
 export const invalidAfter = (after: string) => invalidRequest(`Invalid 'after': no chat completion found with id '${after}'.`, "after");
 
+export const invalidResponseAfter = (after: string) => invalidRequest(`Invalid 'after': no stored response found with id '${after}'.`, "after");
+
+/** The responses index keeps no metadata, so a stored-response list cannot filter by it. */
+export const responseMetadataFilter = () => invalidRequest("Stored responses cannot be filtered by metadata.", "metadata");
+
 export const invalidMessageAfter = (after: string, completionId: string) =>
   invalidRequest(`Invalid 'after': '${after}' is not a message of chat completion '${completionId}'.`, "after");
 

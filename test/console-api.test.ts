@@ -6,6 +6,8 @@ import type { UsageEvent } from "../src/db/types";
 import { usdToNanos } from "../src/lib/money";
 import { consoleCall, signIn, storeCompletions } from "./helpers/console";
 import { ADMIN_TOKEN, BASE, call, createTeamWithKey, json } from "./helpers/gateway";
+import { restoreSpies } from "./helpers/spies";
+import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 
 // Every console endpoint: sign-in and its cookie, the cross-site guard, sign-out, and team scoping.
 
@@ -16,6 +18,8 @@ let a: { teamId: string; key: string; keyId: string };
 let b: { teamId: string; key: string; keyId: string };
 let aIds: string[];
 let bIds: string[];
+let aResponses: string[];
+let bResponse: string;
 
 const toolCall = { id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } };
 const tools = [{ type: "function", function: { name: "weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }];
@@ -41,6 +45,19 @@ beforeAll(async () => {
     },
   ]);
   bIds = await storeCompletions(b.key, [{ model: "gpt-4o-mini", metadata: { env: "prod" } }]);
+  // Stored responses through a chat upstream that echoes the last message it got.
+  mockUpstream((upstream) => {
+    const last = upstream.body.messages.at(-1).content;
+    const usage = { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 };
+    return jsonResponse(completionFixture({ model: upstream.body.model, choices: [{ index: 0, message: { role: "assistant", content: `echo ${last}`, refusal: null }, finish_reason: "stop", logprobs: null }], usage }));
+  });
+  const respond = async (key: string, body: Record<string, unknown>) => (await json(await call("/v1/responses", { key, body }))).id as string;
+  const first = await respond(a.key, { model: "gpt-4o-mini", input: "one" });
+  const second = await respond(a.key, { model: "gpt-4o", input: "two" });
+  const third = await respond(a.key, { model: "gpt-4o-mini", input: "three", previous_response_id: first });
+  aResponses = [first, second, third];
+  bResponse = await respond(b.key, { model: "gpt-4o-mini", input: "b's secret" });
+  restoreSpies();
 });
 
 describe("sign-in", () => {
@@ -269,10 +286,45 @@ describe("stored completions", () => {
     expect(exported).toEqual([...ids].reverse());
   });
 
-  it("shows the stored responses page, empty until responses are stored", async () => {
+  it("lists the team's stored responses from the index, newest first, filtered and paged like completions", async () => {
     const { cookie } = await signIn(a.key);
+    const list = async (query: string) => (await json(await consoleCall(`/console/api/teams/${a.teamId}/responses?${query}`, cookie))).data.map((row: { id: string }) => row.id);
+    const [first, second, third] = aResponses;
     const page = await json(await consoleCall(`/console/api/teams/${a.teamId}/responses`, cookie));
-    expect(page).toEqual({ object: "list", data: [], first_id: null, last_id: null, has_more: false });
+    expect(page.data.map((row: { id: string }) => row.id)).toEqual([third, second, first]);
+    expect(page.data[0]).toMatchObject({ model: "gpt-4o-mini", status: "completed", upstream: "default", previous_response_id: first });
+    expect(await list("model=gpt-4o")).toEqual([second]);
+    const now = Math.floor(Date.now() / 1000);
+    expect(await list(`from=${now + 3600}`)).toEqual([]);
+    expect(await list(`from=${now - 3600}&to=${now + 3600}`)).toEqual([third, second, first]);
+    const firstPage = await json(await consoleCall(`/console/api/teams/${a.teamId}/responses?limit=2`, cookie));
+    expect(firstPage.has_more).toBe(true);
+    expect(await list(`limit=2&after=${firstPage.last_id}`)).toEqual([first]);
+    const foreignCursor = await consoleCall(`/console/api/teams/${a.teamId}/responses?after=${bResponse}`, cookie);
+    expect(foreignCursor.status).toBe(400);
+    expect((await json(foreignCursor)).error.param).toBe("after");
+    const byMetadata = await consoleCall(`/console/api/teams/${a.teamId}/responses?metadata[env]=prod`, cookie);
+    expect(byMetadata.status).toBe(400);
+    expect((await json(byMetadata)).error.param).toBe("metadata");
+  });
+
+  it("shows a stored response with its input items, output, usage, cost and upstream", async () => {
+    const { cookie } = await signIn(a.key);
+    const detail = await json(await consoleCall(`/console/api/teams/${a.teamId}/responses/${aResponses[2]}`, cookie));
+    expect(detail.object).toBe("console.response");
+    // The whole input it was made from: the previous response's input and output, then its own.
+    expect(detail.input.map((item: any) => [item.role, item.content[0].text])).toEqual([
+      ["user", "one"],
+      ["assistant", "echo one"],
+      ["user", "three"],
+    ]);
+    expect(detail.input_truncated).toBe(false);
+    expect(detail.response.output[0].content[0].text).toBe("echo three");
+    expect(detail.response.usage).toMatchObject({ input_tokens: 100, output_tokens: 10 });
+    expect(detail.upstream).toBe("default");
+    expect(detail.cost.priced).toBe(true);
+    expect(detail.cost.usd).toBeCloseTo((100 * 0.15 + 10 * 0.6) / 1e6, 12);
+    expect((await consoleCall(`/console/api/teams/${a.teamId}/responses/resp_nope`, cookie)).status).toBe(404);
   });
 });
 
@@ -284,6 +336,7 @@ describe("team scoping", () => {
       `/console/api/teams/${b.teamId}/completions/${bIds[0]}`,
       `/console/api/teams/${b.teamId}/export`,
       `/console/api/teams/${b.teamId}/responses`,
+      `/console/api/teams/${b.teamId}/responses/${bResponse}`,
       `/console/api/teams/${b.teamId}/v1/chat/completions/${bIds[0]}`,
     ]) {
       const response = await consoleCall(path, cookie);
@@ -292,6 +345,11 @@ describe("team scoping", () => {
     }
     // B's completion through A's own path: not found, like any unknown id.
     expect((await consoleCall(`/console/api/teams/${a.teamId}/completions/${bIds[0]}`, cookie)).status).toBe(404);
+    // B's response through A's own paths: not found, and not in A's list.
+    const foreign = await consoleCall(`/console/api/teams/${a.teamId}/responses/${bResponse}`, cookie);
+    expect(foreign.status).toBe(404);
+    expect(await foreign.text()).not.toContain("secret");
+    expect(await (await consoleCall(`/console/api/teams/${a.teamId}/responses`, cookie)).text()).not.toContain(bResponse);
     expect((await consoleCall(`/console/api/teams/${a.teamId}/v1/chat/completions/${bIds[0]}`, cookie, { method: "DELETE" })).status).toBe(404);
     expect((await call(`/v1/chat/completions/${bIds[0]}`, { key: b.key })).status).toBe(200);
   });

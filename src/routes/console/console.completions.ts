@@ -81,8 +81,3 @@ export async function exportCompletions(c: ConsoleContext) {
     "cache-control": "no-store",
   });
 }
-
-/** Stored responses: the gateway does not store Responses API objects yet, so this page is always empty. */
-export async function listResponsesPage(c: ConsoleContext) {
-  return c.json(listPage([], false), 200);
-}
