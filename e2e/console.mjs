@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `npm run test:e2e` (second of two): the console at /console, in a real browser, against a real `npm start`.
 //
-// Two teams with stored completions and counted usage, made through the API; then in Chromium: a team
-// key signs in and sees only its team's completions; filters by metadata; opens a detail; exports
-// and parses every JSONL line; opens Usage and sees a drawn chart; signs out, and the old cookie is
-// refused. The admin token signs in, sees both teams, creates a key and sees it once. Fails if any
-// request leaves loopback, the page throws or breaks its CSP, or a token is found in localStorage or
-// sessionStorage. Saves a screenshot of each view in docs/screenshots/ (for the README).
+// Two teams with stored completions, stored responses and counted usage, made through the API; then in
+// Chromium: a team key signs in and sees only its team's completions; filters by metadata; opens a
+// detail; sees its stored responses and opens one; exports and parses every JSONL line; opens Usage
+// and sees a drawn chart; signs out, and the old cookie is refused. The admin token signs in, sees
+// both teams, creates a key and sees it once. Fails if any request leaves loopback, the page throws
+// or breaks its CSP, or a token is found in localStorage or sessionStorage. Saves a screenshot of
+// each view in docs/screenshots/ (for the README).
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { api, check, log, rel, root, runE2e, sleep } from "./harness.mjs";
@@ -58,6 +59,24 @@ await runE2e("console", "console: team and admin sign-in, scoped list, filter, d
     await sleep(300);
   }
   log(`alpha: ${alphaIds.length} stored completions; beta: ${betaIds.length}`);
+
+  h.stepTo("creating stored responses through the API (a chain of two for alpha, one for beta)");
+  const respond = async (team, body) => {
+    const response = await api(base, "POST", "/v1/responses", team.key, { model: "gpt-4o-mini", ...body });
+    check(response.status === 200, `POST /v1/responses: ${response.status} ${response.text}`);
+    return response.json.id;
+  };
+  const firstResponse = await respond(alpha, { input: "Name a prime number." });
+  const alphaResponses = [firstResponse, await respond(alpha, { input: "And another one?", previous_response_id: firstResponse })];
+  const betaResponse = await respond(beta, { input: "beta's private response" });
+  for (let i = 0; ; i++) {
+    const usage = await api(base, "GET", `/v1/organization/usage/completions?start_time=${since}&bucket_width=1h&limit=2`, alpha.key);
+    const requests = usage.json?.data?.flatMap((b) => b.results).reduce((n, r) => n + r.num_model_requests, 0) ?? 0;
+    if (requests === alphaIds.length + alphaResponses.length) break;
+    check(i < 100, `the responses' usage never landed: ${usage.text}`);
+    await sleep(300);
+  }
+  log(`alpha: ${alphaResponses.length} stored responses; beta: 1`);
 
   const { context, page, offHost, requests, problems } = await h.launchBrowser();
   await page.setViewportSize({ width: 1100, height: 720 });
@@ -131,6 +150,29 @@ await runE2e("console", "console: team and admin sign-in, scoped list, filter, d
   }
   check(lines.some((line) => JSON.parse(line).tools?.[0]?.function?.name === "weather"), "the export lost the tools");
   log(`export: ${lines.length} JSONL lines in the fine-tuning format`);
+
+  h.stepTo("opening the Responses view and a stored response");
+  await nav("Responses").click();
+  await page.getByRole("heading", { name: "Responses" }).waitFor();
+  // The index lands just after the answer: reload until both rows are there.
+  const expectedResponses = JSON.stringify([...alphaResponses].reverse());
+  for (let i = 0; JSON.stringify(await rowIds()) !== expectedResponses; i++) {
+    check(i < 30, `alpha's Responses view shows ${JSON.stringify(await rowIds())}, expected ${expectedResponses}`);
+    await sleep(300);
+    await page.reload();
+    await page.getByRole("heading", { name: "Responses" }).waitFor();
+    await page.locator("table.list").waitFor();
+  }
+  check(!(await page.content()).includes(betaResponse), "alpha's console shows beta's response");
+  await page.locator(`a[data-id="${alphaResponses[1]}"]`).click();
+  await page.getByRole("heading", { name: alphaResponses[1] }).waitFor();
+  // Its input: the first turn (question and answer), then its own question; its output, the echo.
+  await page.locator(".bubble.user", { hasText: "Name a prime number." }).waitFor();
+  await page.locator(".bubble.assistant", { hasText: "Echo: Name a prime number." }).waitFor();
+  await page.locator(".bubble.user", { hasText: "And another one?" }).waitFor();
+  await page.locator(".bubble.assistant", { hasText: "Echo: And another one?" }).waitFor();
+  await shot("response-detail");
+  log("the Responses view lists alpha's 2 responses; the detail shows input and output items");
 
   h.stepTo("opening Usage");
   await nav("Usage").click();
@@ -206,11 +248,11 @@ await runE2e("console", "console: team and admin sign-in, scoped list, filter, d
 
   await nav("Upstreams").click();
   await page.locator(".chart canvas").first().waitFor();
-  // The admin sees every team's requests: alpha's 3 and beta's 1, all answered by the fake upstream.
   const upstreamRow = page.locator("table.list tbody tr", { hasText: "default" });
   await upstreamRow.waitFor();
   const cells = await upstreamRow.locator("td").allTextContents();
-  check(cells[1] === "4" && cells[2].startsWith("0 "), `the Upstreams view shows ${JSON.stringify(cells)}`);
+  // The admin sees every team's requests: alpha's 3 completions and 2 responses, beta's 1 and 1.
+  check(cells[1] === "7" && cells[2].startsWith("0 "), `the Upstreams view shows ${JSON.stringify(cells)}`);
   await shot("upstreams");
   await nav("Responses").click();
   await page.getByRole("heading", { name: "Responses" }).waitFor();
