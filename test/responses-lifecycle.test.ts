@@ -98,7 +98,8 @@ describe("stored responses", () => {
     mockUpstream(answer);
     await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "mine" } });
     await call("/v1/conversations", { key, body: { items: [{ role: "user", content: "hi" }] } });
-    expect(await bodyCount(teamId)).toBe(1);
+    // The response's body and the conversation item's, both under the team's prefix.
+    expect(await bodyCount(teamId)).toBe(2);
     const { queue, sent } = capturingQueue(["team.purge"]);
     expect((await call(`/admin/teams/${teamId}`, { key: ADMIN_TOKEN, method: "DELETE", env: { BACKGROUND_QUEUE: queue } })).status).toBe(200);
     await drainQueue(sent, { BACKGROUND_QUEUE: queue });

@@ -45,7 +45,10 @@ export const conversations = sqliteTable(
   (t) => [primaryKey({ columns: [t.teamId, t.id] })],
 );
 
-/** A conversation's items in order (`seq`); `data` is the item's JSON. */
+/**
+ * The index of a conversation's items, in order (`seq`); each item's JSON is the R2 object
+ * `body_key` (migrations/0010), or `data` for an item written before bodies moved there.
+ */
 export const conversationItems = sqliteTable(
   "conversation_items",
   {
@@ -53,7 +56,12 @@ export const conversationItems = sqliteTable(
     conversationId: text("conversation_id").notNull(),
     seq: integer("seq").notNull(),
     itemId: text("item_id").notNull(),
-    data: text("data").notNull(),
+    data: text("data"),
+    /** When the item was added (unix seconds); 0 for an item written before this was kept. */
+    createdAt: integer("created_at").notNull().default(0),
+    /** The size of the item's JSON. */
+    bytes: integer("bytes").notNull().default(0),
+    bodyKey: text("body_key"),
   },
   (t) => [
     primaryKey({ columns: [t.teamId, t.conversationId, t.seq] }),

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt } from "drizzle-orm";
 import { createDb } from "../db/client";
 import { conversationItems, conversations } from "../db/responses-schema";
 import { teamDb } from "../db/team-db";
@@ -6,8 +6,10 @@ import { mintTimeOrderedId, nowSeconds } from "../ids";
 import { itemId, mintConversationId } from "./item-ids";
 import type { Item } from "./types";
 
-// Conversations and their items, per team, in D1. Items are kept in order (`seq`); appending is
-// idempotent by item id, so a retried append adds nothing twice.
+// Conversations and their items, per team. D1 keeps the conversations and the index of their items,
+// in order (`seq`); each item's JSON is an R2 object under the team's prefix, so that an item of any
+// size fits and team deletion removes it with the rest. Appending is idempotent by item id, so a
+// retried append adds nothing twice.
 
 export interface Conversation {
   id: string;
@@ -41,18 +43,84 @@ export function normaliseItem(item: Item): Item {
   return withItemId(typed);
 }
 
-/** Appends items (in order) to a conversation; items whose id it holds already are skipped. */
+/** The R2 key of an item's JSON: under its conversation, so deleting the conversation deletes a prefix. */
+const conversationPrefix = (teamId: string, conversationId: string) => `t/${teamId}/conv/${conversationId}/`;
+const itemBodyKey = (teamId: string, conversationId: string, itemId: string) => `${conversationPrefix(teamId, conversationId)}${encodeURIComponent(itemId)}`;
+
+/** Ids per `in (…)` list, under D1's 100 bound parameters with the team and conversation. */
+const IDS_PER_QUERY = 90;
+
+/** The ids among `ids` the conversation holds already. */
+async function heldIds(env: Env, teamId: string, conversationId: string, ids: string[]): Promise<Set<string>> {
+  const held = new Set<string>();
+  const db = dbOf(env, teamId);
+  for (let at = 0; at < ids.length; at += IDS_PER_QUERY) {
+    const rows = await db
+      .select({ id: conversationItems.itemId })
+      .from(conversationItems)
+      .where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, conversationId), inArray(conversationItems.itemId, ids.slice(at, at + IDS_PER_QUERY))))
+      .all();
+    for (const row of rows) held.add(row.id);
+  }
+  return held;
+}
+
+/**
+ * Appends items (in order) to a conversation; items whose id it holds already are skipped. The
+ * bodies go to R2 first, so an index row never points at a missing body.
+ */
 export async function appendItems(env: Env, teamId: string, conversationId: string, items: Item[]): Promise<void> {
   if (items.length === 0) return;
+  const held = await heldIds(env, teamId, conversationId, items.map((item) => item.id));
+  const fresh = items.filter((item, i) => !held.has(item.id) && items.findIndex((other) => other.id === item.id) === i);
+  if (fresh.length === 0) return;
+  const createdAt = nowSeconds();
+  const rows = await Promise.all(
+    fresh.map(async (item) => {
+      const json = JSON.stringify(item);
+      const key = itemBodyKey(teamId, conversationId, item.id);
+      await env.BODIES.put(key, json, { httpMetadata: { contentType: "application/json" } });
+      return { item, key, bytes: json.length };
+    }),
+  );
   const d1 = teamDb(env, teamId);
   // One statement per item, in one batch (a transaction): each takes the next seq.
   const insert = d1.prepare(
-    `insert into conversation_items (team_id, conversation_id, seq, item_id, data)
-     select ?1, ?2, coalesce((select max(seq) + 1 from conversation_items where team_id = ?1 and conversation_id = ?2), 0), ?3, ?4
+    `insert into conversation_items (team_id, conversation_id, seq, item_id, created_at, bytes, body_key)
+     select ?1, ?2, coalesce((select max(seq) + 1 from conversation_items where team_id = ?1 and conversation_id = ?2), 0), ?3, ?4, ?5, ?6
      where exists (select 1 from conversations c where c.team_id = ?1 and c.id = ?2)
      on conflict do nothing`,
   );
-  await d1.batch(items.map((item) => insert.bind(teamId, conversationId, item.id, JSON.stringify(item))));
+  await d1.batch(rows.map((row) => insert.bind(teamId, conversationId, row.item.id, createdAt, row.bytes, row.key)));
+}
+
+interface IndexRow {
+  data: string | null;
+  bodyKey: string | null;
+}
+
+const indexColumns = { data: conversationItems.data, bodyKey: conversationItems.bodyKey };
+
+/** The items of index rows, in their order: read from R2 (together), or inline for older items. */
+async function itemsOf(env: Env, rows: IndexRow[]): Promise<Item[]> {
+  const items = await Promise.all(
+    rows.map(async (row) => {
+      if (row.bodyKey === null) return row.data === null ? null : (JSON.parse(row.data) as Item);
+      const object = await env.BODIES.get(row.bodyKey);
+      return object ? ((await object.json()) as Item) : null;
+    }),
+  );
+  // A body deleted under a row (its conversation being deleted meanwhile) is no item.
+  return items.filter((item): item is Item => item !== null);
+}
+
+/** Deletes the R2 objects under a prefix, a listing (at most 1,000 keys) at a time. */
+async function deleteBodies(env: Env, prefix: string): Promise<void> {
+  for (;;) {
+    const listed = await env.BODIES.list({ prefix, limit: 1_000 });
+    if (listed.objects.length > 0) await env.BODIES.delete(listed.objects.map((object) => object.key));
+    if (!listed.truncated) return;
+  }
 }
 
 export async function createConversation(env: Env, teamId: string, metadata: Record<string, string>, items: Item[]): Promise<Conversation> {
@@ -90,18 +158,20 @@ export async function deleteConversation(env: Env, teamId: string, id: string): 
       .returning({ id: conversations.id }),
     db.delete(conversationItems).where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, id))),
   ]);
+  // After the index: no row is left pointing at a deleted body.
+  if (deleted.length > 0) await deleteBodies(env, conversationPrefix(teamId, id));
   return deleted.length > 0;
 }
 
 /** Every item of a conversation, oldest first (what a response's `conversation` prepends). */
 export async function allItems(env: Env, teamId: string, conversationId: string): Promise<Item[]> {
   const rows = await dbOf(env, teamId)
-    .select({ data: conversationItems.data })
+    .select(indexColumns)
     .from(conversationItems)
     .where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, conversationId)))
     .orderBy(asc(conversationItems.seq))
     .all();
-  return rows.map((row) => JSON.parse(row.data));
+  return itemsOf(env, rows);
 }
 
 export interface ItemPage {
@@ -119,38 +189,40 @@ export async function listItems(env: Env, teamId: string, conversationId: string
     afterSeq = row?.seq ?? (page.order === "asc" ? Number.MAX_SAFE_INTEGER : -1);
   }
   const rows = await db
-    .select({ data: conversationItems.data })
+    .select(indexColumns)
     .from(conversationItems)
     .where(and(mine, afterSeq !== undefined ? (page.order === "asc" ? gt : lt)(conversationItems.seq, afterSeq) : undefined))
     .orderBy((page.order === "asc" ? asc : desc)(conversationItems.seq))
     .limit(page.limit + 1)
     .all();
-  return { items: rows.slice(0, page.limit).map((row) => JSON.parse(row.data)), hasMore: rows.length > page.limit };
+  return { items: await itemsOf(env, rows.slice(0, page.limit)), hasMore: rows.length > page.limit };
 }
 
 export async function getItem(env: Env, teamId: string, conversationId: string, id: string): Promise<Item | null> {
   const row = await dbOf(env, teamId)
-    .select({ data: conversationItems.data })
+    .select(indexColumns)
     .from(conversationItems)
     .where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, conversationId), eq(conversationItems.itemId, id)))
     .get();
-  return row ? JSON.parse(row.data) : null;
+  return row ? ((await itemsOf(env, [row]))[0] ?? null) : null;
 }
 
 /** Any conversation item of the team with this id (an item_reference to it). */
 export async function findTeamItem(env: Env, teamId: string, id: string): Promise<Item | null> {
   const row = await dbOf(env, teamId)
-    .select({ data: conversationItems.data })
+    .select(indexColumns)
     .from(conversationItems)
     .where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.itemId, id)))
     .get();
-  return row ? JSON.parse(row.data) : null;
+  return row ? ((await itemsOf(env, [row]))[0] ?? null) : null;
 }
 
 export async function deleteItem(env: Env, teamId: string, conversationId: string, id: string): Promise<boolean> {
   const rows = await dbOf(env, teamId)
     .delete(conversationItems)
     .where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, conversationId), eq(conversationItems.itemId, id)))
-    .returning({ id: conversationItems.itemId });
+    .returning({ bodyKey: conversationItems.bodyKey });
+  const keys = rows.flatMap((row) => (row.bodyKey ? [row.bodyKey] : []));
+  if (keys.length > 0) await env.BODIES.delete(keys);
   return rows.length > 0;
 }

@@ -1,0 +1,64 @@
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { call, createTeamWithKey, json } from "./helpers/gateway";
+import { restoreSpies } from "./helpers/spies";
+import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+
+// Conversation items: D1 keeps their index, R2 their JSON under the team's prefix, so an item of
+// any size fits and deletions (of the item, the conversation, the team) remove the bodies.
+
+afterEach(restoreSpies);
+
+const bodies = async (prefix: string) => (await env.BODIES.list({ prefix })).objects.map((o) => o.key);
+const indexRows = (teamId: string, conversationId: string) =>
+  env.DB.prepare("select item_id, data, bytes, body_key, created_at from conversation_items where team_id = ? and conversation_id = ? order by seq").bind(teamId, conversationId).all<Record<string, any>>();
+
+describe("conversation items", () => {
+  it("are R2 objects under the team's prefix with an index row in D1; an item over 2 MB works; deletes remove the bodies", async () => {
+    const { key, teamId } = await createTeamWithKey();
+    const conversation = await json(await call("/v1/conversations", { key, body: { items: [{ type: "message", role: "user", content: "first" }] } }));
+    // Over D1's 2 MB row limit.
+    const big = "z".repeat(2_500_000);
+    const added = await call(`/v1/conversations/${conversation.id}/items`, { key, body: { items: [{ type: "message", role: "user", content: big }, { type: "message", role: "user", content: "last" }] } });
+    expect(added.status).toBe(200);
+    const [first, bigItem, last] = (await json(await call(`/v1/conversations/${conversation.id}/items?order=asc`, { key }))).data;
+    expect([first.content[0].text, bigItem.content[0].text.length, last.content[0].text]).toEqual(["first", big.length, "last"]);
+    expect((await json(await call(`/v1/conversations/${conversation.id}/items/${bigItem.id}`, { key }))).content[0].text).toBe(big);
+
+    const { results } = await indexRows(teamId, conversation.id);
+    expect(results.map((r) => r.item_id)).toEqual([first.id, bigItem.id, last.id]);
+    for (const row of results) {
+      expect(row.data).toBeNull();
+      expect(row.body_key.startsWith(`t/${teamId}/conv/${conversation.id}/`)).toBe(true);
+      expect(row.created_at).toBeGreaterThan(0);
+      const object = await env.BODIES.get(row.body_key);
+      expect(row.bytes).toBe((await object!.text()).length);
+    }
+    expect(results[1].bytes).toBeGreaterThan(2_500_000);
+
+    // The same item again adds nothing, in D1 or R2.
+    await call(`/v1/conversations/${conversation.id}/items`, { key, body: { items: [{ ...last }] } });
+    expect((await indexRows(teamId, conversation.id)).results).toHaveLength(3);
+    expect(await bodies(`t/${teamId}/conv/${conversation.id}/`)).toHaveLength(3);
+
+    expect((await call(`/v1/conversations/${conversation.id}/items/${bigItem.id}`, { key, method: "DELETE" })).status).toBe(200);
+    expect(await env.BODIES.get(results[1].body_key)).toBeNull();
+    expect((await call(`/v1/conversations/${conversation.id}`, { key, method: "DELETE" })).status).toBe(200);
+    expect(await bodies(`t/${teamId}/conv/${conversation.id}/`)).toEqual([]);
+  });
+
+  it("a response in a conversation reads the big item back for the upstream and appends its turn as bodies", async () => {
+    const { key, teamId } = await createTeamWithKey();
+    const big = "q".repeat(2_200_000);
+    const conversation = await json(await call("/v1/conversations", { key, body: { items: [{ type: "message", role: "user", content: big }] } }));
+    const upstream = mockUpstream(() => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content: "read it", refusal: null }, finish_reason: "stop", logprobs: null }] })));
+    const response = await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "summarise", conversation: conversation.id } });
+    expect(response.status).toBe(200);
+    expect(upstream.calls[0].body.messages.map((m: any) => (typeof m.content === "string" ? m.content.length : m.content[0].text.length))).toEqual([big.length, "summarise".length]);
+    const { results } = await indexRows(teamId, conversation.id);
+    expect(results).toHaveLength(3);
+    expect(results.every((r) => r.data === null && r.body_key !== null)).toBe(true);
+    // Under the team's prefix, which team deletion removes.
+    expect(await bodies(`t/${teamId}/conv/`)).toHaveLength(3);
+  });
+});
