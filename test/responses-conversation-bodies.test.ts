@@ -1,6 +1,8 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { clearPendingResponses } from "../src/responses/pending";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
+import { capturingQueue, drainQueue } from "./helpers/queue";
 import { restoreSpies } from "./helpers/spies";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 
@@ -60,5 +62,32 @@ describe("conversation items", () => {
     expect(results.every((r) => r.data === null && r.body_key !== null)).toBe(true);
     // Under the team's prefix, which team deletion removes.
     expect(await bodies(`t/${teamId}/conv/`)).toHaveLength(3);
+  });
+
+  it("a conversation append over the queue's message limit, whose write failed, goes in pieces and lands whole", async () => {
+    const { key, teamId } = await createTeamWithKey();
+    const conversation = await json(await call("/v1/conversations", { key, body: {} }));
+    mockUpstream(() => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content: "long read", refusal: null }, finish_reason: "stop", logprobs: null }] })));
+    const { queue, sent } = capturingQueue(["conversation.append", "conversation.append.piece", "store.response", "store.response.piece"]);
+    const failingPuts = {
+      put: async () => {
+        throw new Error("R2 is unavailable");
+      },
+      get: (k: string) => env.BODIES.get(k),
+      head: (k: string) => env.BODIES.head(k),
+      delete: (keys: string | string[]) => env.BODIES.delete(keys),
+      list: (options?: R2ListOptions) => env.BODIES.list(options),
+    } as unknown as R2Bucket;
+    const long = "w".repeat(300_000);
+    const response = await call("/v1/responses", { key, env: { BODIES: failingPuts, BACKGROUND_QUEUE: queue }, body: { model: "gpt-4o-mini", input: long, conversation: conversation.id } });
+    expect(response.status).toBe(200);
+    const kinds = new Set(sent.map((s) => s.body.kind));
+    expect(kinds).toEqual(new Set(["conversation.append.piece", "store.response.piece"]));
+    expect((await indexRows(teamId, conversation.id)).results).toHaveLength(0);
+    await drainQueue(sent);
+    clearPendingResponses();
+    const items = (await json(await call(`/v1/conversations/${conversation.id}/items?order=asc`, { key }))).data;
+    expect(items.map((i: any) => i.content[0].text.length)).toEqual([long.length, "long read".length]);
+    expect(await env.DB.prepare("select count(*) as n from write_spool where team_id = ?").bind(teamId).first("n")).toBe(0);
   });
 });

@@ -14,9 +14,9 @@ function describeDead(body: BackgroundMessage): Record<string, unknown> {
   if ("teamId" in body) about.team_id = body.teamId;
   if ("completionId" in body) about.completion_id = body.completionId;
   if ("responseId" in body) about.response_id = body.responseId;
-  if (body.kind === "conversation.append") about.conversation_id = body.conversationId;
+  if (body.kind === "conversation.append" || body.kind === "conversation.append.piece") about.conversation_id = body.conversationId;
   if ("keyId" in body) about.key_id = body.keyId;
-  if (body.kind === "store.completion.piece" || body.kind === "store.response.piece") about.piece = `${body.piece + 1}/${body.pieces}`;
+  if (body.kind === "store.completion.piece" || body.kind === "store.response.piece" || body.kind === "conversation.append.piece") about.piece = `${body.piece + 1}/${body.pieces}`;
   // A usage event holds counts, not content: logged whole, so that it can be replayed.
   if (body.kind === "usage") Object.assign(about, { team_id: body.event.teamId, event: body.event });
   if (body.kind === "upstream.outcome") Object.assign(about, { team_id: body.outcome.teamId, outcome: body.outcome });
@@ -45,6 +45,7 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
       case "store.response":
       case "store.response.piece":
       case "conversation.append":
+      case "conversation.append.piece":
         await handleResponseMessage(message as Message<typeof body>, env);
         break;
       case "team.purge":

@@ -65,6 +65,18 @@ export interface AppendConversationMessage {
   items: Record<string, unknown>[];
 }
 
+/** One piece of a conversation append too large for one message; the pieces meet in D1's write_spool under `appendId`. */
+export interface AppendConversationPieceMessage {
+  kind: "conversation.append.piece";
+  teamId: string;
+  conversationId: string;
+  appendId: string;
+  piece: number;
+  pieces: number;
+  /** A slice of the items' JSON. */
+  data: string;
+}
+
 /** Deletes the next batch of a deleted team's rows, then sends itself again until none are left (src/teams/purge.ts). */
 export interface PurgeTeamMessage {
   kind: "team.purge";
@@ -84,6 +96,7 @@ export type BackgroundMessage =
   | StoreResponseMessage
   | StoreResponsePieceMessage
   | AppendConversationMessage
+  | AppendConversationPieceMessage
   | StoreCompletionPieceMessage
   | PurgeTeamMessage
   | UsageMessage

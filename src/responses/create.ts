@@ -7,6 +7,7 @@ import { estimateRequest } from "../proxy/admission";
 import { jsonBodyFor } from "../proxy/forward";
 import { readBodyText } from "../proxy/idle-timeout";
 import { proxyRequest } from "../proxy/proxy-request";
+import { sendInOrder } from "../queue/pieces";
 import { upstreamsFor } from "../proxy/routing";
 import { tokenUsageFrom } from "../usage/event";
 import { observeJsonUsage } from "../usage/observe-usage";
@@ -15,6 +16,7 @@ import { appendItems, normaliseItem } from "./conversations-store";
 import { responseFromChat } from "./from-chat";
 import { adoptResponse, adoptResponsesStream, type Adopted } from "./from-upstream";
 import { watchResponsesStream } from "./passed-stream";
+import { appendMessages } from "./spool";
 import { mintResponseId } from "./item-ids";
 import { includeOf, presentResponse } from "./present";
 import { resolveInput, upstreamInput, type ResolvedInput } from "./resolve";
@@ -46,7 +48,7 @@ async function appendToConversation(c: AppContext, conversationId: string, items
     await Promise.race([appendItems(c.env, teamId, conversationId, items), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), APPEND_TIMEOUT_MS))]);
   } catch (err) {
     logEvent("warn", "conversation_append_queued", { team_id: teamId, conversation_id: conversationId, error: describeError(err) });
-    await c.env.BACKGROUND_QUEUE.send({ kind: "conversation.append", teamId, conversationId, items }, { contentType: "json" }).catch((queueErr) =>
+    await sendInOrder(c.env.BACKGROUND_QUEUE, appendMessages(teamId, conversationId, items)).catch((queueErr) =>
       logEvent("error", "conversation_append_failed", { team_id: teamId, conversation_id: conversationId, error: describeError(queueErr) }),
     );
   }
