@@ -161,7 +161,7 @@ export async function backgroundBindings(root = ROOT) {
  * Runs a worker script (an ES module) under Miniflare on 127.0.0.1, on a free port.
  * `d1` adds a local D1 database bound as DB, persisted in `d1Persist` (a directory).
  * `inspector: true` opens workerd's V8 inspector on a free port (used only for the heap figures).
- * `wranglerBindings: true` adds wrangler.toml's queues and Durable Objects (see backgroundBindings).
+ * `wranglerBindings: true` adds wrangler.toml's queues, Durable Objects and R2 buckets (see backgroundBindings).
  * `onLog(workerName, event, line)` receives the worker's structured (JSON, with `event`) log lines
  * instead of stderr; other output goes to stderr.
  * Resolves with { mf, url, pid, inspectorHost, dispose }.
@@ -261,6 +261,24 @@ export async function createTeamWithKey(baseUrl, adminToken, name) {
   const key = await requestJson(new URL(`/admin/teams/${team.id}/keys`, baseUrl), { method: "POST", token: adminToken, body: {} });
   if (!team?.id || !key?.key) throw new Error("the admin API did not return a team id and a key");
   return { teamId: team.id, key: key.key, keyId: key.id };
+}
+
+/**
+ * Signs in to the console as its page does (`POST /console/session`, with the Sec-Fetch-Site header
+ * a browser adds to the page's own requests) and returns the session cookie as a `cookie` header value.
+ */
+export async function signInToConsole(baseUrl, token) {
+  const res = await fetch(new URL("/console/session", baseUrl), {
+    method: "POST",
+    headers: { "content-type": "application/json", "sec-fetch-site": "same-origin" },
+    body: JSON.stringify({ token }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`POST /console/session -> ${res.status}: ${text.slice(0, 500)}`);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.includes("console_session="));
+  if (!cookie) throw new Error("POST /console/session set no session cookie");
+  return cookie;
 }
 
 /**

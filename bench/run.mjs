@@ -9,7 +9,8 @@
 //     after a warm-up, for rps; then runs the CPU scenarios again on instances with the V8
 //     profiler attached to the worker's own isolate (bench/profile.mjs), for isolate CPU per
 //     response; samples time to first byte of a slow stream; seeds 100,000 completions and reads
-//     them back; reads the usage API over a month of 1,000,000 counted requests; reads the
+//     them back, through the API and through the console (a list page, a 30-day usage chart);
+//     reads the usage API over a month of 1,000,000 counted requests; reads the
 //     worker's V8 heap after 1,000 and 10,000 stored requests.
 //     Usage counting is off for every gateway figure but the usage ones: its queue's simulator
 //     would run on the worker's thread.
@@ -49,6 +50,7 @@ import {
   sampleFirstByte,
   seedCompletions,
   seededCompletionId,
+  signInToConsole,
   startWorker,
   waitForCompletions,
   workerdChildren,
@@ -126,9 +128,10 @@ function recordWorkerLog(worker, event, line) {
 
 /**
  * One measured round of a scenario: a warm-up (discarded), then the measured run, with the
- * worker process's CPU time around the measured run only.
+ * worker process's CPU time around the measured run only. With `amount`, the measured run sends
+ * exactly that many requests instead of running for BENCH_SECONDS.
  */
-async function measureRound(scenario) {
+async function measureRound(scenario, amount) {
   const job = { connections: settings.connections, timeoutSeconds: 30, keepLatencies: true, ...scenario.job() };
   let warmup = null;
   if (settings.warmupSeconds > 0) warmup = await runLoad({ ...job, keepLatencies: false, seconds: settings.warmupSeconds });
@@ -137,7 +140,7 @@ async function measureRound(scenario) {
   const ours = () => workerdChildren().reduce((a, pid) => a + (processCpuMs(pid) ?? 0), 0);
   const cpuBefore = { worker: worker?.pid ? processCpuMs(worker.pid) : null, self: process.cpuUsage(), ours: ours(), machine: machineBusyCpuMs() };
   const wallStart = performance.now();
-  const run = await runLoad({ ...job, seconds: settings.seconds });
+  const run = await runLoad(amount ? { ...job, amount } : { ...job, seconds: settings.seconds });
   const wallMs = performance.now() - wallStart;
   const self = process.cpuUsage(cpuBefore.self);
   run.workerCpuMs = worker?.pid && cpuBefore.worker !== null ? processCpuMs(worker.pid) - cpuBefore.worker : null;
@@ -155,14 +158,19 @@ async function measureRound(scenario) {
 
 /**
  * Runs the scenarios in rounds (A B C, A B C, ...), so that a slow spell of the machine falls on
- * every scenario alike, and pools each scenario's rounds.
+ * every scenario alike, and pools each scenario's rounds. A scenario with `samplesOf: "<key>"`
+ * sends, in each round, as many requests as that earlier scenario answered in the same round, so
+ * that their p99s are read from as many samples.
  */
 async function measureScenarios(allScenarios) {
   const scenarios = allScenarios.filter((s) => !settings.scenarios || settings.scenarios.has(s.key));
   const runs = new Map(scenarios.map((s) => [s.key, []]));
   for (let round = 1; round <= settings.rounds; round++) {
     log(`round ${round}/${settings.rounds}: ${scenarios.length} scenarios, each ${settings.warmupSeconds} s warm-up + ${settings.seconds} s at ${settings.connections} connections`);
-    for (const scenario of scenarios) runs.get(scenario.key).push(await measureRound(scenario));
+    for (const scenario of scenarios) {
+      const like = scenario.samplesOf ? runs.get(scenario.samplesOf)?.[round - 1] : undefined;
+      runs.get(scenario.key).push(await measureRound(scenario, like?.ok || undefined));
+    }
   }
   const out = {};
   for (const scenario of scenarios) {
@@ -283,6 +291,43 @@ async function measureCpuScenarios(allScenarios) {
     log(`${scenario.label}: ${out[scenario.key].isolateUsPerResponse?.toFixed(0)} µs isolate CPU per response${out[scenario.key].notes ? ` — ${out[scenario.key].notes}` : ""}`);
   }
   return out;
+}
+
+/**
+ * A month of usage for a team, as the queue consumer leaves its rollups: 1,000,000 requests over
+ * the 30 UTC days before `endDay`, by 5 keys (the team's own and 4 others) and 2 models. False when
+ * bench/seed-usage.mjs (which comes with the usage API) is missing.
+ */
+async function seedMonthOfUsage(d1, team, endDay) {
+  const seeder = await import("./seed-usage.mjs").catch(() => null);
+  if (!seeder) return false;
+  const keyIds = [team.keyId, ...Array.from({ length: 4 }, (_, i) => `key_bench_${i}`)];
+  await seeder.seedUsageRollups(d1, { teamId: team.teamId, keyIds, models: ["gpt-4o-mini", "gpt-4o"], endDay, days: 30, requests: 1_000_000 });
+  return true;
+}
+
+/**
+ * One call of each console read before it is measured: both answer 200, every list page is full,
+ * and the chart holds the seeded month (30 day buckets, each with requests), so that the figures
+ * are of real pages and real rollups.
+ */
+async function checkConsoleReads(gw, cookie, listPaths, chartPath) {
+  const warnings = [];
+  const get = async (path) => {
+    const res = await fetch(gw(path), { headers: { cookie } });
+    const body = await res.json().catch(() => null);
+    if (res.status !== 200) warnings.push(`console GET ${path} answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+    return res.status === 200 ? body : null;
+  };
+  const pages = await Promise.all([...new Set(listPaths)].slice(0, 20).map(get));
+  const short = pages.filter((page) => page && page.data.length !== 20).length;
+  if (short > 0) warnings.push(`${short} of ${pages.length} console list pages are not full`);
+  const chart = await get(chartPath);
+  const perBucket = chart ? chart.buckets.map((_, i) => chart.series.reduce((n, s) => n + s.requests[i], 0)) : [];
+  const requests = perBucket.reduce((a, b) => a + b, 0);
+  const emptyBuckets = perBucket.filter((n) => n === 0).length;
+  if (chart && (perBucket.length !== 30 || emptyBuckets > 0)) warnings.push(`the console's usage chart has ${perBucket.length} buckets, ${emptyBuckets} of them empty: it does not read the seeded month`);
+  return { listPagesChecked: pages.length, chartBuckets: perBucket.length, chartSeries: chart?.series.length ?? 0, chartRequests: requests, warnings };
 }
 
 /** Whether the gateway has the usage API: without it, the usage figures are n/a. */
@@ -572,11 +617,32 @@ async function main() {
       });
     const getPaths = Array.from({ length: 1000 }, (_, i) => `/v1/chat/completions/${seededCompletionId(pick(i, rows))}`);
     const read = (key) => (paths) => () => ({ url: gw("/"), method: "GET", headers: { authorization: `Bearer ${key}` }, paths });
+
+    // The console, signed in with the big team's key, as its page calls it: the Completions view's
+    // pages (newest first, the first page or the one after a row's cursor, as "Next" asks for it)
+    // and the Usage view's 30-day chart (day buckets, stacked by model) over a month of seeded rollups.
+    const cookie = await signInToConsole(gateway.url, big.key);
+    const consoleRead = (paths) => () => ({ url: gw("/"), method: "GET", headers: { cookie }, paths });
+    const consoleListPaths = Array.from({ length: 200 }, (_, i) => {
+      const after = i % 2 === 1 ? `after=${seededCompletionId(rows - 1 - pick(i, rows - 20))}&` : "";
+      return `/console/api/teams/${encodeURIComponent(big.teamId)}/completions?${after}limit=20`;
+    });
+    const chartTo = Math.ceil(now / 86_400) * 86_400;
+    const chartPath = `/console/api/usage?width=86400&from=${chartTo - 30 * 86_400}&to=${chartTo}&group=model&team=${encodeURIComponent(big.teamId)}`;
+    const usageSeeded = await seedMonthOfUsage(d1, big, chartTo);
+    figures.consoleReads = await checkConsoleReads(gw, cookie, consoleListPaths, chartPath);
+    if (!usageSeeded) log("bench/seed-usage.mjs is missing: the console's usage chart reads no rollups");
+    for (const warning of figures.consoleReads.warnings) log(`WARNING: ${warning}`);
+    const consoleScenarios = [
+      { key: "console_list", label: `console list page (${bigCount} rows)`, job: consoleRead(consoleListPaths), worker: onGateway, samplesOf: "get" },
+      { key: "console_usage_chart", label: "console usage chart, 30 days by day (1,000,000 requests)", job: consoleRead([chartPath]), worker: onGateway, samplesOf: "get" },
+    ];
     Object.assign(
       S,
       await measureScenarios([
         { key: "get", label: `get (${bigCount} rows)`, job: read(big.key)(getPaths), worker: onGateway },
         { key: "list", label: `list limit 20 (${bigCount} rows)`, job: read(big.key)(listPaths("", rows, "chatcmpl-")), worker: onGateway },
+        ...consoleScenarios,
         {
           key: "list_metadata",
           label: `list limit 20, metadata[tier]=gold (${bigCount} rows)`,
@@ -596,13 +662,10 @@ async function main() {
   if (settings.only.has("usage") && usageFeature) {
     // Issue 12: the usage API over 30 daily buckets of 1,000,000 counted requests, seeded as the
     // consumer leaves its rollups (bench/seed-usage.mjs comes with the usage API).
-    const seeder = await import("./seed-usage.mjs").catch(() => null);
-    if (!seeder) log("bench/seed-usage.mjs is missing: the usage API figure is n/a");
+    const team = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-usage-api");
+    const endDay = Math.floor(Date.now() / 1000 / 86_400) * 86_400;
+    if (!(await seedMonthOfUsage(d1, team, endDay))) log("bench/seed-usage.mjs is missing: the usage API figure is n/a");
     else {
-      const team = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-usage-api");
-      const endDay = Math.floor(Date.now() / 1000 / 86_400) * 86_400;
-      const keyIds = [team.keyId, ...Array.from({ length: 4 }, (_, i) => `key_bench_${i}`)];
-      await seeder.seedUsageRollups(d1, { teamId: team.teamId, keyIds, models: ["gpt-4o-mini", "gpt-4o"], endDay, days: 30, requests: 1_000_000 });
       const path = `/v1/organization/usage/completions?start_time=${endDay - 30 * 86_400}&end_time=${endDay}&bucket_width=1d&limit=31`;
       Object.assign(
         S,
