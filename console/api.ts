@@ -47,6 +47,8 @@ export interface Key extends Omit<Team, "name"> {
   name: string | null;
   prefix: string;
   team_id: string;
+  /** Set once the key is revoked: it no longer works, and stays listed until it is deleted. */
+  revoked_at: number | null;
   key?: string;
 }
 

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { applyD1Migrations, env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { clearKeyCache } from "../src/auth/key-cache";
 import { ADMIN_TOKEN, call, createTeamWithKey, json } from "./helpers/gateway";
@@ -30,7 +30,7 @@ describe("admin API", () => {
     expect((await json(await call("/admin/teams", { ...admin, body: { name: "" } }))).error.param).toBe("name");
   });
 
-  it("creates a key shown once, lists keys without plaintext or hash, and revokes it", async () => {
+  it("creates a key shown once, lists keys without plaintext or hash, and deletes it", async () => {
     const team = await json(await call("/admin/teams", { ...admin, body: { name: "Keys" } }));
     const res = await call(`/admin/teams/${team.id}/keys`, { ...admin, body: { name: "ci", expires_at: 4_102_444_800, allowed_models: ["gpt-4o-mini"] } });
     expect(res.status).toBe(201);
@@ -45,6 +45,7 @@ describe("admin API", () => {
       created_at: expect.any(Number),
       expires_at: 4_102_444_800,
       allowed_models: ["gpt-4o-mini"],
+      revoked_at: null,
       ...NO_LIMITS,
     });
     const listText = await (await call(`/admin/teams/${team.id}/keys`, admin)).text();
@@ -53,10 +54,51 @@ describe("admin API", () => {
     const { key: _plaintext, ...shown } = created;
     expect(JSON.parse(listText)).toEqual({ object: "list", data: [shown] });
 
-    const revoked = await call(`/admin/keys/${created.id}`, { ...admin, method: "DELETE" });
-    expect(await json(revoked)).toEqual({ id: created.id, object: "api_key.deleted", deleted: true });
+    const deleted = await call(`/admin/keys/${created.id}`, { ...admin, method: "DELETE" });
+    expect(await json(deleted)).toEqual({ id: created.id, object: "api_key.deleted", deleted: true });
     expect((await json(await call(`/admin/teams/${team.id}/keys`, admin))).data).toEqual([]);
     expect((await call(`/admin/keys/${created.id}`, { ...admin, method: "DELETE" })).status).toBe(404);
+  });
+
+  it("revokes a key: it stays listed with revoked_at and can no longer be changed; deleting it then takes it off the list", async () => {
+    const { teamId, keyId } = await createTeamWithKey();
+    const other = await json(await call(`/admin/teams/${teamId}/keys`, { ...admin, body: { name: "other" } }));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(1_900_000_000_000);
+    const res = await call(`/admin/keys/${keyId}/revoke`, { ...admin, method: "POST" });
+    expect(res.status).toBe(200);
+    const revoked = await json(res);
+    expect(revoked).toMatchObject({ id: keyId, object: "api_key", team_id: teamId, revoked_at: 1_900_000_000 });
+    // Revoking again keeps the first time.
+    vi.setSystemTime(1_900_000_100_000);
+    expect(await json(await call(`/admin/keys/${keyId}/revoke`, { ...admin, method: "POST" }))).toEqual(revoked);
+    const listed = (await json(await call(`/admin/teams/${teamId}/keys`, admin))).data;
+    expect(Object.fromEntries(listed.map((k: { id: string; revoked_at: number | null }) => [k.id, k.revoked_at]))).toEqual({ [keyId]: 1_900_000_000, [other.id]: null });
+    // Only a live key's name and limits change.
+    const patch = await call(`/admin/keys/${keyId}`, { ...admin, method: "PATCH", body: { name: "renamed" } });
+    expect(patch.status).toBe(404);
+    expect((await json(patch)).error).toMatchObject({ type: "invalid_request_error", code: "not_found" });
+
+    expect((await call(`/admin/keys/${keyId}`, { ...admin, method: "DELETE" })).status).toBe(200);
+    expect((await json(await call(`/admin/teams/${teamId}/keys`, admin))).data.map((k: { id: string }) => k.id)).toEqual([other.id]);
+    // A deleted key is gone for every key route.
+    for (const [method, path] of [["POST", `/admin/keys/${keyId}/revoke`], ["DELETE", `/admin/keys/${keyId}`], ["PATCH", `/admin/keys/${keyId}`]]) {
+      const gone = await call(path, { ...admin, method, body: method === "PATCH" ? { name: "x" } : undefined });
+      expect(gone.status, `${method} ${path}`).toBe(404);
+      expect((await json(gone)).error.message).toBe(`No API key found with id '${keyId}'.`);
+    }
+    // The row stays (usage still names the key): revoked when it was revoked, deleted now.
+    const row = await env.DB.prepare("select revoked_at, deleted_at from api_keys where id = ?").bind(keyId).first();
+    expect(row).toEqual({ revoked_at: 1_900_000_000, deleted_at: 1_900_000_100 });
+  });
+
+  it("answers 404 in OpenAI's shape for revoking or deleting a key that does not exist", async () => {
+    for (const method of ["POST", "DELETE"]) {
+      const res = await call(method === "POST" ? "/admin/keys/key_missing/revoke" : "/admin/keys/key_missing", { ...admin, method });
+      expect(res.status).toBe(404);
+      expect((await json(res)).error).toMatchObject({ message: "No API key found with id 'key_missing'.", type: "invalid_request_error", param: null });
+    }
+    expect((await call("/admin/keys/key_missing/revoke", { key: "wrong", method: "POST" })).status).toBe(401);
   });
 
   it("makes keys with 32 random bytes, unique, stored only as SHA-256 hashes", async () => {
@@ -110,12 +152,14 @@ describe("team keys on /v1", () => {
     }
   });
 
-  it("stops a revoked key at once in the isolate that revoked it", async () => {
-    const { key, keyId } = await createTeamWithKey();
+  it("stops a revoked or deleted key at once in the isolate that revoked or deleted it", async () => {
     mockUpstream(() => jsonResponse(completionFixture()));
-    expect((await chat(key)).status).toBe(200);
-    await call(`/admin/keys/${keyId}`, { ...admin, method: "DELETE" });
-    expect((await chat(key)).status).toBe(401);
+    for (const end of [(id: string) => call(`/admin/keys/${id}/revoke`, { ...admin, method: "POST" }), (id: string) => call(`/admin/keys/${id}`, { ...admin, method: "DELETE" })]) {
+      const { key, keyId } = await createTeamWithKey();
+      expect((await chat(key)).status).toBe(200);
+      expect((await end(keyId)).status).toBe(200);
+      expect((await chat(key)).status).toBe(401);
+    }
   });
 
   it("bounds how long another isolate's cache still trusts a revoked key", async () => {
@@ -181,5 +225,21 @@ describe("key lookups", () => {
     const unknown = `sk-gw-${"Q".repeat(43)}`;
     for (let i = 0; i < 5; i++) expect((await call("/v1/chat/completions", { key: unknown, env: { DB: counting } })).status).toBe(401);
     expect(reads).toBe(1);
+  });
+});
+
+describe("the key deletion migration", () => {
+  it("keeps every key ended before it off the lists: until then, ending a key deleted it", async () => {
+    const db = env.MIGRATION_DB;
+    await applyD1Migrations(db, env.TEST_MIGRATIONS.filter((m) => m.name < "0011"));
+    await db.batch([
+      db.prepare("INSERT INTO teams (id, name, created_at) VALUES ('t1', 'one', 0)"),
+      db.prepare("INSERT INTO api_keys (id, team_id, key_hash, prefix, created_at, revoked_at) VALUES ('live', 't1', 'h1', 'p', 0, NULL), ('ended', 't1', 'h2', 'p', 0, 42)"),
+    ]);
+    await applyD1Migrations(db, env.TEST_MIGRATIONS.filter((m) => m.name.startsWith("0011")));
+    expect((await db.prepare("SELECT id, revoked_at, deleted_at FROM api_keys ORDER BY id").all()).results).toEqual([
+      { id: "ended", revoked_at: 42, deleted_at: 42 },
+      { id: "live", revoked_at: null, deleted_at: null },
+    ]);
   });
 });

@@ -163,12 +163,15 @@ describe("sign-out", () => {
     expect((await consoleCall(`/console/api/teams/${a.teamId}/v1/chat/completions/${aIds[0]}`, cookie, { method: "DELETE" })).status).toBe(401);
   });
 
-  it("ends a team's session when its key is revoked", async () => {
-    const extra = await json(await call(`/admin/teams/${a.teamId}/keys`, { key: ADMIN_TOKEN, body: { name: "short-lived" } }));
-    const { cookie } = await signIn(extra.key);
-    expect((await consoleCall("/console/session", cookie)).status).toBe(200);
-    await call(`/admin/keys/${extra.id}`, { key: ADMIN_TOKEN, method: "DELETE" });
-    expect((await consoleCall("/console/session", cookie)).status).toBe(401);
+  it("ends a team's session when its key is revoked or deleted", async () => {
+    for (const [method, suffix] of [["POST", "/revoke"], ["DELETE", ""]]) {
+      const extra = await json(await call(`/admin/teams/${a.teamId}/keys`, { key: ADMIN_TOKEN, body: { name: "short-lived" } }));
+      const { cookie } = await signIn(extra.key);
+      expect((await consoleCall("/console/session", cookie)).status).toBe(200);
+      expect((await call(`/admin/keys/${extra.id}${suffix}`, { key: ADMIN_TOKEN, method })).status).toBe(200);
+      expect((await consoleCall("/console/session", cookie)).status, method).toBe(401);
+      expect((await signIn(extra.key)).status, method).toBe(401);
+    }
   });
 
   it("ends a team's sessions when the team is deleted", async () => {
@@ -448,6 +451,27 @@ describe("teams and keys", () => {
     expect((await consoleCall(`/console/api/admin/keys/${key.id}`, cookie, { method: "DELETE" })).status).toBe(200);
   });
 
+  it("lets the admin revoke a key, which stays listed as revoked, and delete it, which takes it off the list", async () => {
+    const { cookie } = await signIn(ADMIN_TOKEN);
+    const key = await json(await consoleCall(`/console/api/admin/teams/${b.teamId}/keys`, cookie, { body: { name: "to-revoke" } }));
+    const listedKey = async () => (await json(await consoleCall(`/console/api/admin/teams/${b.teamId}/keys`, cookie))).data.find((k: { id: string }) => k.id === key.id);
+    // A cross-site request changes nothing.
+    const crossSite = await consoleCall(`/console/api/admin/keys/${key.id}/revoke`, cookie, { method: "POST", headers: { "sec-fetch-site": "cross-site" } });
+    expect(crossSite.status).toBe(403);
+    expect((await listedKey()).revoked_at).toBeNull();
+
+    const revoked = await consoleCall(`/console/api/admin/keys/${key.id}/revoke`, cookie, { method: "POST" });
+    expect(revoked.status).toBe(200);
+    const body = await json(revoked);
+    expect(body).toMatchObject({ id: key.id, object: "api_key", name: "to-revoke", revoked_at: expect.any(Number) });
+    expect(await listedKey()).toMatchObject({ id: key.id, revoked_at: body.revoked_at });
+    expect((await call("/v1/chat/completions", { key: key.key })).status).toBe(401);
+
+    expect((await consoleCall(`/console/api/admin/keys/${key.id}`, cookie, { method: "DELETE" })).status).toBe(200);
+    expect(await listedKey()).toBeUndefined();
+    expect((await consoleCall(`/console/api/admin/keys/${key.id}/revoke`, cookie, { method: "POST" })).status).toBe(404);
+  });
+
   it("lets a team session read its own team and keys only, read-only by default", async () => {
     const { cookie } = await signIn(a.key);
     expect((await consoleCall(`/console/api/admin/teams/${a.teamId}`, cookie)).status).toBe(200);
@@ -468,7 +492,12 @@ describe("teams and keys", () => {
     const create = await consoleCall(`/console/api/admin/teams/${a.teamId}/keys`, cookie, { body: { name: "mine" } });
     expect(create.status).toBe(403);
     expect((await json(create)).error.code).toBe("team_keys_read_only");
-    expect((await consoleCall(`/console/api/admin/keys/${a.keyId}`, cookie, { method: "PATCH", body: { name: "x" } })).status).toBe(403);
+    for (const [method, path] of [["PATCH", `/console/api/admin/keys/${a.keyId}`], ["POST", `/console/api/admin/keys/${a.keyId}/revoke`], ["DELETE", `/console/api/admin/keys/${a.keyId}`]] as const) {
+      const response = await consoleCall(path, cookie, { method, body: method === "PATCH" ? { name: "x" } : undefined });
+      expect(response.status, `${method} ${path}`).toBe(403);
+      expect((await json(response)).error.code).toBe("team_keys_read_only");
+    }
+    expect((await consoleCall("/console/session", cookie)).status).toBe(200);
   });
 
   it("lets a team session manage its own keys when CONSOLE_TEAM_KEYS=manage, and never another team's", async () => {
@@ -481,11 +510,17 @@ describe("teams and keys", () => {
     const key = await json(created);
     expect(key.team_id).toBe(a.teamId);
     expect((await consoleCall(`/console/api/admin/keys/${key.id}`, cookie, { ...manage, method: "PATCH", body: { name: "team-renamed" } })).status).toBe(200);
+    const revoked = await json(await consoleCall(`/console/api/admin/keys/${key.id}/revoke`, cookie, { ...manage, method: "POST" }));
+    expect(revoked).toMatchObject({ id: key.id, name: "team-renamed", revoked_at: expect.any(Number) });
+    const listed = await json(await consoleCall(`/console/api/admin/teams/${a.teamId}/keys`, cookie, manage));
+    expect(listed.data.find((k: { id: string }) => k.id === key.id)?.revoked_at).toBe(revoked.revoked_at);
+    // A revoked key of its own can still be deleted.
     expect((await consoleCall(`/console/api/admin/keys/${key.id}`, cookie, { ...manage, method: "DELETE" })).status).toBe(200);
     // Another team's key: as if it did not exist, and untouched.
-    for (const method of ["PATCH", "DELETE"] as const) {
-      const response = await consoleCall(`/console/api/admin/keys/${b.keyId}`, cookie, { ...manage, method, body: method === "PATCH" ? { name: "stolen" } : undefined });
-      expect(response.status).toBe(404);
+    for (const [method, suffix] of [["PATCH", ""], ["POST", "/revoke"], ["DELETE", ""]] as const) {
+      const response = await consoleCall(`/console/api/admin/keys/${b.keyId}${suffix}`, cookie, { ...manage, method, body: method === "PATCH" ? { name: "stolen" } : undefined });
+      expect(response.status, `${method} ${suffix}`).toBe(404);
+      expect((await json(response)).error.message).toBe(`No API key found with id '${b.keyId}'.`);
     }
     expect((await consoleCall(`/console/api/admin/teams/${b.teamId}/keys`, cookie, { ...manage, body: { name: "x" } })).status).toBe(403);
     expect((await json(await call("/v1/chat/completions", { key: b.key }))).data.map((c: { id: string }) => c.id)).toEqual(bIds);

@@ -551,6 +551,7 @@ describe("fuzz", () => {
       teamSegment.map((t) => `/admin/teams/${t}`),
       teamSegment.map((t) => `/admin/teams/${t}/keys`),
       idSegment.map((k) => `/admin/keys/${k}`),
+      idSegment.map((k) => `/admin/keys/${k}/revoke`),
       idSegment.map((s) => `/admin/${s}`),
     );
     const adminAuth = fc.constantFrom<Record<string, string>>(

@@ -25,6 +25,7 @@ describe("GET /openapi.json", () => {
         "POST /admin/teams/{team_id}/keys",
         "GET /admin/teams/{team_id}/keys",
         "DELETE /admin/keys/{key_id}",
+        "POST /admin/keys/{key_id}/revoke",
         "GET /v1/models",
         "GET /v1/models/{model}",
         "POST /v1/embeddings",

@@ -5,8 +5,9 @@ import { Failure, useLoad } from "../load";
 import { LimitFields, limitsBody } from "./limits-form";
 
 /**
- * A team's keys: create (the key is shown once, with a copy button), rename, set limits, revoke.
- * A team's own session may only read them unless the gateway sets CONSOLE_TEAM_KEYS=manage.
+ * A team's keys: create (the key is shown once, with a copy button), rename, set limits, revoke (it
+ * stops working and stays listed as revoked), delete (it leaves the list). A team's own session may
+ * only read them unless the gateway sets CONSOLE_TEAM_KEYS=manage.
  */
 export function Keys(props: { session: Session; team: string }) {
   const base = `/console/api/admin/teams/${encodeURIComponent(props.team)}/keys`;
@@ -57,6 +58,7 @@ export function Keys(props: { session: Session; team: string }) {
               <th scope="col">Budget (USD) · period · RPM · TPM</th>
               <th scope="col">Spent</th>
               <th scope="col">Created</th>
+              <th scope="col">Status</th>
               {canManage && <th scope="col">Actions</th>}
             </tr>
           </thead>
@@ -64,34 +66,51 @@ export function Keys(props: { session: Session; team: string }) {
             {data.data.map((key) => {
               const formId = `key-${key.id}`;
               const label = key.name ?? key.prefix;
+              const revoked = key.revoked_at !== null;
+              // A revoked key can no longer be changed, only deleted.
+              const editable = canManage && !revoked;
               const save = (event: Event) => {
                 event.preventDefault();
                 run(() => api(`/console/api/admin/keys/${key.id}`, { method: "PATCH", body: limitsBody(event.currentTarget as HTMLFormElement) }), `Key "${label}" saved.`);
               };
               const revoke = () => {
-                if (confirm(`Revoke key "${label}"? Apps using it stop working.`)) run(() => api(`/console/api/admin/keys/${key.id}`, { method: "DELETE" }), `Key "${label}" revoked.`);
+                if (confirm(`Revoke key "${label}"? Apps using it stop working; it stays listed as revoked.`)) {
+                  run(() => api(`/console/api/admin/keys/${key.id}/revoke`, { method: "POST" }), `Key "${label}" revoked.`);
+                }
+              };
+              const remove = () => {
+                const effect = revoked ? "It leaves this list." : "Apps using it stop working, and it leaves this list.";
+                if (confirm(`Delete key "${label}"? ${effect}`)) run(() => api(`/console/api/admin/keys/${key.id}`, { method: "DELETE" }), `Key "${label}" deleted.`);
               };
               return (
-                <tr>
+                <tr class={revoked ? "revoked" : ""}>
                   <td>
                     <form id={formId} onSubmit={save} />
-                    <input form={formId} name="name" value={key.name ?? ""} aria-label="Key name" disabled={!canManage} />
+                    <input form={formId} name="name" value={key.name ?? ""} aria-label="Key name" disabled={!editable} />
                   </td>
                   <td>
                     <code>{key.prefix}</code>
                   </td>
                   <td class="limits">
-                    <LimitFields row={key} disabled={!canManage} label={label} form={formId} />
+                    <LimitFields row={key} disabled={!editable} label={label} form={formId} />
                   </td>
                   <td class="num">{usd(key.spend_usd)}</td>
                   <td>{dateTime(key.created_at)}</td>
+                  <td>{revoked ? `Revoked ${dateTime(key.revoked_at!)}` : "Live"}</td>
                   {canManage && (
                     <td class="actions">
-                      <button type="submit" form={formId}>
-                        Save
-                      </button>
-                      <button type="button" class="danger" onClick={revoke}>
-                        Revoke
+                      {!revoked && (
+                        <>
+                          <button type="submit" form={formId}>
+                            Save
+                          </button>
+                          <button type="button" class="danger" onClick={revoke} aria-label={`Revoke key ${label}`}>
+                            Revoke
+                          </button>
+                        </>
+                      )}
+                      <button type="button" class="danger" onClick={remove} aria-label={`Delete key ${label}`}>
+                        Delete
                       </button>
                     </td>
                   )}

@@ -55,7 +55,7 @@ export const sessionUsageViewer = createMiddleware<ConsoleEnv>(async (c, next) =
 /**
  * The admin API, mounted under /console/api/admin. The admin's session may call all of it. A team's
  * session may read its own team and keys, and, with CONSOLE_TEAM_KEYS=manage, create its own keys and
- * change or revoke them; nothing else.
+ * change, revoke or delete them; nothing else.
  */
 export const adminApiGate = createMiddleware<ConsoleEnv>(async (c, next) => {
   const session = c.get("consoleSession");
@@ -64,12 +64,14 @@ export const adminApiGate = createMiddleware<ConsoleEnv>(async (c, next) => {
   const method = c.req.method;
   const ownTeam = `/teams/${session.teamId}`;
   if (method === "GET" && (path === ownTeam || path === `${ownTeam}/keys`)) return next();
-  const keyPath = /^\/keys\/([^/]+)$/.exec(path);
-  const managesKey = (method === "POST" && path === `${ownTeam}/keys`) || ((method === "PATCH" || method === "DELETE") && keyPath !== null);
+  const keyPath = /^\/keys\/([^/]+)(\/revoke)?$/.exec(path);
+  const keyMethod = keyPath?.[2] ? method === "POST" : method === "PATCH" || method === "DELETE";
+  const managesKey = (method === "POST" && path === `${ownTeam}/keys`) || (keyPath !== null && keyMethod);
   if (!managesKey) throw consoleAdminOnly();
   if (!teamKeysManageable(c.env)) throw consoleKeysReadOnly();
   if (keyPath) {
-    const key = await teams(c).getKey(decodeURIComponent(keyPath[1]));
+    // Revoked keys too: the team may still delete them. The route itself answers for a revoked key it cannot change.
+    const key = await teams(c).findKey(decodeURIComponent(keyPath[1]));
     // Another team's key answers as one that does not exist.
     if (!key || key.teamId !== session.teamId) throw keyNotFound(decodeURIComponent(keyPath[1]));
   }

@@ -40,7 +40,9 @@ export const apiKeys = sqliteTable(
     expiresAt: integer("expires_at"),
     // Model ids, or NULL for "any model".
     allowedModels: text("allowed_models", { mode: "json" }).$type<string[]>(),
+    // A revoked key stops working and stays listed; a deleted one (revoked too) leaves every list.
     revokedAt: integer("revoked_at"),
+    deletedAt: integer("deleted_at"),
     ...limitColumns(),
   },
   (t) => [uniqueIndex("api_keys_key_hash").on(t.keyHash), index("api_keys_team").on(t.teamId, t.createdAt)],

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { apiKeys, teams, type ApiKeyRow, type LimitColumns, type TeamRow } from "./schema";
 
@@ -48,12 +48,12 @@ export class TeamsRepository {
     return key;
   }
 
-  /** The team's keys that are not revoked. */
+  /** The team's keys that are not deleted: live and revoked ones. */
   listKeys(teamId: string): Promise<ApiKeyRow[]> {
     return this.db
       .select()
       .from(apiKeys)
-      .where(and(eq(apiKeys.teamId, teamId), isNull(apiKeys.revokedAt)))
+      .where(and(eq(apiKeys.teamId, teamId), isNull(apiKeys.deletedAt)))
       .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
       .all();
   }
@@ -72,14 +72,30 @@ export class TeamsRepository {
     return row ? { ...row.key, team: row.team } : null;
   }
 
-  /** Marks a key revoked. Returns its hash, or null if there is no such live key. */
-  async revokeKey(id: string, at: number): Promise<string | null> {
-    const revoked = await this.db
+  /**
+   * Revokes a key that is not deleted: it stops working and stays listed. Revoking it again keeps
+   * its first `revokedAt`. Returns the key, or null if there is no such key (or it is deleted).
+   */
+  async revokeKey(id: string, at: number): Promise<ApiKeyRow | null> {
+    const [row] = await this.db
       .update(apiKeys)
-      .set({ revokedAt: at })
-      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${at})` })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.deletedAt)))
+      .returning();
+    return row ?? null;
+  }
+
+  /**
+   * Deletes a key (live or revoked): it stops working and leaves every list. The row stays, so that
+   * usage still names it. Returns its hash, or null if there is no such key or it is already deleted.
+   */
+  async deleteKey(id: string, at: number): Promise<string | null> {
+    const [row] = await this.db
+      .update(apiKeys)
+      .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${at})`, deletedAt: at })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.deletedAt)))
       .returning({ keyHash: apiKeys.keyHash });
-    return revoked[0]?.keyHash ?? null;
+    return row?.keyHash ?? null;
   }
 
   // Budgets and limits.
@@ -87,6 +103,11 @@ export class TeamsRepository {
   async updateTeam(id: string, fields: Partial<Pick<TeamRow, "name" | "maxBudgetNanoUsd" | "budgetPeriod" | "rpmLimit" | "tpmLimit">>): Promise<TeamRow | null> {
     const [row] = await this.db.update(teams).set(fields).where(eq(teams.id, id)).returning();
     return row ?? null;
+  }
+
+  /** A key that is not deleted (live or revoked), by id. */
+  async findKey(id: string): Promise<ApiKeyRow | null> {
+    return (await this.db.select().from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.deletedAt))).get()) ?? null;
   }
 
   /** A live (not revoked) key by id. */

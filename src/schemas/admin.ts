@@ -18,6 +18,11 @@ export const ApiKeySchema = z
     created_at: z.number().int(),
     expires_at: z.number().int().nullable(),
     allowed_models: z.array(z.string()).nullable(),
+    revoked_at: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Unix time (seconds) the key was revoked: it no longer works. Null for a live key." }),
   })
   .extend(LimitStateSchema.shape)
   .openapi("ApiKey");

@@ -8,7 +8,7 @@ import { keyNotFound, teamNotFound } from "../../errors";
 import { startTeamPurge } from "../../teams/purge";
 import { currentSpend } from "../../limits/budget-seed";
 import { limitColumns, presentLimits } from "./limit-settings.present";
-import type { createKeyRoute, createTeamRoute, deleteTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
+import type { createKeyRoute, createTeamRoute, deleteKeyRoute, deleteTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
 import type { AppContext, AppRouteHandler } from "../../http/types";
 
 export const repository = (c: AppContext) => new TeamsRepository(createDb(c.env.DB));
@@ -29,6 +29,7 @@ export const presentKey = (key: ApiKeyRow, spend: Map<string, number>) => ({
   created_at: key.createdAt,
   expires_at: key.expiresAt,
   allowed_models: key.allowedModels,
+  revoked_at: key.revokedAt,
   ...presentLimits(key, spend.get(key.id) ?? 0),
 });
 
@@ -72,6 +73,7 @@ export const createKey: AppRouteHandler<typeof createKeyRoute> = async (c) => {
     expiresAt: request.expires_at ?? null,
     allowedModels: request.allowed_models ?? null,
     revokedAt: null,
+    deletedAt: null,
     ...limitColumns(request),
   });
   return c.json({ ...presentKey(key, NO_SPEND), key: plaintext }, 201);
@@ -87,9 +89,18 @@ export const listKeys: AppRouteHandler<typeof listKeysRoute> = async (c) => {
 
 export const revokeKey: AppRouteHandler<typeof revokeKeyRoute> = async (c) => {
   const { key_id } = c.req.valid("param");
-  const keyHash = await repository(c).revokeKey(key_id, nowSeconds());
-  if (!keyHash) throw keyNotFound(key_id);
+  const key = await repository(c).revokeKey(key_id, nowSeconds());
+  if (!key) throw keyNotFound(key_id);
   // This isolate forgets the key now; others may accept it from their cache for up to KEY_CACHE_TTL_MS.
+  forgetKey(key.keyHash);
+  return c.json(presentKey(key, await currentSpend(c.env, "key", [key])), 200);
+};
+
+export const deleteKey: AppRouteHandler<typeof deleteKeyRoute> = async (c) => {
+  const { key_id } = c.req.valid("param");
+  const keyHash = await repository(c).deleteKey(key_id, nowSeconds());
+  if (!keyHash) throw keyNotFound(key_id);
+  // As for a revocation: this isolate at once, others within KEY_CACHE_TTL_MS.
   forgetKey(keyHash);
   return c.json({ id: key_id, object: "api_key.deleted" as const, deleted: true as const }, 200);
 };

@@ -1,6 +1,6 @@
 import { createRouter } from "../../http/router";
-import { createKey, createTeam, deleteTeam, getTeam, listKeys, listTeams, revokeKey } from "./admin.handlers";
-import { createKeyRoute, createTeamRoute, deleteTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
+import { createKey, createTeam, deleteKey, deleteTeam, getTeam, listKeys, listTeams, revokeKey } from "./admin.handlers";
+import { createKeyRoute, createTeamRoute, deleteKeyRoute, deleteTeamRoute, getTeamRoute, listKeysRoute, listTeamsRoute, revokeKeyRoute } from "./admin.routes";
 import { updateKey, updateTeam } from "./limit-settings.handlers";
 import { updateKeyRoute, updateTeamRoute } from "./limit-settings.routes";
 
@@ -12,6 +12,7 @@ export const adminRouter = createRouter()
   .openapi(createKeyRoute, createKey)
   .openapi(listKeysRoute, listKeys)
   .openapi(revokeKeyRoute, revokeKey)
+  .openapi(deleteKeyRoute, deleteKey)
   // Budgets and rate limits.
   .openapi(updateTeamRoute, updateTeam)
   .openapi(updateKeyRoute, updateKey);

@@ -79,10 +79,24 @@ export const listKeysRoute = createRoute({
 
 export const revokeKeyRoute = createRoute({
   ...base,
+  method: "post",
+  path: "/admin/keys/{key_id}/revoke",
+  operationId: "revokeApiKey",
+  summary: "Revoke an API key: it stops working and stays listed, with revoked_at",
+  description:
+    "The key answers 401 from now on (in other isolates, within KEY_CACHE_TTL_MS). It stays in the team's key list with `revoked_at` set, until it is deleted. Revoking a revoked key changes nothing and answers it again.",
+  request: { params: KeyIdParamSchema },
+  responses: { 200: json(ApiKeySchema, "The revoked key"), ...errors, 404: errorResponse("No such key") },
+});
+
+export const deleteKeyRoute = createRoute({
+  ...base,
   method: "delete",
   path: "/admin/keys/{key_id}",
-  operationId: "revokeApiKey",
-  summary: "Revoke an API key",
+  operationId: "deleteApiKey",
+  summary: "Delete an API key: it stops working and leaves the key list",
+  description:
+    "Live or revoked. The key answers 401 from now on (in other isolates, within KEY_CACHE_TTL_MS) and is no longer listed. Its usage stays counted under its id.",
   request: { params: KeyIdParamSchema },
-  responses: { 200: json(DeletedApiKeySchema, "The key is revoked"), ...errors, 404: errorResponse("No such key") },
+  responses: { 200: json(DeletedApiKeySchema, "The key is deleted"), ...errors, 404: errorResponse("No such key") },
 });
