@@ -5,16 +5,17 @@
 // Chromium: a team key signs in and sees only its team's completions; filters by metadata; opens a
 // detail; sees its stored responses and opens one; exports and parses every JSONL line; opens Usage
 // and sees a drawn chart; signs out, and the old cookie is refused. The admin token signs in, sees
-// both teams, creates a key and sees it once. Fails if any request leaves loopback, the page throws
-// or breaks its CSP, or a token is found in localStorage or sessionStorage. Saves a screenshot of
-// each view in docs/screenshots/ (for the README).
+// both teams, creates a key and sees it once, revokes it (still listed, refused) and deletes it
+// (gone). Fails if any request leaves loopback, the page throws or breaks its CSP, or a token is
+// found in localStorage or sessionStorage. Saves a screenshot of each view in docs/screenshots/
+// (for the README).
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { api, check, log, rel, root, runE2e, sleep } from "./harness.mjs";
 
 const shots = join(root, "docs", "screenshots");
 
-await runE2e("console", "console: team and admin sign-in, scoped list, filter, detail, export, usage chart, sign-out, keys", async (h) => {
+await runE2e("console", "console: team and admin sign-in, scoped list, filter, detail, export, usage chart, sign-out, keys (create, revoke, delete)", async (h) => {
   mkdirSync(shots, { recursive: true });
   const { base, adminToken } = await h.startGateway();
 
@@ -245,6 +246,23 @@ await runE2e("console", "console: team and admin sign-in, scoped list, filter, d
   check(!(await page.content()).includes(secret), "the new key is shown again after a reload");
   await shot("keys");
   log("the admin created a key and saw it once");
+
+  h.stepTo("revoking the key, then deleting it");
+  const listedKey = async () => (await api(base, "GET", `/admin/teams/${beta.id}/keys`, adminToken)).json.data.find((k) => k.name === "made-in-console");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Revoke key made-in-console" }).click();
+  await page.getByRole("status").filter({ hasText: 'Key "made-in-console" revoked.' }).waitFor();
+  await page.locator("table.list tbody tr.revoked").waitFor();
+  check((await page.getByRole("button", { name: "Revoke key made-in-console" }).count()) === 0, "a revoked key still offers Revoke");
+  const revoked = await listedKey();
+  check(typeof revoked?.revoked_at === "number", `the revoked key is not listed as revoked: ${JSON.stringify(revoked)}`);
+  check((await api(base, "GET", "/v1/chat/completions", secret)).status === 401, "the revoked key still works");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Delete key made-in-console" }).click();
+  await page.getByRole("status").filter({ hasText: 'Key "made-in-console" deleted.' }).waitFor();
+  await page.getByRole("button", { name: "Delete key made-in-console" }).waitFor({ state: "detached" });
+  check((await listedKey()) === undefined, "the deleted key is still listed");
+  log("the key was revoked (listed as revoked, refused) and deleted (gone from the list)");
 
   await nav("Upstreams").click();
   await page.locator(".chart canvas").first().waitFor();
