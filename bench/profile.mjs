@@ -146,6 +146,7 @@ async function main() {
     if (!isFloor) {
       const d1 = await worker.mf.getD1Database("DB");
       await applyMigrations(d1);
+      await applyMigrations(await worker.mf.getD1Database("DB_SHARD_1"));
       const team = await createTeamWithKey(worker.url, adminToken, "profile");
       headers.authorization = `Bearer ${team.key}`;
       if (["get", "list", "list-metadata"].includes(scenario)) {

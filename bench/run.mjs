@@ -429,6 +429,7 @@ async function main() {
     gateway = await started({ name: "gateway", scriptPath: bundle, bindings: gatewayBindings("off"), d1Persist: join(work, "d1-gateway"), wranglerBindings: true });
     d1 = await gateway.mf.getD1Database("DB");
     await applyMigrations(d1);
+    await applyMigrations(await gateway.mf.getD1Database("DB_SHARD_1"));
     proxyTeam = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-proxy");
     usageFeature = await hasUsageApi(gateway.url, proxyTeam.key);
     if (!usageFeature) log("the gateway has no usage API yet: the usage figures are n/a");
@@ -450,6 +451,7 @@ async function main() {
     if (usageFeature) {
       const counting = await started({ name: "gateway-usage", scriptPath: bundle, bindings: gatewayBindings("on"), d1Persist: join(work, "d1-usage"), wranglerBindings: true });
       await applyMigrations(await counting.mf.getD1Database("DB"));
+      await applyMigrations(await counting.mf.getD1Database("DB_SHARD_1"));
       const countingTeam = await createTeamWithKey(counting.url, ADMIN_TOKEN, "bench-usage");
       usageScenarios.push({ key: "gateway_usage", label: "gateway, usage counting on", job: post(new URL("/v1/chat/completions", counting.url).href, auth(countingTeam.key)), worker: () => counting });
       const limited = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-limited");
@@ -493,9 +495,11 @@ async function main() {
     const gatewayCpu = await started({ name: "gateway-cpu", scriptPath: bundle, bindings: gatewayBindings("on"), d1Persist: join(work, "d1-cpu"), inspector: true, wranglerBindings: true });
     const cpuD1 = await gatewayCpu.mf.getD1Database("DB");
     await applyMigrations(cpuD1);
+    await applyMigrations(await gatewayCpu.mf.getD1Database("DB_SHARD_1"));
     const cpuTeam = await createTeamWithKey(gatewayCpu.url, ADMIN_TOKEN, "bench-cpu");
     const offCpu = await started({ name: "gateway-off-cpu", scriptPath: bundle, bindings: gatewayBindings("off"), d1Persist: join(work, "d1-off-cpu"), inspector: true, wranglerBindings: true });
     await applyMigrations(await offCpu.mf.getD1Database("DB"));
+    await applyMigrations(await offCpu.mf.getD1Database("DB_SHARD_1"));
     const offTeam = await createTeamWithKey(offCpu.url, ADMIN_TOKEN, "bench-off-cpu");
     // The Responses scenarios run once POST /v1/responses answers: translated on this instance (its
     // upstream speaks chat), passed through on one whose upstream speaks the Responses API.
@@ -511,6 +515,7 @@ async function main() {
         wranglerBindings: true,
       });
       await applyMigrations(await responsesCpu.mf.getD1Database("DB"));
+      await applyMigrations(await responsesCpu.mf.getD1Database("DB_SHARD_1"));
       responsesTeam = await createTeamWithKey(responsesCpu.url, ADMIN_TOKEN, "bench-responses-cpu");
     } else log("POST /v1/responses does not answer yet: the Responses and translated figures are n/a");
     // One profiler session per instance, opened when its first scenario runs.
@@ -598,10 +603,11 @@ async function main() {
     const small = await createTeamWithKey(gateway.url, ADMIN_TOKEN, "bench-small");
     log(`seeding ${rows} completions for the big team and ${smallRows} for a small one, straight into D1`);
     const seedStarted = Date.now();
-    await seedCompletions(d1, { teamId: big.teamId, to: rows, baseCreated });
-    await seedCompletions(d1, { teamId: small.teamId, to: smallRows, baseCreated, idPrefix: "chatcmpl-small" });
+    const bodies = await gateway.mf.getR2Bucket("BODIES");
+    await seedCompletions(d1, { teamId: big.teamId, to: rows, baseCreated, bodies });
+    await seedCompletions(d1, { teamId: small.teamId, to: smallRows, baseCreated, idPrefix: "chatcmpl-small", bodies });
     const bigCount = await countCompletions(d1, big.teamId);
-    const goldCount = Number((await d1.prepare("SELECT count(*) AS n FROM completion_metadata WHERE team_id = ? AND key = 'tier' AND value = 'gold'").bind(big.teamId).first())?.n ?? 0);
+    const goldCount = Number((await d1.prepare("SELECT count(*) AS n FROM completion_filters WHERE tid = (SELECT store_id FROM team_store WHERE team_id = ?) AND k = 'tier' AND v = 'gold'").bind(big.teamId).first())?.n ?? 0);
     figures.seed = { bigTeamRows: bigCount, smallTeamRows: await countCompletions(d1, small.teamId), metadataFilter: "tier=gold", matchingRows: goldCount, seconds: (Date.now() - seedStarted) / 1000 };
     log(`seeded in ${figures.seed.seconds.toFixed(1)} s: the big team holds ${bigCount} completions, ${goldCount} of them with tier=gold`);
 
@@ -691,6 +697,7 @@ async function main() {
     });
     const heapD1 = await heapWorker.mf.getD1Database("DB");
     await applyMigrations(heapD1);
+    await applyMigrations(await heapWorker.mf.getD1Database("DB_SHARD_1"));
     const heapTeam = await createTeamWithKey(heapWorker.url, ADMIN_TOKEN, "bench-heap");
     const session = await openInspector(heapWorker.inspectorHost, heapWorker.name);
     cleanups.push(async () => session.close());

@@ -6,6 +6,8 @@ export function seedCompletions(
   d1: D1Database,
   options: {
     teamId: string;
+    /** The BODIES bucket. */
+    bodies: R2Bucket;
     from?: number;
     to: number;
     baseCreated: number;
@@ -13,6 +15,7 @@ export function seedCompletions(
     idPrefix?: string;
     perStatement?: number;
     statementsPerBatch?: number;
+    concurrency?: number;
   },
 ): Promise<void>;
 export function countCompletions(d1: D1Database, teamId: string): Promise<number>;

@@ -2,7 +2,7 @@
 // `npm start [-- wrangler dev args]`: runs the gateway locally on a local D1.
 // 1. Creates .dev.vars with a random ADMIN_TOKEN and ID_SECRET on first run (and adds an ID_SECRET if it has none).
 // 2. Checks the configuration with the worker's own parser, and stops with the problem if it is bad.
-// 3. Copies the /doc explorer's assets, builds the console, and applies the migrations to the local D1.
+// 3. Copies the /doc explorer's assets, builds the console, and applies the migrations to every local D1 (DB and each DB_SHARD_n).
 // 4. Starts `wrangler dev`, passing any extra args through (e.g. --port 9000, --var KEY:VALUE).
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { configProblem } from "./check-config.mjs";
 import { devVarValue, ensureDevVars } from "./dev-vars.mjs";
+import { d1Bindings } from "./d1-bindings.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const devVars = join(root, ".dev.vars");
@@ -36,7 +37,8 @@ run(process.execPath, [join(root, "scripts", "build-console.mjs")]);
 // The same local D1 as `wrangler dev` below: honour --persist-to (the e2e test passes a temp dir).
 const persistArg = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
 const persistTo = persistArg === -1 ? [] : args[persistArg].includes("=") ? [args[persistArg]] : ["--persist-to", args[persistArg + 1]];
-run(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persistTo]);
+// Every D1 binding (the control database and each store shard) gets every migration.
+for (const binding of d1Bindings()) run(wrangler, ["d1", "migrations", "apply", binding, "--local", ...persistTo]);
 
 const portArg = args.findIndex((a) => a === "--port" || a.startsWith("--port="));
 const port = portArg === -1 ? "8787" : args[portArg].includes("=") ? args[portArg].split("=")[1] : args[portArg + 1];

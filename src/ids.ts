@@ -129,3 +129,17 @@ export function mintedAt(id: string): number | null {
   for (const char of core.slice(0, TIME_CHARS)) ms = ms * 32 + BASE32.indexOf(char);
   return ms;
 }
+
+// The store keys a minted id by its 26 characters after `chatcmpl-` (no base32 digit is an `l`, so
+// no other id, such as an upstream's `chatcmpl-…` kept from before ids were minted, can collide).
+const MINTED_SUFFIX = new RegExp(`^[${BASE32}]{${TIME_CHARS + RANDOM_CHARS}}$`);
+
+/** The form the store keys an id by: a minted id without its prefix, any other id as it is. */
+export function compactId(id: string): string {
+  return MINTED_ID.test(id) ? id.slice(COMPLETION_PREFIX.length) : id;
+}
+
+/** The id as shown, from the form the store keys it by. */
+export function fullId(stored: string): string {
+  return MINTED_SUFFIX.test(stored) ? COMPLETION_PREFIX + stored : stored;
+}

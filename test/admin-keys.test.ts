@@ -21,7 +21,7 @@ describe("admin API", () => {
     const res = await call("/admin/teams", { ...admin, body: { name: "Research" } });
     expect(res.status).toBe(201);
     const team = await json(res);
-    expect(team).toEqual({ id: expect.stringMatching(/^team_/), object: "team", name: "Research", created_at: expect.any(Number), ...NO_LIMITS });
+    expect(team).toEqual({ id: expect.stringMatching(/^team_/), object: "team", name: "Research", created_at: expect.any(Number), shard: 0, ...NO_LIMITS });
     expect(await json(await call(`/admin/teams/${team.id}`, admin))).toEqual(team);
     const list = await json(await call("/admin/teams", admin));
     expect(list.object).toBe("list");

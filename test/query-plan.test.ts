@@ -1,61 +1,56 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
-import { CompletionsRepository, type ListCompletionsQuery } from "../src/db/completions";
+import { CompletionIndex, type IndexListQuery } from "../src/db/completion-index";
 
 // Every list query must walk an index already in list order: no table scan, no sort of the
 // team's rows. (The benchmark measures the same at 100,000 rows.)
 
-const repo = new CompletionsRepository(createDb(env.DB));
-const teamId = "team_plan";
+const index = new CompletionIndex(createDb(env.DB));
+const tid = 901;
 
 beforeAll(async () => {
   // Some rows for two teams so the planner sees a populated table, then ANALYZE as D1 would have.
-  for (const [team, count] of [[teamId, 300], ["team_other", 300]] as const) {
-    // Writes only land for a live team.
-    await env.DB.prepare("insert into teams (id, name, created_at) values (?, ?, 0)").bind(team, team).run();
-    for (let i = 0; i < count; i += 20) {
-      await repo.insertMany([{
-        teamId: team,
-        id: `chatcmpl-plan-${i}`,
-        created: 1000 + Math.floor(i / 7),
-        model: i % 3 ? "gpt-a" : "gpt-b",
-        metadata: i % 2 ? { env: "prod", tier: "gold" } : { env: "dev" },
-        body: { id: `chatcmpl-plan-${i}`, object: "chat.completion", created: 1000, model: "gpt-a", choices: [] },
-        messages: [JSON.stringify({ role: "user", content: "x" })],
-        storedAt: 0,
-        upstreamId: null,
-        upstream: null,
-      }]);
-    }
+  for (const team of [tid, 902]) {
+    await env.DB.prepare(
+      `with recursive n(i) as (select 0 union all select i + 1 from n where i < 299)
+       insert into completion_index (tid, id, created, model, meta, at, conv, up, msgs, bytes, loc)
+       select ?1, printf('plan-%03d', i), 1000 + i / 7, case when i % 3 then 'gpt-a' else 'gpt-b' end,
+         case when i % 2 then '{"env":"prod","tier":"gold"}' else '{"env":"dev"}' end, 0, i, null, 1, 0, 1 from n`,
+    )
+      .bind(team)
+      .run();
+    await env.DB.prepare(`insert into completion_filters (tid, k, v, created, id) select c.tid, j.key, j.value, c.created, c.id from completion_index c, json_each(c.meta) j where c.tid = ?`)
+      .bind(team)
+      .run();
   }
 });
 
-async function plan(query: ListCompletionsQuery): Promise<string[]> {
-  const { sql, params } = repo.listQuery(query).toSQL();
+async function plan(query: IndexListQuery): Promise<string[]> {
+  const { sql, params } = index.listQuery(query).toSQL();
   const rows = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
   return rows.results.map((r) => r.detail);
 }
 
-const base = { teamId, limit: 20 } as const;
+const base = { tid, limit: 20 } as const;
 
 describe("list query plans", () => {
   it.each([
-    ["no filter, asc", { ...base, order: "asc" }, "completions_team_created"],
-    ["no filter, desc, after", { ...base, order: "desc", after: "chatcmpl-plan-40" }, "completions_team_created"],
-    ["model filter", { ...base, order: "asc", model: "gpt-a" }, "completions_team_model_created"],
-    ["model filter, after", { ...base, order: "desc", model: "gpt-a", after: "chatcmpl-plan-40" }, "completions_team_model_created"],
-    ["one metadata pair", { ...base, order: "asc", metadata: [["env", "prod"]] }, "completion_metadata_filter"],
-    ["two metadata pairs, after", { ...base, order: "desc", metadata: [["env", "prod"], ["tier", "gold"]], after: "chatcmpl-plan-40" }, "completion_metadata_filter"],
-    ["metadata and model", { ...base, order: "asc", model: "gpt-a", metadata: [["env", "prod"]] }, "completion_metadata_filter"],
-  ] as [string, ListCompletionsQuery, string][])("%s: walks its index in order, without a scan or a sort", async (_, query, index) => {
+    ["no filter, asc", { ...base, order: "asc" }, "completion_index_created"],
+    ["no filter, desc, after", { ...base, order: "desc", after: "plan-040" }, "completion_index_created"],
+    ["model filter", { ...base, order: "asc", model: "gpt-a" }, "completion_index_model"],
+    ["model filter, after", { ...base, order: "desc", model: "gpt-a", after: "plan-040" }, "completion_index_model"],
+    ["one metadata pair", { ...base, order: "asc", metadata: [["env", "prod"]] }, "sqlite_autoindex_completion_filters_1"],
+    ["two metadata pairs, after", { ...base, order: "desc", metadata: [["env", "prod"], ["tier", "gold"]], after: "plan-040" }, "sqlite_autoindex_completion_filters_1"],
+    ["metadata and model", { ...base, order: "asc", model: "gpt-a", metadata: [["env", "prod"]] }, "sqlite_autoindex_completion_filters_1"],
+  ] as [string, IndexListQuery, string][])("%s: walks its index in order, without a scan or a sort", async (_, query, name) => {
     const details = await plan(query);
     const text = details.join("\n");
-    expect(text).toMatch(new RegExp(`USING (COVERING )?INDEX ${index}\\b`));
+    expect(text).toMatch(new RegExp(`USING (COVERING |PRIMARY KEY|INDEX )?(INDEX )?${name}\\b|USING PRIMARY KEY`));
     expect(text).not.toMatch(/TEMP B-TREE/);
     for (const line of details) {
-      // A bare "SCAN <table>" reads every row; the walk of a covering/ordered index is "SCAN … USING INDEX".
-      if (/^SCAN /.test(line)) expect(line).toMatch(/USING (COVERING )?INDEX/);
+      // A bare "SCAN <table>" reads every row; the walk of an ordered index or key is "SCAN … USING …".
+      if (/^SCAN /.test(line)) expect(line).toMatch(/USING (COVERING )?INDEX|USING PRIMARY KEY/);
     }
   });
 });

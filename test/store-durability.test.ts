@@ -5,6 +5,7 @@ import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { MINTED_ID, mintedIdIn } from "./helpers/ids";
 import { capturingQueue, drainQueue, MAX_MESSAGE_BYTES, MAX_RETRIES } from "./helpers/queue";
 import { recordingD1 } from "./helpers/recording-d1";
+import { filterCount, filterPairs, indexCount, messageCount } from "./helpers/store";
 import { completionFixture, jsonResponse, mockUpstream, sseResponse, textStreamChunks } from "./helpers/upstream";
 import { restoreSpies, track } from "./helpers/spies";
 
@@ -27,6 +28,7 @@ function captureLogs() {
 
 const count = async (table: string, column: string, ids: string[]) =>
   (await env.DB.prepare(`select count(*) as n from ${table} where ${column} in (${ids.map(() => "?").join(", ")})`).bind(...ids).first<number>("n")) ?? 0;
+const stored = indexCount;
 
 describe("no D1 call before the answer", () => {
   it("starts no statement before the Response of a stored request is returned, and stores it after", async () => {
@@ -36,8 +38,8 @@ describe("no D1 call before the answer", () => {
     expect(statements).toEqual([]);
     const { id } = await json(response);
     await settled();
-    expect(statements.some((s) => /^insert into "completions"/i.test(s.sql))).toBe(true);
-    expect(await count("completions", "id", [id])).toBe(1);
+    expect(statements.some((s) => /^insert into completion_index/i.test(s.sql))).toBe(true);
+    expect(await stored([id])).toBe(1);
   });
 
   it("starts no statement before the first chunk of a stored stream is sent", async () => {
@@ -51,8 +53,8 @@ describe("no D1 call before the answer", () => {
     const id = mintedIdIn(first);
     while (!(await reader.read()).done);
     await settled();
-    expect(statements.some((s) => /^insert into "completions"/i.test(s.sql))).toBe(true);
-    expect(await count("completions", "id", [id])).toBe(1);
+    expect(statements.some((s) => /^insert into completion_index/i.test(s.sql))).toBe(true);
+    expect(await stored([id])).toBe(1);
   });
 });
 
@@ -80,13 +82,43 @@ describe("a write that fails", () => {
     expect(dead).toEqual([]);
     expect(rounds).toBeGreaterThan(1);
     expect(attempts()).toBe(K + N);
-    expect(await count("completions", "id", ids)).toBe(N);
-    expect(await count("completion_metadata", "completion_id", ids)).toBe(N);
-    expect(await count("completion_messages", "completion_id", ids)).toBe(N);
+    expect(await stored(ids)).toBe(N);
+    expect(await filterCount(ids)).toBe(N);
+    expect(await messageCount(ids)).toBe(N);
     for (const [i, id] of ids.entries()) {
       const stored = await json(await call(`/v1/chat/completions/${id}`, { key: own }));
       expect(stored.choices[0].message.content).toBe(`q${i}`);
       expect(stored.metadata).toEqual({ i: String(i) });
+    }
+  });
+
+  it("is retried from the queue when R2 fails the body write: nothing lost, no index row without its body", async () => {
+    const { key: own } = await createTeamWithKey();
+    const N = 6;
+    let failures = 9;
+    const flakyR2 = new Proxy(env.BODIES, {
+      get(target, prop) {
+        if (prop === "put") return (...args: Parameters<R2Bucket["put"]>) => (failures-- > 0 ? Promise.reject(new Error("R2: simulated failure")) : target.put(...args));
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const { queue, sent } = capturingQueue();
+    mockUpstream((upstream) => jsonResponse(answerTo(upstream.body.messages[0].content)));
+    const ids: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const res = await call("/v1/chat/completions", { key: own, body: { model: "m", messages: [{ role: "user", content: `r${i}` }], store: true }, env: { BODIES: flakyR2, BACKGROUND_QUEUE: queue } });
+      ids.push((await json(res)).id);
+    }
+    expect(sent).toHaveLength(N);
+    // The body is written before the index row: no row exists while its write is queued.
+    expect(await stored(ids)).toBe(0);
+    const { dead } = await drainQueue(sent, { BODIES: flakyR2, BACKGROUND_QUEUE: queue });
+    expect(dead).toEqual([]);
+    expect(await stored(ids)).toBe(N);
+    for (const [i, id] of ids.entries()) {
+      expect((await json(await call(`/v1/chat/completions/${id}`, { key: own }))).choices[0].message.content).toBe(`r${i}`);
+      expect((await json(await call(`/v1/chat/completions/${id}/messages`, { key: own }))).data[0].content).toBe(`r${i}`);
     }
   });
 
@@ -99,9 +131,9 @@ describe("a write that fails", () => {
     // Metadata replaced since must not come back with a late duplicate.
     await call(`/v1/chat/completions/${id}`, { key, body: { metadata: { b: "2" } } });
     await drainQueue([{ ...message }]);
-    expect(await count("completions", "id", [id])).toBe(1);
-    expect(await count("completion_messages", "completion_id", [id])).toBe(1);
-    expect((await env.DB.prepare("select key, value from completion_metadata where completion_id = ?").bind(id).all()).results).toEqual([{ key: "b", value: "2" }]);
+    expect(await stored([id])).toBe(1);
+    expect(await messageCount([id])).toBe(1);
+    expect(await filterPairs(id)).toEqual([{ key: "b", value: "2" }]);
   });
 
   it("reaches the dead-letter queue after the last retry, and is logged there with its team and id", async () => {
@@ -120,7 +152,7 @@ describe("a write that fails", () => {
     expect(retries.map((r) => r.delay_seconds)).toEqual([5, 10, 20, 40, 80, 160, 320, 600, 600, 600, 600]);
     const deadLines = logs.filter((l) => l.includes('"background_message_dead"')).map((l) => JSON.parse(l));
     expect(deadLines).toEqual([expect.objectContaining({ level: "error", team_id: teamId, completion_id: id, kind: "store.completion" })]);
-    expect(await count("completions", "id", [id])).toBe(0);
+    expect(await stored([id])).toBe(0);
   });
 
   it("splits a completion larger than a queue message (128 KB) into pieces that each fit, and stores it whole", async () => {
@@ -159,8 +191,8 @@ describe("a delete that comes before a delayed write", () => {
     expect(await json(deleted)).toEqual({ id, object: "chat.completion.deleted", deleted: true });
     const { dead } = await drainQueue(sent);
     expect(dead).toEqual([]);
-    expect(await count("completions", "id", [id])).toBe(0);
-    expect(await count("completion_messages", "completion_id", [id])).toBe(0);
+    expect(await stored([id])).toBe(0);
+    expect(await messageCount([id])).toBe(0);
     expect((await call(`/v1/chat/completions/${id}`, { key })).status).toBe(404);
   });
 
@@ -176,6 +208,6 @@ describe("a delete that comes before a delayed write", () => {
     const { dead } = await drainQueue(sent.slice(-1));
     expect(dead).toEqual([]);
     expect(await count("write_spool", "completion_id", [id])).toBe(0);
-    expect(await count("completions", "id", [id])).toBe(0);
+    expect(await stored([id])).toBe(0);
   });
 });

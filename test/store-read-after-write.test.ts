@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
+import { indexCount } from "./helpers/store";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { clearPending, LANDING_WAIT_MS } from "../src/completion-store/pending";
-import { completionsRepository } from "../src/db/completions";
+import { completionStore } from "../src/completion-store/repository";
 import { carriesMac, mintCompletionId, mintedAt } from "../src/ids";
 import { heldWritesD1, slowWritesD1, watchedD1 } from "./helpers/d1-faults";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
@@ -136,9 +137,7 @@ describe("a guessed id that only looks fresh", () => {
     expect(await carriesMac(old, env.ID_SECRET!)).toBe(false);
     const completion = { ...answerTo("from before"), id: old, object: "chat.completion" as const, created: 1_738_960_610 } as never;
     const created = 1_738_960_610;
-    await completionsRepository(env.DB).insertMany([
-      { teamId, id: old, created, model: "m", metadata: {}, body: completion, messages: ['{"role":"user","content":"q"}'], storedAt: Date.now(), upstreamId: null, upstream: "default" },
-    ]);
+    await completionStore(env).insert({ teamId, id: old, created, model: "m", metadata: {}, body: completion, messages: ['{"role":"user","content":"q"}'], storedAt: Date.now(), upstreamId: null, upstream: "default" });
     const res = await call(`/v1/chat/completions/${old}`, { key: own });
     expect(res.status).toBe(200);
     expect((await json(res)).choices[0].message.content).toBe("from before");
@@ -177,7 +176,7 @@ describe("read after create, against a D1 that takes 100 ms per write", () => {
     }
     expect(misses).toBe(0);
     await Promise.all(writes);
-    expect(await env.DB.prepare("select count(*) as n from completions where team_id = ?").bind(teamId).first("n")).toBe(1_000);
+    expect(await env.DB.prepare("select count(*) as n from completion_index where tid = (select store_id from team_store where team_id = ?)").bind(teamId).first("n")).toBe(1_000);
   }, 240_000);
 
   it("finds a just-created id from another isolate by waiting, bounded, for its write", async () => {
@@ -225,7 +224,7 @@ describe("read after create, against a D1 that takes 100 ms per write", () => {
     await third.settled();
     // The write landed after the delete, and did not bring it back.
     expect((await call(`/v1/chat/completions/${third.id}`, { key: own })).status).toBe(404);
-    expect(await env.DB.prepare("select count(*) as n from completions where id = ?").bind(third.id).first("n")).toBe(0);
+    expect(await indexCount([third.id])).toBe(0);
   });
 
   it("deletes a just-created id from another isolate: it waits for the write, answers deleted, and the completion stays gone", async () => {
@@ -239,7 +238,7 @@ describe("read after create, against a D1 that takes 100 ms per write", () => {
     expect(deleted.status).toBe(200);
     expect(await json(deleted)).toEqual({ id: created.id, object: "chat.completion.deleted", deleted: true });
     expect((await call(`/v1/chat/completions/${created.id}`, { key: own })).status).toBe(404);
-    expect(await env.DB.prepare("select count(*) as n from completions where id = ?").bind(created.id).first("n")).toBe(0);
+    expect(await indexCount([created.id])).toBe(0);
   });
 
   it("answers 404 for another team's fresh id, once its bounded wait has passed", async () => {

@@ -1,36 +1,33 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { D1_MAX_BOUND_PARAMETERS } from "../src/db/d1-limits";
+import { dayOf } from "../src/store/bodies";
 import { runCron } from "./helpers/cron";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { recordingD1 } from "./helpers/recording-d1";
+import { age, filterCount, indexCount, r2Keys } from "./helpers/store";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 import { restoreSpies, track } from "./helpers/spies";
 
 afterEach(restoreSpies);
 
 const DAY_MS = 24 * 3_600_000;
-const TABLES = ["completions", "completion_metadata", "completion_messages", "payload_parts"] as const;
-const idColumn = (table: string) => (table === "completions" ? "id" : "completion_id");
 
-async function rowsOf(teamId: string): Promise<Record<string, unknown[]>> {
-  const rows: Record<string, unknown[]> = {};
-  for (const table of TABLES) {
-    rows[table] = (await env.DB.prepare(`select * from ${table} where team_id = ? order by ${idColumn(table)}`).bind(teamId).all()).results;
-  }
-  return rows;
-}
-
-async function store(key: string, content: string): Promise<string> {
+async function store(key: string, content: string, history: unknown[] = [{ role: "user", content: "q" }]): Promise<string> {
   const { spy } = mockUpstream(() => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }] })));
-  const res = await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content: "q" }, { role: "user", content }], store: true, metadata: { k: "v" } } });
+  const res = await call("/v1/chat/completions", { key, body: { model: "m", messages: [...history, { role: "user", content }], store: true, metadata: { k: "v" } } });
   spy.mockRestore();
   return (await json(res)).id;
 }
 
-/** Makes completions look stored `days` days ago. */
-const age = (ids: string[], days: number) =>
-  env.DB.prepare(`update completions set stored_at = ? where id in (${ids.map(() => "?").join(", ")})`).bind(Date.now() - days * DAY_MS, ...ids).run();
+/** The completion and every one of its messages, as the API shows them. */
+async function whole(key: string, id: string) {
+  const completion = await call(`/v1/chat/completions/${id}`, { key });
+  const messages = await call(`/v1/chat/completions/${id}/messages?limit=100`, { key });
+  return { status: [completion.status, messages.status], completion: await json(completion), messages: (await json(messages)).data };
+}
+
+const tidOf = async (teamId: string) => (await env.DB.prepare("select store_id from team_store where team_id = ?").bind(teamId).first<number>("store_id"))!;
 
 describe("the retention purge (cron)", () => {
   let key: string;
@@ -39,31 +36,42 @@ describe("the retention purge (cron)", () => {
     ({ key, teamId } = await createTeamWithKey());
   });
 
-  it("deletes completions older than STORE_RETENTION_DAYS with their metadata, messages and payload parts, and touches nothing else", async () => {
-    // One of each kind is large enough that its messages and body are split into payload parts.
+  it("deletes completions older than STORE_RETENTION_DAYS with their metadata and R2 day prefix, and touches nothing else", async () => {
     const large = "L".repeat(500_000);
     const expired = [await store(key, "old 1"), await store(key, large)];
     const kept = [await store(key, "new 1"), await store(key, large)];
     await age(expired, 31);
     await age([kept[0]], 29);
-    const { key: otherKey, teamId: otherTeam } = await createTeamWithKey();
-    await store(otherKey, "other team, fresh");
-    const before = await rowsOf(teamId);
-    const otherBefore = await rowsOf(otherTeam);
-    expect(before.payload_parts.length).toBeGreaterThan(0);
+    const { key: otherKey } = await createTeamWithKey();
+    const other = await store(otherKey, "other team, fresh");
+    const keptBefore = await Promise.all(kept.map((id) => whole(key, id)));
+    const otherBefore = await whole(otherKey, other);
+    const tid = await tidOf(teamId);
+    const oldDay = `t/${tid}/${dayOf(Date.now() - 31 * DAY_MS)}/`;
+    expect((await r2Keys(oldDay)).length).toBeGreaterThan(0);
 
     await runCron();
 
-    const after = await rowsOf(teamId);
-    for (const table of TABLES) {
-      const column = idColumn(table);
-      const expectedRows = before[table].filter((row: any) => !expired.includes(row[column]));
-      expect(after[table], table).toEqual(expectedRows);
-      expect(after[table].some((row: any) => expired.includes(row[column])), table).toBe(false);
-    }
-    expect(after.payload_parts.length).toBeGreaterThan(0);
-    expect(await rowsOf(otherTeam)).toEqual(otherBefore);
-    for (const id of kept) expect((await call(`/v1/chat/completions/${id}`, { key })).status).toBe(200);
+    expect(await indexCount(expired)).toBe(0);
+    expect(await filterCount(expired)).toBe(0);
+    expect(await r2Keys(oldDay)).toEqual([]);
+    for (const id of expired) expect((await call(`/v1/chat/completions/${id}`, { key })).status).toBe(404);
+    expect(await Promise.all(kept.map((id) => whole(key, id)))).toEqual(keptBefore);
+    expect(await filterCount(kept)).toBe(2);
+    expect(await whole(otherKey, other)).toEqual(otherBefore);
+  });
+
+  it("never deletes a message a kept completion references: a history first seen on an expired day is stored again under the day that re-sends it", async () => {
+    const history = [{ role: "system", content: "S".repeat(3_000) }, { role: "user", content: "U".repeat(3_000) }];
+    const first = await store(key, "turn 1", history);
+    await age([first], 31);
+    // Re-sends the first request's messages (found by their hash), the next day's way.
+    const second = await store(key, "turn 2", [...history, { role: "user", content: "turn 1" }, { role: "assistant", content: "turn 1" }]);
+    const before = await whole(key, second);
+    expect(before.messages.map((m: { content: string }) => m.content)).toEqual(["S".repeat(3_000), "U".repeat(3_000), "turn 1", "turn 1", "turn 2"]);
+    await runCron();
+    expect((await call(`/v1/chat/completions/${first}`, { key })).status).toBe(404);
+    expect(await whole(key, second)).toEqual(before);
   });
 
   it("keeps everything when STORE_RETENTION_DAYS is 0", async () => {
@@ -74,28 +82,25 @@ describe("the retention purge (cron)", () => {
     await runCron({ STORE_RETENTION_DAYS: "3651" });
     expect((await call(`/v1/chat/completions/${id}`, { key })).status).toBe(200);
     await runCron({ STORE_RETENTION_DAYS: "3649" });
-    expect(await env.DB.prepare("select count(*) as n from completions where id = ?").bind(id).first("n")).toBe(0);
+    expect(await indexCount([id])).toBe(0);
   });
 
   it("works off 100,000 expired completions over several runs, every statement within D1's limits", async () => {
     const { teamId: big } = await createTeamWithKey();
-    const { key: freshKey, teamId: fresh } = await createTeamWithKey();
+    const { key: freshKey } = await createTeamWithKey();
+    const tid = await tidOf(big);
     const old = Date.now() - 40 * DAY_MS;
     await env.DB.prepare(
       `with recursive n(i) as (select 0 union all select i + 1 from n where i < 99999)
-       insert into completions (team_id, id, created, model, metadata, body, body_parts, message_count, stored_at)
-       select ?, printf('chatcmpl-old%06d', i), 1000, 'm', '{"k":"v"}', '{}', 0, 1, ? + i from n`,
+       insert into completion_index (tid, id, created, model, meta, at, conv, up, msgs, bytes, loc)
+       select ?, printf('old%06d', i), 1000, 'm', '{"k":"v"}', ? + i, null, null, 1, 0, 1 from n`,
     )
-      .bind(big, old)
+      .bind(tid, old)
       .run();
-    await env.DB.prepare(
-      `insert into completion_metadata (team_id, completion_id, key, value, created) select team_id, id, 'k', 'v', created from completions where team_id = ?`,
-    )
-      .bind(big)
-      .run();
+    await env.DB.prepare(`insert into completion_filters (tid, k, v, created, id) select tid, 'k', 'v', created, id from completion_index where tid = ?`).bind(tid).run();
     const keptId = await store(freshKey, "stays");
-    const keptBefore = await rowsOf(fresh);
-    const remaining = async () => (await env.DB.prepare("select count(*) as n from completions where team_id = ?").bind(big).first<number>("n"))!;
+    const keptBefore = await whole(freshKey, keptId);
+    const remaining = async () => (await env.DB.prepare("select count(*) as n from completion_index where tid = ?").bind(tid).first<number>("n"))!;
     expect(await remaining()).toBe(100_000);
 
     let runs = 0;
@@ -104,20 +109,18 @@ describe("the retention purge (cron)", () => {
       if (++runs > 50) throw new Error("the purge does not progress");
       await runCron({ DB: db });
     }
-    expect(runs).toBeGreaterThan(1);
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) expect(statement.params).toBeLessThanOrEqual(D1_MAX_BOUND_PARAMETERS);
-    // The first run stopped at its bound: 20 batches of 500.
+    // Each run stopped at its bound: 20 batches of 500.
     expect(runs).toBe(Math.ceil(100_000 / 10_000));
-    expect(await env.DB.prepare("select count(*) as n from completion_metadata where team_id = ?").bind(big).first("n")).toBe(0);
-    expect(await rowsOf(fresh)).toEqual(keptBefore);
-    expect((await call(`/v1/chat/completions/${keptId}`, { key: freshKey })).status).toBe(200);
+    expect(await env.DB.prepare("select count(*) as n from completion_filters where tid = ?").bind(tid).first("n")).toBe(0);
+    expect(await whole(freshKey, keptId)).toEqual(keptBefore);
   }, 120_000);
 });
 
 describe("STORE_RETENTION_DAYS that is not a whole number of days", () => {
   it.each(["-1", "abc", "1.5", "30d"])("answers a request with a 500 gateway_misconfigured naming it (%s), and the cron purges nothing", async (value) => {
-    const { key, teamId } = await createTeamWithKey();
+    const { key } = await createTeamWithKey();
     const id = await store(key, "kept");
     await age([id], 400);
     const logs: string[] = [];
@@ -128,7 +131,7 @@ describe("STORE_RETENTION_DAYS that is not a whole number of days", () => {
     expect(body.error).toMatchObject({ type: "server_error", code: "gateway_misconfigured" });
     expect(body.error.message).toContain("STORE_RETENTION_DAYS");
     await runCron({ STORE_RETENTION_DAYS: value });
-    expect(await env.DB.prepare("select count(*) as n from completions where team_id = ?").bind(teamId).first("n")).toBe(1);
+    expect(await indexCount([id])).toBe(1);
     expect(logs.some((line) => line.includes("STORE_RETENTION_DAYS"))).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { formatResetDuration, limitsOf, periodStart } from "../src/limits/limits
 import { priceRequest } from "../src/usage/pricing";
 import { tokenUsageFrom } from "../src/usage/event";
 import { createDb } from "../src/db/client";
-import { purgeTeamBatch } from "../src/db/bulk-delete";
+import { purgeTeamRows } from "../src/db/bulk-delete";
 import { clearTeamLimits } from "../src/limits/clear";
 import { ADMIN_TOKEN, call, json } from "./helpers/gateway";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
@@ -140,7 +140,7 @@ describe("spend, budgets set late, and team purge", () => {
     const count = async (teamId: string) =>
       (await env.DB.prepare("SELECT (SELECT count(*) FROM usage_rollups WHERE team_id = ?1) + (SELECT count(*) FROM usage_events WHERE team_id = ?1) AS n").bind(teamId).first<{ n: number }>())!.n;
     expect(await count(a.teamId)).toBe(4);
-    await purgeTeamBatch(createDb(env.DB), a.teamId, 100);
+    await purgeTeamRows(createDb(env.DB), createDb(env.DB), a.teamId, null, 100);
     await clearTeamLimits(env, a.teamId);
     expect(await count(a.teamId)).toBe(0);
     expect(await count(b.teamId)).toBe(4);
@@ -165,6 +165,7 @@ describe("the cron", () => {
       ),
     });
     await env.DB.prepare("INSERT OR IGNORE INTO teams (id, name, created_at) VALUES ('team_cron', 'cron', 0)").run();
+    await env.DB.prepare("INSERT OR IGNORE INTO team_store (team_id, shard) VALUES ('team_cron', 0)").run();
     await deliver([record(now - 8 * 86_400), record(now - 60)]);
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: now * 1000, cron: "*/5 * * * *" }), env, ctx);

@@ -8,6 +8,7 @@ import { cacheKey, getCachedKey, hashOfToken } from "./key-cache";
 import { isWellFormedKey } from "./keys";
 import { limitsOf } from "../limits/limits";
 import type { AppContext, AppEnv, AuthenticatedKey } from "../http/types";
+import { rememberPlace } from "../store/shards";
 
 // Not Hono's bearerAuth: a team key is looked up by its hash (with a cache) rather than compared
 // with one known token, and OpenAI answers every bad key, malformed header included, with 401
@@ -19,6 +20,8 @@ export async function lookUpKey(db: D1Database, keyHash: string, ttlMs: number):
   const cached = getCachedKey(keyHash, now);
   if (cached !== undefined) return cached;
   const row = await new TeamsRepository(createDb(db)).findKeyByHash(keyHash);
+  // The team's store shard comes with its key, so that its first store call in this isolate needs no lookup.
+  if (row?.store) rememberPlace(row.teamId, row.store.storeId, row.store.shard);
   const expiresAtMs = row?.expiresAt != null ? row.expiresAt * 1000 : Infinity;
   const live = row !== null && row.revokedAt === null && expiresAtMs > now;
   const key: AuthenticatedKey | null = live

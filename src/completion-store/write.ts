@@ -1,11 +1,11 @@
-import { completionsRepository } from "../db/completions";
 import { describeError, logEvent } from "../log";
 import type { BackgroundMessage } from "../queue/messages";
 import { fitsOneMessage, piecesOf, sendInOrder } from "../queue/pieces";
 import { forgetPending, landed, queued, trackPending } from "./pending";
+import { completionStore } from "./repository";
 import type { NewStoredCompletion } from "../db/types";
 
-// A stored completion is written to D1 in waitUntil, right after the answer (docs/contract.md, docs/durability.md). If that fails or
+// A stored completion is written (R2 body, then D1 index row) in waitUntil, right after the answer (docs/contract.md, docs/durability.md). If that fails or
 // takes too long, the write goes to the background queue, which retries it until it lands.
 
 /** How long the write in waitUntil may take before the queue takes over (waitUntil ends 30 s after the answer). */
@@ -39,7 +39,7 @@ export async function writeCompletion(env: Env, record: NewStoredCompletion): Pr
   trackPending(record);
   const ids = { team_id: record.teamId, completion_id: record.id };
   try {
-    await withTimeout(completionsRepository(env.DB).insertMany([record]), WRITE_TIMEOUT_MS);
+    await withTimeout(completionStore(env).insert(record), WRITE_TIMEOUT_MS);
     landed(record);
     return;
   } catch (err) {

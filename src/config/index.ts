@@ -62,7 +62,7 @@ export function parseConfig(vars: object): GatewayConfig {
  * with LIMITS_FAIL_MODE=open, silently. (`npm start` checks vars only; wrangler itself checks bindings.)
  */
 function requireBindings(env: Env): void {
-  for (const binding of ["DB", "BACKGROUND_QUEUE", "TEAM_LIMITER", "BODIES"] as const) {
+  for (const binding of ["DB", "BODIES", "BACKGROUND_QUEUE", "TEAM_LIMITER"] as const) {
     if (!env[binding]) throw new ConfigError(binding, "is not bound: declare it in wrangler.toml (see docs/deploy.md).");
   }
 }

@@ -1,43 +1,23 @@
-import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { and, eq, isNotNull, sql, type SQL } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
-import { completionMessages, completionMetadata, completions, completionTombstones, payloadParts, teams, writeSpool } from "./schema";
-import { TEAM_TABLES } from "./team-tables";
+import { completionTombstones, teams, teamStore, writeSpool } from "./schema";
+import { CONTROL_TEAM_TABLES, TEAM_TABLES, TID_TABLES } from "./team-tables";
 
 // Bulk deletes, always in bounded batches: every statement binds two or three parameters (D1
 // allows 100) and touches a bounded number of rows, so that no statement nears D1's 30 s limit
 // and a backlog of any size is worked off over several runs.
 
-/** Completions deleted per batch by the retention purge (with their metadata, messages and parts). */
-export const RETENTION_BATCH = 500;
 /** Rows deleted per statement by a team purge. */
 export const TEAM_PURGE_ROWS = 1_000;
-
-/**
- * Deletes up to `limit` completions stored before `cutoffMs`, oldest first, with their metadata,
- * messages and payload parts, in one atomic batch. Returns how many completions went.
- */
-export async function purgeExpiredBatch(db: Db, cutoffMs: number, limit = RETENTION_BATCH): Promise<number> {
-  // The same subquery in every statement picks the same completions: the batch is one transaction,
-  // and the children's deletes do not change `completions`. It walks `completions_stored_at`.
-  const expired = sql`select team_id, id from completions where stored_at < ${cutoffMs} order by stored_at, team_id, id limit ${limit}`;
-  const results = await db.batch([
-    db.delete(payloadParts).where(sql`(${payloadParts.teamId}, ${payloadParts.completionId}) in (${expired})`),
-    db.delete(completionMessages).where(sql`(${completionMessages.teamId}, ${completionMessages.completionId}) in (${expired})`),
-    db.delete(completionMetadata).where(sql`(${completionMetadata.teamId}, ${completionMetadata.completionId}) in (${expired})`),
-    db
-      .delete(completions)
-      .where(sql`(${completions.teamId}, ${completions.id}) in (${expired})`)
-      .returning({ id: completions.id }),
-  ]);
-  return results[3].length;
-}
+const GUARD_BATCH = 500;
 
 /**
  * Deletes up to `limit` tombstones and orphaned spool pieces older than `cutoffMs`: once no write
  * can still be pending (queue messages live at most 14 days), they guard nothing. Both tables stay
  * small (one row per deleted completion), so they are scanned rather than indexed.
  */
-export async function purgeStaleGuards(db: Db, cutoffMs: number, limit = RETENTION_BATCH): Promise<number> {
+export async function purgeStaleGuards(db: Db, cutoffMs: number, limit = GUARD_BATCH): Promise<number> {
   const [tombstones, spool] = await db.batch([
     db
       .delete(completionTombstones)
@@ -52,21 +32,34 @@ export async function purgeStaleGuards(db: Db, cutoffMs: number, limit = RETENTI
 }
 
 /**
- * Deletes the next rows of a deleted team, at most `statements` statements of TEAM_PURGE_ROWS rows
- * each, table by table (TEAM_TABLES), and the team itself once nothing else is left. Returns true
- * when the team is gone.
+ * Deletes the next rows of a deleted team from its shard (`shard`), then its keys and console
+ * sessions from the control database: at most `statements` statements of `rows` rows each, table by table. Returns true when
+ * none are left (the team's R2 prefix and its own rows go after, see finishTeamPurge).
  */
-export async function purgeTeamBatch(db: Db, teamId: string, statements: number, rows = TEAM_PURGE_ROWS): Promise<boolean> {
+export async function purgeTeamRows(control: Db, shard: Db, teamId: string, tid: number | null, statements: number, rows = TEAM_PURGE_ROWS): Promise<boolean> {
   let budget = statements;
-  for (const table of TEAM_TABLES) {
+  const steps: [Db, SQLiteTable, SQL][] = [
+    ...TEAM_TABLES.map((table): [Db, SQLiteTable, SQL] => [shard, table, sql`team_id = ${teamId}`]),
+    ...(tid === null ? [] : TID_TABLES.map((table): [Db, SQLiteTable, SQL] => [shard, table, sql`tid = ${tid}`])),
+    ...CONTROL_TEAM_TABLES.map((table): [Db, SQLiteTable, SQL] => [control, table, sql`team_id = ${teamId}`]),
+  ];
+  for (const [db, table, mine] of steps) {
     for (;;) {
       if (budget-- <= 0) return false;
-      const result = await db.run(sql`delete from ${table} where rowid in (select rowid from ${table} where team_id = ${teamId} limit ${rows})`);
+      // WITHOUT ROWID tables have no rowid: their batch is picked by their key.
+      const result = TID_TABLES.includes(table as (typeof TID_TABLES)[number])
+        ? await db.run(sql`delete from ${table} where (tid, id) in (select tid, id from ${table} where ${mine} limit ${rows})`)
+        : await db.run(sql`delete from ${table} where rowid in (select rowid from ${table} where ${mine} limit ${rows})`);
       if ((result.meta.changes ?? 0) < rows) break;
     }
   }
-  await db.delete(teams).where(and(eq(teams.id, teamId), isNotNull(teams.deletedAt)));
   return true;
+}
+
+/** Last step of a team purge: its shard map row, its mirror in its shard, and the team itself. */
+export async function finishTeamPurge(control: Db, shard: Db, teamId: string): Promise<void> {
+  if (shard !== control) await shard.delete(teams).where(eq(teams.id, teamId));
+  await control.batch([control.delete(teamStore).where(eq(teamStore.teamId, teamId)), control.delete(teams).where(and(eq(teams.id, teamId), isNotNull(teams.deletedAt)))]);
 }
 
 /** Teams that are deleted but still have rows (the cron's backstop for the queue). */

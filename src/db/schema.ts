@@ -2,9 +2,11 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 
 export type BudgetPeriod = "daily" | "monthly" | "total";
 
-// The single source of the migrations (`npm run db:generate`).
-// Every stored row carries `team_id`, and every key and index starts with it (but the retention
-// purge's, below), so a query can never reach another team's rows without naming that team.
+// The tables, as Drizzle sees them. Migrations up to 0004 were generated from here; later ones are
+// written by hand (WITHOUT ROWID tables and partial indexes, which drizzle-kit does not write).
+// Every stored row carries its team (`team_id`, or the integer `tid` in the store's tables), and
+// every key and index starts with it (but the retention purge's), so a query can never reach
+// another team's rows without naming that team.
 // Money is stored as INTEGER nano-dollars (1e-9 USD, src/lib/money.ts), never as REAL.
 
 /** Budgets and rate limits, the same on teams and keys; NULL means none. (A function: each table needs its own column builders.) */
@@ -48,6 +50,67 @@ export const apiKeys = sqliteTable(
   (t) => [uniqueIndex("api_keys_key_hash").on(t.keyHash), index("api_keys_team").on(t.teamId, t.createdAt)],
 );
 
+// The shard map, in the control database (DB): a team's shard, and its integer id, which names it in
+// the shard's tables and in R2 keys (never reused: AUTOINCREMENT).
+export const teamStore = sqliteTable(
+  "team_store",
+  {
+    storeId: integer("store_id").primaryKey({ autoIncrement: true }),
+    teamId: text("team_id").notNull(),
+    shard: integer("shard").notNull(),
+  },
+  (t) => [uniqueIndex("team_store_team").on(t.teamId)],
+);
+
+// The slim index of stored completions (WITHOUT ROWID; written by hand in migrations/0006): one row
+// per completion in its team's shard, keyed by the team's integer id and the minted id without its
+// prefix. Bodies live in R2 (src/store/bodies.ts). Every column is short: D1 bills and caps bytes.
+export const completionIndex = sqliteTable(
+  "completion_index",
+  {
+    tid: integer("tid").notNull(),
+    id: text("id").notNull(),
+    created: integer("created").notNull(),
+    model: text("model").notNull(),
+    /** JSON of the metadata as returned; NULL for none. */
+    meta: text("meta"),
+    /** When the id was minted (ms): retention, and the R2 day of the body. */
+    at: integer("at").notNull(),
+    /** 48 bits of the hash of the input messages: finds an earlier request whose messages this one re-sends. */
+    conv: integer("conv"),
+    /** The name of the upstream that answered. */
+    up: text("up"),
+    /** Number of input messages. */
+    msgs: integer("msgs").notNull(),
+    /** Bytes of the body in R2 (compressed), its segments not counted. */
+    bytes: integer("bytes").notNull(),
+    /** 1: the body is in R2; 0: still inline in the old tables (the migration job moves it). */
+    loc: integer("loc").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tid, t.id] }),
+    index("completion_index_created").on(t.tid, t.created, t.id),
+    index("completion_index_model").on(t.tid, t.model, t.created, t.id),
+    index("completion_index_conv").on(t.tid, t.conv),
+    index("completion_index_at").on(t.at),
+  ],
+);
+
+// Metadata pairs for filtering, stored once (WITHOUT ROWID: the table is the index, in list order).
+export const completionFilters = sqliteTable(
+  "completion_filters",
+  {
+    tid: integer("tid").notNull(),
+    k: text("k").notNull(),
+    v: text("v").notNull(),
+    created: integer("created").notNull(),
+    id: text("id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tid, t.k, t.v, t.created, t.id] })],
+);
+
+// The tables below, up to the tombstones, hold completions stored inline before bodies moved to R2;
+// the migration job (src/completion-store/migrate-inline.ts) empties them.
 export const completions = sqliteTable(
   "completions",
   {
@@ -69,15 +132,7 @@ export const completions = sqliteTable(
     /** The name of the upstream that answered. */
     upstream: text("upstream"),
   },
-  (t) => [
-    primaryKey({ columns: [t.teamId, t.id] }),
-    // List order is (created, id): total, because id is unique within a team.
-    index("completions_team_created").on(t.teamId, t.created, t.id),
-    index("completions_team_model_created").on(t.teamId, t.model, t.created, t.id),
-    // The one index that does not lead with team_id: the retention purge crosses every team, oldest
-    // first, and must find its next batch without scanning the table.
-    index("completions_stored_at").on(t.storedAt, t.teamId, t.id),
-  ],
+  (t) => [primaryKey({ columns: [t.teamId, t.id] })],
 );
 
 export const completionMetadata = sqliteTable(
@@ -90,10 +145,7 @@ export const completionMetadata = sqliteTable(
     // Copied from the completion so that a metadata filter walks its index already in list order.
     created: integer("created").notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.teamId, t.completionId, t.key] }),
-    index("completion_metadata_filter").on(t.teamId, t.key, t.value, t.created, t.completionId),
-  ],
+  (t) => [primaryKey({ columns: [t.teamId, t.completionId, t.key] })],
 );
 
 export const completionMessages = sqliteTable(

@@ -1,12 +1,13 @@
 import { consoleSessions } from "./console-sessions";
 import { upstreamEvents, upstreamRollups } from "./upstream-stats";
 import { conversationItems, conversations, responses, responseTombstones } from "./responses-schema";
-import { apiKeys, completionMessages, completionMetadata, completions, completionTombstones, payloadParts, usageEvents, usageRollups, writeSpool } from "./schema";
+import { apiKeys, completionFilters, completionIndex, completionMessages, completionMetadata, completions, completionTombstones, payloadParts, usageEvents, usageRollups, writeSpool } from "./schema";
 
 /**
- * Every table that holds a team's rows, in the order a team purge empties them: a completion's
- * parts before the completion, the keys last. Add a new per-team table here and the team purge
- * covers it. (`teams` itself goes after all of these.)
+ * Every table of a team's shard that holds its rows by `team_id`, in the order a team purge empties
+ * them: a completion's parts before the completion. Add a new per-team table here (or to
+ * TID_TABLES, or CONTROL_TEAM_TABLES for one in the control database) and the team purge covers it.
+ * (`teams` itself goes last.)
  */
 export const TEAM_TABLES = [
   payloadParts,
@@ -23,6 +24,10 @@ export const TEAM_TABLES = [
   usageRollups,
   upstreamEvents,
   upstreamRollups,
-  consoleSessions,
-  apiKeys,
 ] as const;
+
+/** The store's tables, which name the team by its integer id (`tid`) and key rows by (tid, id). */
+export const TID_TABLES = [completionFilters, completionIndex] as const;
+
+/** The team's tables in the control database (DB), emptied after its shard's. */
+export const CONTROL_TEAM_TABLES = [consoleSessions, apiKeys] as const;

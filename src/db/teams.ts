@@ -1,25 +1,45 @@
-import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, isNull, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { apiKeys, teams, type ApiKeyRow, type LimitColumns, type TeamRow } from "./schema";
+import { apiKeys, teams, teamStore, type ApiKeyRow, type LimitColumns, type TeamRow } from "./schema";
 
-// The only module that knows the teams and api_keys tables.
+/** A team with its store shard (null only for a team the shard map lost, which never happens). */
+export type PlacedTeam = TeamRow & { shard: number | null };
+
+// The only module that knows the teams and api_keys tables (and the shard map's rows of them).
 
 export class TeamsRepository {
   constructor(private readonly db: Db) {}
 
-  async createTeam(team: TeamRow): Promise<TeamRow> {
-    await this.db.insert(teams).values(team);
-    return team;
+  /** Creates the team and its place in the shard map, atomically; returns its integer store id. */
+  async createTeam(team: TeamRow, shard: number): Promise<number> {
+    const [, placed] = await this.db.batch([
+      this.db.insert(teams).values(team),
+      this.db.insert(teamStore).values({ teamId: team.id, shard }).returning({ storeId: teamStore.storeId }),
+    ]);
+    return placed[0].storeId;
+  }
+
+  /** A team's row as its shard keeps it (for the gate of writes there): a copy of the control row's liveness. */
+  async mirrorTeam(team: TeamRow): Promise<void> {
+    await this.db.insert(teams).values(team).onConflictDoNothing();
   }
 
   /** Teams that are not deleted. */
-  listTeams(): Promise<TeamRow[]> {
-    return this.db.select().from(teams).where(isNull(teams.deletedAt)).orderBy(asc(teams.createdAt), asc(teams.id)).all();
+  listTeams(): Promise<PlacedTeam[]> {
+    return this.placed().where(isNull(teams.deletedAt)).orderBy(asc(teams.createdAt), asc(teams.id)).all();
   }
 
   /** The team, or null if there is none or it is deleted. */
-  async getTeam(id: string): Promise<TeamRow | null> {
-    return (await this.db.select().from(teams).where(and(eq(teams.id, id), isNull(teams.deletedAt))).get()) ?? null;
+  async getTeam(id: string): Promise<PlacedTeam | null> {
+    return (await this.placed().where(and(eq(teams.id, id), isNull(teams.deletedAt))).get()) ?? null;
+  }
+
+  private placed() {
+    return this.db
+      .select({ ...getTableColumns(teams), shard: teamStore.shard })
+      .from(teams)
+      .leftJoin(teamStore, eq(teamStore.teamId, teams.id))
+      .$dynamic();
   }
 
   /**
@@ -59,17 +79,19 @@ export class TeamsRepository {
   }
 
   /** The key with its team's limits (one query, so that the key cache carries both). */
-  async findKeyByHash(keyHash: string): Promise<(ApiKeyRow & { team: LimitColumns }) | null> {
+  async findKeyByHash(keyHash: string): Promise<(ApiKeyRow & { team: LimitColumns; store: { storeId: number; shard: number } | null }) | null> {
     const row = await this.db
       .select({
         key: apiKeys,
         team: { maxBudgetNanoUsd: teams.maxBudgetNanoUsd, budgetPeriod: teams.budgetPeriod, rpmLimit: teams.rpmLimit, tpmLimit: teams.tpmLimit },
+        store: { storeId: teamStore.storeId, shard: teamStore.shard },
       })
       .from(apiKeys)
       .innerJoin(teams, eq(teams.id, apiKeys.teamId))
+      .leftJoin(teamStore, eq(teamStore.teamId, apiKeys.teamId))
       .where(eq(apiKeys.keyHash, keyHash))
       .get();
-    return row ? { ...row.key, team: row.team } : null;
+    return row ? { ...row.key, team: row.team, store: row.store } : null;
   }
 
   /**

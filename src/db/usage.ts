@@ -126,7 +126,7 @@ function rollupInsert(db: Db, width: RollupWidth, batchId: string) {
 
 /**
  * The statements of `record` are the same every time but for their bound values: Drizzle builds
- * them once, and each batch only binds (as completion-writes.ts does; building them per event cost
+ * them once, and each batch only binds (as the store index does; building them per event cost
  * the consumer more than the rest of its work).
  */
 let recordSql: { event: string; rollups: string[] } | undefined;
@@ -164,6 +164,33 @@ function recordStatements(db: Db) {
     recordSql = { event: event.sql, rollups: rollups.map((r) => r.sql) };
   }
   return recordSql;
+}
+
+const SUMMED = [
+  "requests",
+  "inputTokens",
+  "cachedInputTokens",
+  "outputTokens",
+  "unknownUsageRequests",
+  "unpricedRequests",
+  "units",
+  "inputCostNanoUsd",
+  "cachedInputCostNanoUsd",
+  "outputCostNanoUsd",
+  "unitsCostNanoUsd",
+] as const;
+
+/** Sums read from several shards, merged: rows of the same bucket and group are added, in bucket order. */
+export function mergeSums(perShard: RollupSums[][]): RollupSums[] {
+  if (perShard.length === 1) return perShard[0];
+  const merged = new Map<string, RollupSums>();
+  for (const row of perShard.flat()) {
+    const key = JSON.stringify([row.bucketStart, row.teamId, row.keyId, row.model, row.upstream, row.kind, row.size]);
+    const into = merged.get(key);
+    if (!into) merged.set(key, { ...row });
+    else for (const field of SUMMED) into[field] += row[field];
+  }
+  return [...merged.values()].sort((a, b) => a.bucketStart - b.bucketStart);
 }
 
 export class UsageRepository {

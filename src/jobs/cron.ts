@@ -1,4 +1,5 @@
 import { ConfigError, readConfig } from "../config";
+import { startInlineMigration } from "../completion-store/migrate-inline";
 import { purgeExpiredCompletions } from "../completion-store/retention";
 import { purgeSessions } from "../console/sessions";
 import { logEvent } from "../log";
@@ -16,9 +17,10 @@ export async function runScheduledJobs(controller: ScheduledController, env: Env
     if (err instanceof ConfigError) return logEvent("error", "scheduled_jobs_skipped", { variable: err.variable });
     throw err;
   }
-  await purgeExpiredCompletions(env.DB, config.store);
+  await purgeExpiredCompletions(env, config.store);
   await purgeExpiredResponses(env, config.store);
   await sweepDeletedTeams(env);
+  await startInlineMigration(env);
   await purgeExpiredUsage(env, Math.floor(controller.scheduledTime / 1000));
   await purgeSessions(env.DB, Math.floor(controller.scheduledTime / 1000));
 }

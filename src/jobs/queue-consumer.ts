@@ -1,3 +1,4 @@
+import { handleMigrateInlineMessage } from "../completion-store/migrate-inline";
 import { handleStoreMessage } from "../completion-store/queued-write";
 import { logEvent } from "../log";
 import { recordUsageMessages } from "../usage/record-usage";
@@ -47,6 +48,9 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
       case "conversation.append":
       case "conversation.append.piece":
         await handleResponseMessage(message as Message<typeof body>, env);
+        break;
+      case "store.migrate_inline":
+        await handleMigrateInlineMessage(message as Message<typeof body>, env);
         break;
       case "team.purge":
         await handlePurgeTeamMessage(message as Message<typeof body>, env);

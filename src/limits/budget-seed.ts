@@ -6,6 +6,7 @@ import { describeError, logEvent } from "../log";
 import { runQueueJob } from "../queue/job";
 import type { BackgroundMessage, BudgetSeedMessage } from "../queue/messages";
 import { periodStart } from "./limits";
+import { dbOf, shardDatabases, teamStore } from "../store/shards";
 
 // A budget counts what was spent in its period before it was set: the team's Durable Object is
 // told the spend D1 has counted. Isolates that still cache the key without the budget (for up to
@@ -19,11 +20,18 @@ type BudgetScope = { kind: "team" } | { kind: "key"; keyId: string };
 
 /** Nano-dollars spent in each row's current budget period, by row id (one query per distinct period). */
 export async function currentSpend(env: Env, kind: "team" | "key", rows: (TeamRow | ApiKeyRow)[], nowMs = Date.now()): Promise<Map<string, number>> {
-  const repo = new UsageRepository(createDb(env.DB));
-  const byPeriod = new Map<BudgetPeriod, string[]>();
-  for (const row of rows) byPeriod.set(row.budgetPeriod, [...(byPeriod.get(row.budgetPeriod) ?? []), row.id]);
+  // Usage lives in each team's shard: one query per shard and distinct period.
+  const groups = new Map<string, { shard: number; period: BudgetPeriod; ids: string[] }>();
+  for (const row of rows) {
+    const teamId = kind === "team" ? row.id : (row as ApiKeyRow).teamId;
+    const shard = (await teamStore(env, teamId))?.shard ?? 0;
+    const group = groups.get(`${shard}/${row.budgetPeriod}`) ?? { shard, period: row.budgetPeriod, ids: [] };
+    group.ids.push(row.id);
+    groups.set(`${shard}/${row.budgetPeriod}`, group);
+  }
   const spend = new Map<string, number>();
-  for (const [period, ids] of byPeriod) {
+  for (const { shard, period, ids } of groups.values()) {
+    const repo = new UsageRepository(dbOf(shardDatabases(env)[shard]));
     const sums = await repo.spendSince(kind === "team" ? { teamIds: ids } : { keyIds: ids }, periodStart(period, nowMs));
     for (const id of ids) spend.set(id, sums.get(id) ?? 0);
   }

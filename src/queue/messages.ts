@@ -91,7 +91,14 @@ export interface BudgetSeedMessage {
   keyId?: string;
 }
 
+/** Moves the next batch of a shard's inline completions to R2, then sends itself again until none are left (src/completion-store/migrate-inline.ts). */
+export interface MigrateInlineMessage {
+  kind: "store.migrate_inline";
+  shard: number;
+}
+
 export type BackgroundMessage =
+  | MigrateInlineMessage
   | StoreCompletionMessage
   | StoreResponseMessage
   | StoreResponsePieceMessage

@@ -2,7 +2,13 @@ import { z } from "@hono/zod-openapi";
 import { LimitFieldsSchema, LimitStateSchema } from "./limits";
 
 export const TeamSchema = z
-  .object({ id: z.string(), object: z.literal("team"), name: z.string(), created_at: z.number().int() })
+  .object({
+    id: z.string(),
+    object: z.literal("team"),
+    name: z.string(),
+    created_at: z.number().int(),
+    shard: z.number().int().openapi({ description: "The D1 store shard that holds the team's data (0 is `DB`, n is `DB_SHARD_n`)." }),
+  })
   .extend(LimitStateSchema.shape)
   .openapi("Team");
 

@@ -1,3 +1,5 @@
 import { applyD1Migrations, env } from "cloudflare:test";
+import { shardDatabases } from "../../src/store/shards";
 
-await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+// Every store shard gets every migration, as `npm start` and the deploy script do.
+for (const d1 of shardDatabases(env)) await applyD1Migrations(d1, env.TEST_MIGRATIONS);

@@ -3,7 +3,8 @@ import { displayPrefix, generateApiKey, hashApiKey } from "../../auth/keys";
 import { nowSeconds, randomId } from "../../ids";
 import { createDb } from "../../db/client";
 import type { ApiKeyRow, TeamRow } from "../../db/schema";
-import { TeamsRepository } from "../../db/teams";
+import { type PlacedTeam, TeamsRepository } from "../../db/teams";
+import { dbOf, pickShard, rememberPlace, shardDatabases } from "../../store/shards";
 import { keyNotFound, teamNotFound } from "../../errors";
 import { startTeamPurge } from "../../teams/purge";
 import { currentSpend } from "../../limits/budget-seed";
@@ -13,11 +14,12 @@ import type { AppContext, AppRouteHandler } from "../../http/types";
 
 export const repository = (c: AppContext) => new TeamsRepository(createDb(c.env.DB));
 
-export const presentTeam = (team: TeamRow, spend: Map<string, number>) => ({
+export const presentTeam = (team: PlacedTeam, spend: Map<string, number>) => ({
   id: team.id,
   object: "team" as const,
   name: team.name,
   created_at: team.createdAt,
+  shard: team.shard ?? 0,
   ...presentLimits(team, spend.get(team.id) ?? 0),
 });
 export const presentKey = (key: ApiKeyRow, spend: Map<string, number>) => ({
@@ -35,7 +37,7 @@ export const presentKey = (key: ApiKeyRow, spend: Map<string, number>) => ({
 
 const NO_SPEND = new Map<string, number>();
 
-export async function requireTeam(repo: TeamsRepository, teamId: string): Promise<TeamRow> {
+export async function requireTeam(repo: TeamsRepository, teamId: string): Promise<PlacedTeam> {
   const team = await repo.getTeam(teamId);
   if (!team) throw teamNotFound(teamId);
   return team;
@@ -43,8 +45,13 @@ export async function requireTeam(repo: TeamsRepository, teamId: string): Promis
 
 export const createTeam: AppRouteHandler<typeof createTeamRoute> = async (c) => {
   const request = c.req.valid("json");
-  const team = await repository(c).createTeam({ id: randomId("team_"), name: request.name, createdAt: nowSeconds(), deletedAt: null, ...limitColumns(request) });
-  return c.json(presentTeam(team, NO_SPEND), 201);
+  const team: TeamRow = { id: randomId("team_"), name: request.name, createdAt: nowSeconds(), deletedAt: null, ...limitColumns(request) };
+  const shard = await pickShard(c.env);
+  // The shard's copy first: a write is only let in for a team live there (a failure here leaves nothing of the team).
+  if (shard !== 0) await new TeamsRepository(dbOf(shardDatabases(c.env)[shard])).mirrorTeam(team);
+  const storeId = await repository(c).createTeam(team, shard);
+  rememberPlace(team.id, storeId, shard);
+  return c.json(presentTeam({ ...team, shard }, NO_SPEND), 201);
 };
 
 export const listTeams: AppRouteHandler<typeof listTeamsRoute> = async (c) => {

@@ -23,7 +23,7 @@ export const updateTeam: AppRouteHandler<typeof updateTeamRoute> = async (c) => 
   limitsChanged();
   const spend = await currentSpend(c.env, "team", [updated]);
   if (updated.maxBudgetNanoUsd !== null) await seedNewBudget(c.env, updated.id, { kind: "team" }, updated.budgetPeriod, spend.get(updated.id) ?? 0);
-  return c.json(presentTeam(updated, spend), 200);
+  return c.json(presentTeam({ ...updated, shard: current.shard }, spend), 200);
 };
 
 export const updateKey: AppRouteHandler<typeof updateKeyRoute> = async (c) => {

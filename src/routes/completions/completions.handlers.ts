@@ -1,5 +1,5 @@
 import { deletedWhilePending, forgetPending, isPending, pendingRecord, readAfterWrite } from "../../completion-store/pending";
-import { completionsRepository } from "../../db/completions";
+import { completionStore } from "../../completion-store/repository";
 import { completionNotFound, completionWritePending, invalidAfter, invalidMessageAfter } from "../../errors";
 import { listPage, parseMessageId, presentCompletion, presentMessage } from "./completions.present";
 import type {
@@ -15,7 +15,7 @@ import type { AppContext, AppRouteHandler } from "../../http/types";
 // A get, update, delete or messages call on an id the gateway has just returned finds it even if
 // its write has not landed yet (completion-store/pending.ts). `list` shows it once it has landed.
 
-const repository = (c: AppContext) => completionsRepository(c.env.DB);
+const repository = (c: AppContext) => completionStore(c.env);
 
 /** `read`, waiting for a fresh id's write to land; a tombstone ends the wait at once. */
 function afterLanding<T>(c: AppContext, id: string, read: () => Promise<T | null>): Promise<T | null> {

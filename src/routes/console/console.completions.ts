@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { readCompletionFilter } from "./console.filter";
 import type { ConsoleEnv } from "../../console/env";
 import { exportStream, type ExportFormat } from "./console.export";
-import { completionsRepository } from "../../db/completions";
+import { completionStore } from "../../completion-store/repository";
 import type { StoredCompletion } from "../../db/types";
 import { completionNotFound, invalidAfter, invalidRequest } from "../../errors";
 import { tokenUsageFrom } from "../../usage/event";
@@ -37,7 +37,7 @@ function listRow(stored: StoredCompletion) {
 export async function listCompletionsPage(c: ConsoleContext) {
   const filter = readCompletionFilter(c.req.url);
   const teamId = teamOf(c);
-  const repo = completionsRepository(c.env.DB);
+  const repo = completionStore(c.env);
   const page = await repo.list({ ...filter, teamId, order: "desc" });
   if (page.items.length === 0 && filter.after && !(await repo.exists(teamId, filter.after))) throw invalidAfter(filter.after);
   return c.json(listPage(page.items.map(listRow), page.hasMore), 200);
@@ -48,7 +48,7 @@ const DETAIL_MESSAGES = 200;
 export async function completionDetail(c: ConsoleContext) {
   const id = c.req.param("id") ?? "";
   const teamId = teamOf(c);
-  const repo = completionsRepository(c.env.DB);
+  const repo = completionStore(c.env);
   const [stored, messages] = await Promise.all([repo.get(teamId, id), repo.listMessages(teamId, id, { limit: DETAIL_MESSAGES, order: "asc" })]);
   if (!stored || !messages) throw completionNotFound(id);
   const body = stored.body as Record<string, any>;
@@ -74,7 +74,7 @@ export async function exportCompletions(c: ConsoleContext) {
   if (!FORMATS.includes(format)) throw invalidRequest(`Invalid 'format': expected one of ${FORMATS.map((f) => `'${f}'`).join(", ")}, got '${format}'.`, "format");
   const filter = readCompletionFilter(c.req.url);
   const teamId = teamOf(c);
-  const stream = exportStream(completionsRepository(c.env.DB), teamId, filter, format);
+  const stream = exportStream(completionStore(c.env), teamId, filter, format);
   return c.body(stream, 200, {
     "content-type": "application/x-ndjson; charset=utf-8",
     "content-disposition": `attachment; filename="${teamId}-${format === "raw" ? "completions" : "fine-tune"}.jsonl"`,

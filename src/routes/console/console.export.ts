@@ -1,4 +1,4 @@
-import type { CompletionsRepository } from "../../db/completions";
+import type { CompletionStore } from "../../completion-store/repository";
 import type { StoredCompletion } from "../../db/types";
 import { presentCompletion } from "../completions/completions.present";
 import type { CompletionFilter } from "./console.filter";
@@ -12,7 +12,7 @@ const PAGE = 50;
 const MESSAGES_PAGE = 100;
 
 /** Every input message of a stored completion, in order. */
-async function inputMessages(repo: CompletionsRepository, teamId: string, id: string): Promise<unknown[]> {
+async function inputMessages(repo: CompletionStore, teamId: string, id: string): Promise<unknown[]> {
   const messages: unknown[] = [];
   let afterIndex: number | undefined;
   for (;;) {
@@ -25,7 +25,7 @@ async function inputMessages(repo: CompletionsRepository, teamId: string, id: st
 }
 
 /** OpenAI's fine-tuning chat format: the input messages, the answer as the assistant's turn, the tools offered. */
-export async function fineTuneLine(repo: CompletionsRepository, teamId: string, stored: StoredCompletion): Promise<Record<string, unknown>> {
+export async function fineTuneLine(repo: CompletionStore, teamId: string, stored: StoredCompletion): Promise<Record<string, unknown>> {
   const answer = (stored.body.choices?.[0]?.message ?? {}) as Record<string, unknown>;
   const assistant: Record<string, unknown> = { role: "assistant", content: answer.content ?? null };
   if (Array.isArray(answer.tool_calls) && answer.tool_calls.length > 0) assistant.tool_calls = answer.tool_calls;
@@ -35,7 +35,7 @@ export async function fineTuneLine(repo: CompletionsRepository, teamId: string, 
   return line;
 }
 
-export function exportStream(repo: CompletionsRepository, teamId: string, filter: CompletionFilter, format: ExportFormat): ReadableStream<Uint8Array> {
+export function exportStream(repo: CompletionStore, teamId: string, filter: CompletionFilter, format: ExportFormat): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let after = filter.after;
   let done = false;

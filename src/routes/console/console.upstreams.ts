@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ConsoleEnv } from "../../console/env";
-import { createDb } from "../../db/client";
+import { shardsOfTeams } from "../../store/shards";
 import { LATENCY_BUCKETS, latencyPercentile, UpstreamStatsRepository, type UpstreamSums } from "../../db/upstream-stats";
 import { readSeriesQuery } from "./console.series";
 
@@ -25,7 +25,10 @@ export async function upstreamSeries(c: ConsoleContext) {
   const query = readSeriesQuery(c.req.url);
   const session = c.get("consoleSession");
   const teamIds = session.kind === "team" ? [session.teamId] : query.team ? [query.team] : null;
-  const rows = await new UpstreamStatsRepository(createDb(c.env.DB)).sums({ width: query.width, from: query.from, to: query.to, teamIds });
+  // Outcomes live in each team's shard; rows of the same bucket and upstream from several shards add up below.
+  const rows = (
+    await Promise.all((await shardsOfTeams(c.env, teamIds)).map(({ db, teamIds: there }) => new UpstreamStatsRepository(db).sums({ width: query.width, from: query.from, to: query.to, teamIds: there })))
+  ).flat();
   const buckets: number[] = [];
   for (let start = query.from; start < query.to; start += query.width) buckets.push(start);
   const byName = new Map<string, { series: UpstreamSeries; histograms: number[][]; whole: number[] }>();

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import type { ConsoleEnv } from "../../console/env";
 import { buildSeries, readSeriesQuery } from "./console.series";
-import { createDb } from "../../db/client";
-import { UsageRepository } from "../../db/usage";
+import { mergeSums, UsageRepository } from "../../db/usage";
+import { shardsOfTeams } from "../../store/shards";
 
 type ConsoleContext = Context<ConsoleEnv>;
 
@@ -11,16 +11,22 @@ export async function usageSeries(c: ConsoleContext) {
   const query = readSeriesQuery(c.req.url);
   const session = c.get("consoleSession");
   const teamIds = session.kind === "team" ? [session.teamId] : query.team ? [query.team] : null;
-  const rows = await new UsageRepository(createDb(c.env.DB)).sums({
-    width: query.width,
-    kinds: ["completions", "embeddings", "moderations", "images", "audio_speeches", "audio_transcriptions", "other"],
-    from: query.from,
-    to: query.to,
-    teamIds,
-    keyIds: null,
-    models: null,
-    sizes: null,
-    groupBy: query.group ? [query.group] : [],
-  });
+  // A team's usage lives in its shard: each shard with teams asked for is read, and the buckets added up.
+  const perShard = await Promise.all(
+    (await shardsOfTeams(c.env, teamIds)).map(({ db, teamIds: there }) =>
+      new UsageRepository(db).sums({
+        width: query.width,
+        kinds: ["completions", "embeddings", "moderations", "images", "audio_speeches", "audio_transcriptions", "other"],
+        from: query.from,
+        to: query.to,
+        teamIds: there,
+        keyIds: null,
+        models: null,
+        sizes: null,
+        groupBy: query.group ? [query.group] : [],
+      }),
+    ),
+  );
+  const rows = mergeSums(perShard);
   return c.json(buildSeries(query, rows), 200);
 }

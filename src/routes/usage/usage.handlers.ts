@@ -1,6 +1,6 @@
-import { createDb } from "../../db/client";
 import type { UsageKind } from "../../db/schema";
-import { type RollupSums, type UsageGroupColumn, UsageRepository } from "../../db/usage";
+import { mergeSums, type RollupSums, type UsageGroupColumn, UsageRepository } from "../../db/usage";
+import { shardsOfTeams } from "../../store/shards";
 import { invalidApiKey } from "../../errors";
 import { nowSeconds } from "../../ids";
 import {
@@ -40,17 +40,12 @@ async function sums(c: AppContext, query: UsageQuery, kinds: UsageKind[], groupB
   // an images query for sources the gateway does not serve.
   if (query.teamIds?.length === 0 || query.noSource) return [];
   const { from, to } = pageRange(query);
-  return new UsageRepository(createDb(c.env.DB)).sums({
-    width: query.widthSeconds,
-    kinds,
-    from,
-    to,
-    teamIds: query.teamIds,
-    keyIds: query.keyIds,
-    models: query.models,
-    sizes: query.sizes,
-    groupBy,
-  });
+  const perShard = await Promise.all(
+    (await shardsOfTeams(c.env, query.teamIds)).map(({ db, teamIds }) =>
+      new UsageRepository(db).sums({ width: query.widthSeconds, kinds, from, to, teamIds, keyIds: query.keyIds, models: query.models, sizes: query.sizes, groupBy }),
+    ),
+  );
+  return mergeSums(perShard);
 }
 
 const groupColumns = (query: UsageQuery) => query.groupBy.flatMap((group) => (GROUP_COLUMNS[group] ? [GROUP_COLUMNS[group]] : []));

@@ -1,0 +1,170 @@
+import { completionIndexOf, type IndexRow } from "../db/completion-index";
+import type { ListCompletionsQuery, Metadata, NewStoredCompletion, Order, Page, StoredCompletion } from "../db/completions";
+import { readLegacy } from "../db/legacy-completions";
+import { compactId, fullId } from "../ids";
+import { bodyKey, bodyStore, dayOf, type BodyStore } from "../store/bodies";
+import { teamStore, type TeamStore } from "../store/shards";
+import { chainHashes, type CompletionObject, convOf, layoutMessages, messagesAt, segmentsOf } from "./conversation";
+
+// Stored completions: the index in the team's D1 shard, the bodies in R2 (t/{tid}/{day}/c/{id},
+// with their messages in the day's segments, t/{tid}/{day}/m/{sha256}). A write puts the body
+// before the index row, so an index row never points at a missing body; a body whose index write
+// failed for good is an orphan that retention's day delete removes.
+// Reads: get = one D1 row + one R2 read; list = the rows, then their bodies in parallel; a page
+// of messages = one D1 row + the completion object + at most MAX_SEGMENTS segments, in parallel.
+
+/** How many of a request's prefixes are looked up for an earlier completion it extends (D1 binds at most 100 parameters). */
+const PRIOR_LOOKUP = 60;
+
+const completionKey = (tid: number, row: Pick<IndexRow, "at" | "id">) => bodyKey(tid, row.at, "c", row.id);
+const segmentKey = (tid: number, at: number, name: string) => bodyKey(tid, at, "m", name);
+const metadataOf = (row: IndexRow): Metadata => (row.meta ? (JSON.parse(row.meta) as Metadata) : {});
+
+export class CompletionStore {
+  private readonly bodies: BodyStore;
+
+  constructor(private readonly env: Env) {
+    this.bodies = bodyStore(env.BODIES);
+  }
+
+  /** Stores a completion: its R2 objects, then its index row. Idempotent; a no-op for a team the shard map no longer has. */
+  async insert(record: NewStoredCompletion): Promise<void> {
+    const store = await teamStore(this.env, record.teamId);
+    if (!store) return;
+    const { tid } = store;
+    const { bytes, conv } = await this.writeBody(store, record);
+    await completionIndexOf(store.db).insert(record.teamId, record.id, {
+      tid,
+      id: compactId(record.id),
+      created: record.created,
+      model: record.model,
+      meta: Object.keys(record.metadata).length > 0 ? JSON.stringify(record.metadata) : null,
+      at: record.storedAt,
+      conv,
+      up: record.upstream,
+      msgs: record.messages.length,
+      bytes,
+      loc: 1,
+    });
+  }
+
+  /** Writes a completion's R2 objects (its new messages' segment, then its completion object); returns the bytes and the hash the index keeps. */
+  async writeBody(store: TeamStore, record: Pick<NewStoredCompletion, "id" | "storedAt" | "messages" | "body" | "upstreamId">): Promise<{ bytes: number; conv: number | null }> {
+    const { tid } = store;
+    const id = compactId(record.id);
+    const at = record.storedAt;
+    const chain = await chainHashes(record.messages);
+    const prior = await this.findPrior(store, id, at, chain);
+    const layout = await layoutMessages(record.messages, prior);
+    if (layout.segment) await this.bodies.putText(segmentKey(tid, at, layout.segment.name), layout.segment.text);
+    const object: CompletionObject = { v: 1, body: record.body, upstreamId: record.upstreamId, chain: chain.at(-1) ?? "", segs: layout.segs, refs: layout.refs };
+    const bytes = await this.bodies.putJson(completionKey(tid, { at, id }), object);
+    return { bytes, conv: chain.length > 0 ? convOf(chain[chain.length - 1]) : null };
+  }
+
+  /** The same day's completion of the team whose messages are the longest prefix of these, if any. */
+  private async findPrior(store: TeamStore, id: string, at: number, chain: string[]): Promise<{ object: CompletionObject; length: number } | null> {
+    const lengths = new Map<number, number>();
+    for (let k = chain.length; k >= 1 && k > chain.length - PRIOR_LOOKUP; k--) if (!lengths.has(convOf(chain[k - 1]))) lengths.set(convOf(chain[k - 1]), k);
+    if (lengths.size === 0) return null;
+    const day = dayOf(at);
+    const found = (await completionIndexOf(store.db).findByConv(store.tid, [...lengths.keys()]))
+      .filter((row) => row.id !== id && row.conv !== null && dayOf(row.at) === day)
+      .sort((a, b) => lengths.get(b.conv!)! - lengths.get(a.conv!)!);
+    for (const row of found.slice(0, 2)) {
+      const length = lengths.get(row.conv!)!;
+      const object = await this.bodies.getJson<CompletionObject>(completionKey(store.tid, row));
+      // The 48-bit lookup is a hint; the whole chain hash says the messages are the same.
+      if (object && object.chain === chain[length - 1]) return { object, length };
+    }
+    return null;
+  }
+
+  async exists(teamId: string, id: string): Promise<boolean> {
+    const store = await teamStore(this.env, teamId);
+    return store !== null && (await completionIndexOf(store.db).get(store.tid, compactId(id))) !== null;
+  }
+
+  /** True if the team deleted this id (its tombstone is there). */
+  async isDeleted(teamId: string, id: string): Promise<boolean> {
+    const store = await teamStore(this.env, teamId);
+    if (!store) return false;
+    const row = await store.d1.prepare("select 1 from completion_tombstones where team_id = ? and completion_id = ?").bind(teamId, id).first();
+    return row !== null;
+  }
+
+  async get(teamId: string, id: string): Promise<StoredCompletion | null> {
+    const store = await teamStore(this.env, teamId);
+    if (!store) return null;
+    const row = await completionIndexOf(store.db).get(store.tid, compactId(id));
+    return row ? this.hydrate(store, row) : null;
+  }
+
+  async list(query: ListCompletionsQuery): Promise<Page<StoredCompletion>> {
+    const store = await teamStore(this.env, query.teamId);
+    if (!store) return { items: [], hasMore: false };
+    const rows = await completionIndexOf(store.db).list({ ...query, tid: store.tid, after: query.after === undefined ? undefined : compactId(query.after) });
+    const items = await Promise.all(rows.slice(0, query.limit).map((row) => this.hydrate(store, row)));
+    return { items: items.filter((item): item is StoredCompletion => item !== null), hasMore: rows.length > query.limit };
+  }
+
+  /** Replaces the metadata. Returns the updated completion, or null if there is none with that id. */
+  async updateMetadata(teamId: string, id: string, metadata: Metadata): Promise<StoredCompletion | null> {
+    const store = await teamStore(this.env, teamId);
+    if (!store) return null;
+    const row = await completionIndexOf(store.db).updateMetadata(store.tid, compactId(id), metadata);
+    return row ? this.hydrate(store, row) : null;
+  }
+
+  /**
+   * Deletes a completion and leaves a tombstone. Its R2 object goes too; its message segments may
+   * be shared with the team's other completions of that day, and go with the day's prefix.
+   */
+  async delete(teamId: string, id: string): Promise<boolean> {
+    const store = await teamStore(this.env, teamId);
+    if (!store) return false;
+    const row = await completionIndexOf(store.db).delete(teamId, id, store.tid, compactId(id));
+    if (row?.loc === 1) await this.bodies.delete([completionKey(store.tid, row)]);
+    return row !== null;
+  }
+
+  /** A page of a completion's input messages, as `[index, message]`; null if the completion is not the team's. */
+  async listMessages(teamId: string, id: string, page: { afterIndex?: number; limit: number; order: Order }): Promise<Page<[number, unknown]> | null> {
+    const store = await teamStore(this.env, teamId);
+    if (!store) return null;
+    const row = await completionIndexOf(store.db).get(store.tid, compactId(id));
+    if (!row) return null;
+    const indices: number[] = [];
+    if (page.order === "asc") for (let i = page.afterIndex === undefined ? 0 : page.afterIndex + 1; i < row.msgs && indices.length <= page.limit; i++) indices.push(i);
+    else for (let i = page.afterIndex === undefined ? row.msgs - 1 : Math.min(page.afterIndex - 1, row.msgs - 1); i >= 0 && indices.length <= page.limit; i--) indices.push(i);
+    const shown = indices.slice(0, page.limit);
+    const messages = await this.messagesOf(store, row, fullId(row.id), shown);
+    if (!messages) return null;
+    return { items: shown.map((index, i): [number, unknown] => [index, messages[i]]), hasMore: indices.length > page.limit };
+  }
+
+  private async messagesOf(store: TeamStore, row: IndexRow, id: string, indices: number[]): Promise<unknown[] | null> {
+    if (row.loc === 0) {
+      const legacy = await readLegacy(store.db, store.teamId, id);
+      return legacy ? indices.map((i) => JSON.parse(legacy.messages[i] ?? "null")) : null;
+    }
+    const object = await this.bodies.getJson<CompletionObject>(completionKey(store.tid, row));
+    if (!object) return null;
+    const names = segmentsOf(object, indices);
+    const segments = await this.bodies.getMany<unknown[]>(names.map((name) => segmentKey(store.tid, row.at, name)));
+    return messagesAt(object, indices, new Map(names.map((name, i) => [name, segments[i] ?? []])));
+  }
+
+  private async hydrate(store: TeamStore, row: IndexRow): Promise<StoredCompletion | null> {
+    const id = fullId(row.id);
+    let body;
+    if (row.loc === 0) body = (await readLegacy(store.db, store.teamId, id))?.body;
+    else body = (await this.bodies.getJson<CompletionObject>(completionKey(store.tid, row)))?.body;
+    // An index row is written after its body; none without one is shown.
+    if (!body) return null;
+    return { id, created: row.created, body, metadata: metadataOf(row), upstream: row.up };
+  }
+}
+
+/** The completion store over the gateway's bindings (cheap: the shard map and clients are cached per isolate). */
+export const completionStore = (env: Env) => new CompletionStore(env);

@@ -1,0 +1,202 @@
+import { and, asc, desc, eq, getTableColumns, gte, lt, sql, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { Db } from "./client";
+import { completionFilters, completionIndex, completionMessages, completionMetadata, completions, completionTombstones, payloadParts } from "./schema";
+
+// The only module that knows the store's index tables (a team's shard). Every query names the
+// team's integer id (`tid`). Bodies are in R2 (src/store/bodies.ts); this holds what lists, filters,
+// sorts and finds them.
+
+export type IndexRow = typeof completionIndex.$inferSelect;
+export type Order = "asc" | "desc";
+
+export interface IndexListQuery {
+  tid: number;
+  model?: string;
+  /** Pairs that must all match. */
+  metadata?: [string, string][];
+  /** The compact id of the last item of the previous page. */
+  after?: string;
+  /** `created` range (Unix seconds): from inclusive, to exclusive. Both walk the same index as the list. */
+  createdFrom?: number;
+  createdTo?: number;
+  limit: number;
+  order: Order;
+}
+
+/** SQL of the statements that need no query builder: built once, bound per call. */
+const SQL_TEXT = {
+  // Gated as every write of a completion: only for a live team, never over a tombstone, and (for the
+  // filters) only while the index row is not written yet, so a retry never re-adds replaced metadata.
+  insertFilters: `insert into completion_filters (tid, k, v, created, id)
+    select ?1, j.key, j.value, ?2, ?3 from json_each(?4) j
+    where exists (select 1 from teams t where t.id = ?5 and t.deleted_at is null)
+      and not exists (select 1 from completion_tombstones d where d.team_id = ?5 and d.completion_id = ?6)
+      and not exists (select 1 from completion_index c where c.tid = ?1 and c.id = ?3)
+    on conflict do nothing`,
+  insertRow: `insert into completion_index (tid, id, created, model, meta, at, conv, up, msgs, bytes, loc)
+    select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
+    where exists (select 1 from teams t where t.id = ?12 and t.deleted_at is null)
+      and not exists (select 1 from completion_tombstones d where d.team_id = ?12 and d.completion_id = ?13)
+    on conflict do nothing`,
+  // A completion's filter rows, found from its metadata (stored once for filtering, so there is no
+  // index by id to walk): each is a primary-key lookup.
+  deleteFilters: `delete from completion_filters where (tid, k, v, created, id) in
+    (select c.tid, j.key, j.value, c.created, c.id from completion_index c, json_each(c.meta) j where c.tid = ?1 and c.id = ?2)`,
+  addFilters: `insert into completion_filters (tid, k, v, created, id)
+    select c.tid, j.key, j.value, c.created, c.id from completion_index c, json_each(?3) j where c.tid = ?1 and c.id = ?2
+    on conflict do nothing`,
+};
+
+const metaText = (metadata: Record<string, string>) => (Object.keys(metadata).length > 0 ? JSON.stringify(metadata) : null);
+
+export class CompletionIndex {
+  constructor(private readonly db: Db) {}
+
+  private get d1(): D1Database {
+    return this.db.$client;
+  }
+
+  /** The statements that write one completion's index row and filter rows (run them in one batch). */
+  insertStatements(teamId: string, fullId: string, row: IndexRow): D1PreparedStatement[] {
+    const statements: D1PreparedStatement[] = [];
+    if (row.meta !== null) statements.push(this.d1.prepare(SQL_TEXT.insertFilters).bind(row.tid, row.created, row.id, row.meta, teamId, fullId));
+    statements.push(
+      this.d1
+        .prepare(SQL_TEXT.insertRow)
+        .bind(row.tid, row.id, row.created, row.model, row.meta, row.at, row.conv, row.up, row.msgs, row.bytes, row.loc, teamId, fullId),
+    );
+    return statements;
+  }
+
+  /** Writes a completion's index, atomically; a no-op if it is there already, deleted, or of a deleted team. */
+  async insert(teamId: string, fullId: string, row: IndexRow): Promise<void> {
+    await this.d1.batch(this.insertStatements(teamId, fullId, row));
+  }
+
+  async get(tid: number, id: string): Promise<IndexRow | null> {
+    return (await this.db.select().from(completionIndex).where(and(eq(completionIndex.tid, tid), eq(completionIndex.id, id))).get()) ?? null;
+  }
+
+  /** The team's completions whose messages hash to one of `convs` (the prefixes of a new request's). */
+  findByConv(tid: number, convs: number[]): Promise<Pick<IndexRow, "id" | "conv" | "at">[]> {
+    if (convs.length === 0) return Promise.resolve([]);
+    return this.d1
+      .prepare(`select id, conv, at from completion_index where tid = ? and conv in (${convs.map(() => "?").join(",")})`)
+      .bind(tid, ...convs)
+      .all<Pick<IndexRow, "id" | "conv" | "at">>()
+      .then((r) => r.results);
+  }
+
+  /** A page of index rows (limit + 1, to know has_more). */
+  list(query: IndexListQuery): Promise<IndexRow[]> {
+    return this.listQuery(query).all();
+  }
+
+  /** The list statement; exposed so tests can check its query plan. */
+  listQuery(query: IndexListQuery) {
+    const { tid, model, after, limit, order, createdFrom, createdTo } = query;
+    const pairs = query.metadata ?? [];
+    const direction = order === "asc" ? asc : desc;
+    const compare = order === "asc" ? ">" : "<";
+    const c = completionIndex;
+    const f = completionFilters;
+    // One statement, cursor included: the `after` row is looked up inside it, scoped to the team.
+    const cursorAfter = (created: SQLiteColumn, id: SQLiteColumn): SQL =>
+      sql`(${created}, ${id}) ${sql.raw(compare)} (select a.created, a.id from completion_index a where a.tid = ${tid} and a.id = ${after})`;
+    const createdIn = (created: SQLiteColumn): SQL[] => [
+      ...(createdFrom !== undefined ? [gte(created, createdFrom)] : []),
+      ...(createdTo !== undefined ? [lt(created, createdTo)] : []),
+    ];
+    const hasPair = (key: string, value: string): SQL =>
+      sql`exists (select 1 from completion_filters f2 where f2.tid = ${c.tid} and f2.k = ${key} and f2.v = ${value} and f2.created = ${c.created} and f2.id = ${c.id})`;
+    if (pairs.length > 0) {
+      // Walk the filter rows of the first pair, which are already in list order.
+      const [[firstKey, firstValue], ...otherPairs] = pairs;
+      return this.db
+        .select(getTableColumns(c))
+        .from(f)
+        .innerJoin(c, and(eq(c.tid, f.tid), eq(c.id, f.id)))
+        .where(
+          and(
+            eq(f.tid, tid),
+            eq(f.k, firstKey),
+            eq(f.v, firstValue),
+            after !== undefined ? cursorAfter(f.created, f.id) : undefined,
+            ...createdIn(f.created),
+            model !== undefined ? eq(c.model, model) : undefined,
+            ...otherPairs.map(([key, value]) => hasPair(key, value)),
+          ),
+        )
+        .orderBy(direction(f.created), direction(f.id))
+        .limit(limit + 1);
+    }
+    return this.db
+      .select()
+      .from(c)
+      .where(and(eq(c.tid, tid), model !== undefined ? eq(c.model, model) : undefined, after !== undefined ? cursorAfter(c.created, c.id) : undefined, ...createdIn(c.created)))
+      .orderBy(direction(c.created), direction(c.id))
+      .limit(limit + 1);
+  }
+
+  /** Replaces the metadata; returns the updated row, or null if there is none. */
+  async updateMetadata(tid: number, id: string, metadata: Record<string, string>): Promise<IndexRow | null> {
+    const meta = metaText(metadata);
+    const [, updated] = await this.d1.batch([
+      this.d1.prepare(SQL_TEXT.deleteFilters).bind(tid, id),
+      this.d1.prepare("update completion_index set meta = ?3 where tid = ?1 and id = ?2 returning *").bind(tid, id, meta),
+      // Through the index row, so that a concurrent delete leaves no orphan filter rows.
+      ...(meta !== null ? [this.d1.prepare(SQL_TEXT.addFilters).bind(tid, id, meta)] : []),
+    ]);
+    return (updated.results[0] as IndexRow | undefined) ?? null;
+  }
+
+  /**
+   * Deletes a completion's index and filter rows (and its inline rows if it was stored inline), and
+   * leaves a tombstone so that a pending write can never bring it back. Returns the deleted row.
+   */
+  async delete(teamId: string, fullId: string, tid: number, id: string): Promise<IndexRow | null> {
+    const db = this.db;
+    const statement = (query: { toSQL(): { sql: string; params: unknown[] } }) => {
+      const { sql: text, params } = query.toSQL();
+      return this.d1.prepare(text).bind(...params);
+    };
+    const results = await this.d1.batch([
+      this.d1.prepare(SQL_TEXT.deleteFilters).bind(tid, id),
+      this.d1.prepare("delete from completion_index where tid = ?1 and id = ?2 returning *").bind(tid, id),
+      statement(db.delete(completionMessages).where(and(eq(completionMessages.teamId, teamId), eq(completionMessages.completionId, fullId)))),
+      statement(db.delete(payloadParts).where(and(eq(payloadParts.teamId, teamId), eq(payloadParts.completionId, fullId)))),
+      statement(db.delete(completionMetadata).where(and(eq(completionMetadata.teamId, teamId), eq(completionMetadata.completionId, fullId)))),
+      statement(db.delete(completions).where(and(eq(completions.teamId, teamId), eq(completions.id, fullId)))),
+      statement(db.insert(completionTombstones).values({ teamId, completionId: fullId, deletedAt: Date.now() }).onConflictDoNothing()),
+    ]);
+    return (results[1].results[0] as IndexRow | undefined) ?? null;
+  }
+
+  /**
+   * Deletes up to `limit` completions minted before `cutoffMs`, oldest first, with their filter rows,
+   * in one atomic batch; returns the rows deleted. Their bodies go with their R2 day prefix
+   * (BodyStore.deleteExpiredDays); inline ones' old rows, with the migration job.
+   */
+  async purgeExpiredBatch(cutoffMs: number, limit: number): Promise<Pick<IndexRow, "tid" | "id" | "loc">[]> {
+    const expired = `select tid, id from completion_index where at < ?1 order by at limit ?2`;
+    const [, deleted] = await this.d1.batch([
+      this.d1
+        .prepare(
+          `delete from completion_filters where (tid, k, v, created, id) in
+            (select c.tid, j.key, j.value, c.created, c.id from completion_index c, json_each(c.meta) j where (c.tid, c.id) in (${expired}))`,
+        )
+        .bind(cutoffMs, limit),
+      this.d1.prepare(`delete from completion_index where (tid, id) in (${expired}) returning tid, id, loc`).bind(cutoffMs, limit),
+    ]);
+    return deleted.results as Pick<IndexRow, "tid" | "id" | "loc">[];
+  }
+}
+
+const indexes = new WeakMap<Db, CompletionIndex>();
+/** The index of a shard's database, one per isolate. */
+export function completionIndexOf(db: Db): CompletionIndex {
+  let index = indexes.get(db);
+  if (!index) indexes.set(db, (index = new CompletionIndex(db)));
+  return index;
+}

@@ -1,0 +1,123 @@
+// Bodies in R2, under one prefix per team and day: t/{tid}/{yyyy-mm-dd}/{kind}/{name}. Retention
+// deletes whole expired day prefixes and team deletion the team's prefix; R2 deletes are free,
+// where every D1 row deleted is billed. Objects are gzip JSON (CompressionStream): text bodies
+// shrink 3-10x, and R2 bills stored bytes.
+
+const DAY_MS = 86_400_000;
+/** R2 deletes at most 1,000 keys per call, and lists at most 1,000 per page. */
+const R2_PAGE = 1_000;
+
+/** The UTC day of a time (ms), as the key names it. */
+export function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** The prefix of everything of one team. */
+export const teamPrefix = (tid: number) => `t/${tid}/`;
+
+/** The key of a body: `kind` groups objects ("c" a completion, "m" a message segment…), `name` is unique within the day. */
+export function bodyKey(tid: number, atMs: number, kind: string, name: string): string {
+  return `${teamPrefix(tid)}${dayOf(atMs)}/${kind}/${name}`;
+}
+
+async function gzip(text: string): Promise<ArrayBuffer> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Response(stream).arrayBuffer();
+}
+
+async function gunzip(body: ReadableStream): Promise<string> {
+  return new Response(body.pipeThrough(new DecompressionStream("gzip"))).text();
+}
+
+export class BodyStore {
+  constructor(private readonly bucket: R2Bucket) {}
+
+  /** Writes `value` as gzip JSON (one PUT); returns the bytes stored. Writing the same key again replaces it (retries are safe). */
+  async putJson(key: string, value: unknown): Promise<number> {
+    return this.putText(key, JSON.stringify(value));
+  }
+
+  /** Writes JSON text already serialised (one PUT); returns the bytes stored. */
+  async putText(key: string, json: string): Promise<number> {
+    const data = await gzip(json);
+    await this.bucket.put(key, data, { httpMetadata: { contentType: "application/json", contentEncoding: "gzip" } });
+    return data.byteLength;
+  }
+
+  /** The JSON at `key`, or null if there is none (one GET). */
+  async getJson<T>(key: string): Promise<T | null> {
+    const object = await this.bucket.get(key);
+    if (!object) return null;
+    return JSON.parse(await gunzip(object.body)) as T;
+  }
+
+  /** Several keys, read in parallel (one GET each); a missing key gives null. */
+  getMany<T>(keys: string[]): Promise<(T | null)[]> {
+    return Promise.all(keys.map((key) => this.getJson<T>(key)));
+  }
+
+  /** Deletes keys, 1,000 per call. */
+  async delete(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += R2_PAGE) await this.bucket.delete(keys.slice(i, i + R2_PAGE));
+  }
+
+  /** Deletes up to `maxPages` pages of 1,000 keys under `prefix`; returns true once nothing is left. */
+  async deletePrefix(prefix: string, maxPages: number): Promise<boolean> {
+    for (let page = 0; page < maxPages; page++) {
+      const listed = await this.bucket.list({ prefix, limit: R2_PAGE });
+      if (listed.objects.length > 0) await this.bucket.delete(listed.objects.map((o) => o.key));
+      if (!listed.truncated) return true;
+    }
+    return false;
+  }
+
+  /** Deletes a team's prefix, bounded; true once it is empty. */
+  deleteTeam(tid: number, maxPages: number): Promise<boolean> {
+    return this.deletePrefix(teamPrefix(tid), maxPages);
+  }
+
+  /**
+   * Deletes the day prefixes that ended before `cutoffMs`, of every team, up to `maxPages` pages of
+   * keys in all. A day is deleted only once all of it has expired, so that nothing a kept record
+   * references (bodies refer only to their own day) ever goes. Returns the keys deleted.
+   */
+  async deleteExpiredDays(cutoffMs: number, maxPages: number): Promise<number> {
+    // A day prefix is expired when the day after it starts at or before the cutoff.
+    const lastExpiredDay = dayOf(Math.floor(cutoffMs / DAY_MS) * DAY_MS - DAY_MS);
+    let pages = maxPages;
+    let deleted = 0;
+    for (const teamDir of await this.listPrefixes("t/")) {
+      for (const dayDir of await this.listPrefixes(teamDir)) {
+        if (dayDir.slice(teamDir.length, -1) > lastExpiredDay) break;
+        for (;;) {
+          if (pages-- <= 0) return deleted;
+          const listed = await this.bucket.list({ prefix: dayDir, limit: R2_PAGE });
+          if (listed.objects.length > 0) await this.bucket.delete(listed.objects.map((o) => o.key));
+          deleted += listed.objects.length;
+          if (!listed.truncated) break;
+        }
+      }
+    }
+    return deleted;
+  }
+
+  /** The "directories" under `prefix`, in key order. */
+  private async listPrefixes(prefix: string): Promise<string[]> {
+    const found: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const listed = await this.bucket.list({ prefix, delimiter: "/", cursor, limit: R2_PAGE });
+      found.push(...listed.delimitedPrefixes);
+      cursor = listed.truncated ? listed.cursor : undefined;
+    } while (cursor);
+    return found;
+  }
+}
+
+const stores = new WeakMap<R2Bucket, BodyStore>();
+/** The body store of an R2 binding, one per isolate. */
+export function bodyStore(bucket: R2Bucket): BodyStore {
+  let store = stores.get(bucket);
+  if (!store) stores.set(bucket, (store = new BodyStore(bucket)));
+  return store;
+}
