@@ -4,6 +4,7 @@ import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { MINTED_ID, mintedIdIn } from "./helpers/ids";
 import { chunk, completionFixture, gatedSseBody, jsonResponse, mockUpstream, readSse, sseResponse, textStreamChunks, UPSTREAM } from "./helpers/upstream";
 import { restoreSpies, track } from "./helpers/spies";
+import { storedTrace, storedWithUpstreamId } from "./helpers/store";
 
 let key: string;
 beforeAll(async () => {
@@ -198,7 +199,7 @@ describe("POST /v1/chat/completions: storage", () => {
     expect(res).toEqual({ ...fixture, id: res.id });
     const stored = await json(await call(`/v1/chat/completions/${res.id}`, { key }));
     expect(stored).toEqual({ ...fixture, id: res.id, metadata: { project: "alpha" }, ...echoed, input_user: "user-7" });
-    const row = await env.DB.prepare("select upstream_id, upstream from completions where id = ?").bind(res.id).first();
+    const row = await storedTrace(res.id);
     expect(row).toEqual({ upstream_id: fixture.id, upstream: "default" });
   });
 
@@ -292,7 +293,7 @@ describe("POST /v1/chat/completions: upstream faults", () => {
     const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, store: true }, env: { UPSTREAM_IDLE_TIMEOUT_MS: "60" } });
     expect(res.status).toBe(504);
     expect((await json(res)).error).toMatchObject({ type: "timeout_error", code: "upstream_timeout" });
-    expect(await env.DB.prepare("select count(*) as n from completions where upstream_id = 'chatcmpl-trickle'").first("n")).toBe(0);
+    expect(await storedWithUpstreamId("chatcmpl-trickle")).toBe(0);
   });
 
   it("waits for a stored answer whose body takes longer than the idle timeout in all, but never falls silent that long", async () => {
@@ -325,7 +326,7 @@ describe("POST /v1/chat/completions: upstream faults", () => {
     expect(last.event).toBe("error");
     expect(JSON.parse(last.data).error.code).toBe("upstream_timeout");
     expect(events).toHaveLength(1);
-    expect(await env.DB.prepare("select count(*) as n from completions where upstream_id = 'chatcmpl-idle'").first("n")).toBe(0);
+    expect(await storedWithUpstreamId("chatcmpl-idle")).toBe(0);
   });
 });
 
@@ -381,7 +382,7 @@ describe("POST /v1/chat/completions: upstreams that misbehave", () => {
     const res = await call("/v1/chat/completions", { key, body: { model: "m", messages, stream: true, store: true } });
     const minted = mintedIdIn(await res.text());
     expect((await json(await call(`/v1/chat/completions/${minted}`, { key }))).choices[0].message.content).toBe("hi");
-    expect(await env.DB.prepare("select upstream_id from completions where id = ?").bind(minted).first("upstream_id")).toBe(id);
+    expect((await storedTrace(minted))?.upstream_id).toBe(id);
   });
 
   it("stores object and created even when the upstream leaves them out", async () => {

@@ -6,6 +6,7 @@ import { capturingQueue } from "./helpers/queue";
 import { collectIds, seedCompletions } from "./helpers/seed";
 import { chunk, completionFixture, jsonResponse, mockUpstream, readSse, sseResponse, textStreamChunks } from "./helpers/upstream";
 import { restoreSpies, track } from "./helpers/spies";
+import { indexCount } from "./helpers/store";
 
 let key: string;
 beforeAll(async () => {
@@ -154,7 +155,7 @@ describe("a client that disconnects mid-stream", () => {
     await reader.cancel("client went away");
     await settled();
     expect(cancelled).not.toBeNull();
-    expect(await env.DB.prepare("select count(*) as n from completions where id = ?").bind(id).first("n")).toBe(0);
+    expect(await indexCount([id])).toBe(0);
   });
 });
 

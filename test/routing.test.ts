@@ -4,6 +4,7 @@ import { backoffDelayMs, retryAfterMs } from "../src/proxy/retry";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { chunk, completionFixture, jsonResponse, mockTwoUpstreams, sseResponse, twoUpstreamsEnv } from "./helpers/upstream";
 import { restoreSpies, track } from "./helpers/spies";
+import { storedTrace } from "./helpers/store";
 
 let key: string;
 beforeAll(async () => {
@@ -82,7 +83,7 @@ describe("retries and fallback", () => {
     mockTwoUpstreams({ alpha: unavailable, beta: () => jsonResponse(completionFixture({ id: "chatcmpl-beta-stored" })) });
     const res = await chat("shared-model", twoUpstreamsEnv({ extra: { RETRY_ATTEMPTS: "1" } }), { store: true });
     const { id } = await json(res);
-    const row = await env.DB.prepare("select upstream_id, upstream from completions where id = ?").bind(id).first();
+    const row = await storedTrace(id);
     expect(row).toEqual({ upstream_id: "chatcmpl-beta-stored", upstream: "beta" });
   });
 

@@ -6,6 +6,7 @@ import { brokenWritesD1 } from "./helpers/d1-faults";
 import { runCron } from "./helpers/cron";
 import { ADMIN_TOKEN, call, createTeamWithKey, json } from "./helpers/gateway";
 import { capturingQueue, drainQueue } from "./helpers/queue";
+import { r2Keys } from "./helpers/store";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 import { restoreSpies, track } from "./helpers/spies";
 
@@ -13,10 +14,22 @@ afterEach(restoreSpies);
 
 const TABLE_NAMES = TEAM_TABLES.map((table) => getTableName(table));
 
-/** Every row of a team, table by table, as stored. */
+const tids = new Map<string, number>();
+/** The team's integer store id, remembered: its shard map row goes with the purge. */
+async function tidOf(teamId: string): Promise<number> {
+  if (!tids.has(teamId)) tids.set(teamId, (await env.DB.prepare("select store_id from team_store where team_id = ?").bind(teamId).first<number>("store_id"))!);
+  return tids.get(teamId)!;
+}
+
+/** Every row of a team, table by table, as stored, and its R2 objects. */
 async function rowsOf(teamId: string): Promise<Record<string, unknown[]>> {
+  const tid = await tidOf(teamId);
   const rows: Record<string, unknown[]> = {
     teams: (await env.DB.prepare("select * from teams where id = ?").bind(teamId).all()).results,
+    team_store: (await env.DB.prepare("select * from team_store where team_id = ?").bind(teamId).all()).results,
+    completion_index: (await env.DB.prepare("select * from completion_index where tid = ? order by id").bind(tid).all()).results,
+    completion_filters: (await env.DB.prepare("select * from completion_filters where tid = ? order by id").bind(tid).all()).results,
+    r2: await r2Keys(`t/${tid}/`),
   };
   for (const table of TABLE_NAMES) rows[table] = (await env.DB.prepare(`select * from ${table} where team_id = ? order by rowid`).bind(teamId).all()).results;
   return rows;
@@ -44,6 +57,10 @@ async function seedMany(teamId: string, count: number): Promise<void> {
     `insert into write_spool (team_id, completion_id, piece, pieces, data, spooled_at) values (?1, 'chatcmpl-spooled', 0, 2, '{', ?2)`,
   ];
   for (const statement of statements) await env.DB.prepare(statement).bind(...(statement.includes("?2") ? [teamId, Date.now()] : [teamId])).run();
+  // The store's index and filter rows of as many completions.
+  const tid = await tidOf(teamId);
+  await env.DB.prepare(`${ids} insert into completion_index (tid, id, created, model, meta, at, conv, up, msgs, bytes, loc) select ?1, printf('bulk%06d', i), 1000, 'm', '{"k":"v"}', ?2, null, null, 1, 0, 1 from n`).bind(tid, Date.now()).run();
+  await env.DB.prepare(`insert into completion_filters (tid, k, v, created, id) select tid, 'k', 'v', created, id from completion_index where tid = ?1`).bind(tid).run();
 }
 
 const deleteTeam = (teamId: string, bindings: Partial<Cloudflare.Env> = {}) => call(`/admin/teams/${teamId}`, { key: ADMIN_TOKEN, method: "DELETE", env: bindings });
@@ -90,6 +107,7 @@ describe("DELETE /admin/teams/{team_id}", () => {
     await store(otherKey, "other team", held);
     const otherBefore = await rowsOf(otherTeam);
     expect(rowCount(await rowsOf(teamId))).toBeGreaterThan(20_000);
+    expect((await rowsOf(teamId)).r2.length).toBeGreaterThan(0);
 
     const { queue, sent } = capturingQueue();
     expect((await deleteTeam(teamId, { BACKGROUND_QUEUE: queue })).status).toBe(200);

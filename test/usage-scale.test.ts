@@ -19,6 +19,8 @@ const repo = new UsageRepository(createDb(env.DB));
 beforeAll(async () => {
   await seedUsageRollups(env.DB, { teamId, keyIds, models, endDay, requests: 1_000_000 });
   await seedUsageRollups(env.DB, { teamId: "team_scale_other", keyIds: ["key_o"], models, endDay, requests: 100_000 });
+  // Their place in the shard map (shard 0), as team creation records it.
+  for (const team of [teamId, "team_scale_other"]) await env.DB.prepare("insert into team_store (team_id, shard) values (?, 0)").bind(team).run();
   await env.DB.prepare("ANALYZE").run();
 });
 

@@ -68,3 +68,22 @@ export async function age(ids: string[], days: number): Promise<void> {
     }
   }
 }
+
+/** What a stored completion keeps for tracing: the upstream's own id (in its R2 object) and the upstream's name (in its index row). */
+export async function storedTrace(id: string): Promise<{ upstream_id: string | null; upstream: string | null } | null> {
+  for (const d1 of shardDatabases(env)) {
+    const row = await d1.prepare("select tid, at, up from completion_index where id = ?").bind(compactId(id)).first<{ tid: number; at: number; up: string | null }>();
+    if (!row) continue;
+    const object = await new BodyStore(env.BODIES).getJson<CompletionObject>(bodyKey(row.tid, row.at, "c", compactId(id)));
+    return { upstream_id: object?.upstreamId ?? null, upstream: row.up };
+  }
+  return null;
+}
+
+/** How many stored completion objects, of any team, keep `upstreamId` as the upstream's id. */
+export async function storedWithUpstreamId(upstreamId: string): Promise<number> {
+  const bodies = new BodyStore(env.BODIES);
+  let n = 0;
+  for (const key of (await r2Keys("t/")).filter((k) => k.includes("/c/"))) if ((await bodies.getJson<CompletionObject>(key))?.upstreamId === upstreamId) n++;
+  return n;
+}
