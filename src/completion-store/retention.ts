@@ -20,10 +20,14 @@ const DAY_MS = 24 * 3_600_000;
 
 /**
  * Deletes completions stored more than `retentionDays` ago (0 keeps them forever), in every shard,
- * and the R2 day prefixes that have wholly expired (bodies, shared message segments, and any orphan
+ * and (when `sweepBodies`) the R2 day prefixes that have wholly expired (bodies, shared message segments, and any orphan
  * body whose index write never landed). Returns how many index rows went.
  */
-export async function purgeExpiredCompletions(env: Env, store: StoreConfig, now = Date.now(), batches = RETENTION_BATCHES_PER_RUN): Promise<number> {
+export async function purgeExpiredCompletions(
+  env: Env,
+  store: StoreConfig,
+  { now = Date.now(), batches = RETENTION_BATCHES_PER_RUN, sweepBodies = true }: { now?: number; batches?: number; sweepBodies?: boolean } = {},
+): Promise<number> {
   let purged = 0;
   for (const d1 of shardDatabases(env)) {
     const db = dbOf(d1);
@@ -38,7 +42,7 @@ export async function purgeExpiredCompletions(env: Env, store: StoreConfig, now 
     await purgeStaleGuards(db, now - GUARD_KEEP_MS);
   }
   let bodies = 0;
-  if (store.retentionDays > 0) bodies = await bodyStore(env.BODIES).deleteExpiredDays(now - store.retentionDays * DAY_MS, BODY_PAGES_PER_RUN);
+  if (store.retentionDays > 0 && sweepBodies) bodies = await bodyStore(env.BODIES).deleteExpiredDays(now - store.retentionDays * DAY_MS, BODY_PAGES_PER_RUN);
   if (purged > 0 || bodies > 0) logEvent("info", "retention_purged", { completions: purged, r2_objects: bodies, retention_days: store.retentionDays });
   return purged;
 }

@@ -17,7 +17,9 @@ export async function runScheduledJobs(controller: ScheduledController, env: Env
     if (err instanceof ConfigError) return logEvent("error", "scheduled_jobs_skipped", { variable: err.variable });
     throw err;
   }
-  await purgeExpiredCompletions(env, config.store);
+  // R2's day prefixes are swept in the first run of each hour: finding them lists every team's
+  // prefix (class A operations), and a day only expires once a day.
+  await purgeExpiredCompletions(env, config.store, { sweepBodies: new Date(controller.scheduledTime).getUTCMinutes() < 5 });
   await purgeExpiredResponses(env, config.store);
   await sweepDeletedTeams(env);
   await startInlineMigration(env);
