@@ -190,7 +190,7 @@ describe("read after create, against a D1 that takes 100 ms per write", () => {
       // The write lands only once a read of the completion has missed it, so finding it means the read waited and read again.
       let missedFirst = false;
       const reader = watchedD1((sql) => {
-        if (!/ from "completions" /.test(sql)) return;
+        if (!/ from "completion_index" /.test(sql)) return;
         missedFirst = true;
         held.release();
       });
@@ -247,7 +247,7 @@ describe("read after create, against a D1 that takes 100 ms per write", () => {
     const { id } = await json(await call("/v1/chat/completions", { key, body: { model: "m", messages: [{ role: "user", content: "x" }], store: true } }));
     await call(`/v1/chat/completions?limit=1`, { key: other }); // the key is cached before the clock is faked
     let firstMiss = false;
-    const reader = watchedD1((sql) => void (/ from "completions" /.test(sql) && (firstMiss = true)));
+    const reader = watchedD1((sql) => void (/ from "completion_index" /.test(sql) && (firstMiss = true)));
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     let res: Response | undefined;
     void call(`/v1/chat/completions/${id}`, { key: other, env: { DB: reader } }).then((answer) => (res = answer));
