@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
 import { CompletionIndex, type IndexListQuery } from "../src/db/completion-index";
+import { RECORD_OUTCOMES_SQL, UpstreamStatsRepository } from "../src/db/upstream-stats";
 
 // Every list query must walk an index already in list order: no table scan, no sort of the
 // team's rows. (The benchmark measures the same at 100,000 rows.)
@@ -52,5 +53,26 @@ describe("list query plans", () => {
       // A bare "SCAN <table>" reads every row; the walk of an ordered index or key is "SCAN … USING …".
       if (/^SCAN /.test(line)) expect(line).toMatch(/USING (COVERING )?INDEX|USING PRIMARY KEY/);
     }
+  });
+});
+
+describe("upstream outcome query plans", () => {
+  const explain = async (sql: string, params: unknown[]) => (await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()).results.map((r) => r.detail);
+  const tuples = JSON.stringify([["id-1", "team-1", "alpha", 1000, 0, 0, 30, 1]]);
+
+  it("recording finds a known outcome by its key: no scan of upstream_events (`e`), no other index of it", async () => {
+    // The rollups (one per width) read which outcomes are new; the last statement records their ids.
+    for (const sql of RECORD_OUTCOMES_SQL.slice(0, -1)) {
+      const details = await explain(sql, [tuples]);
+      expect(details).toContain("SEARCH e USING PRIMARY KEY (started_at=? AND id=?)");
+      expect(details.filter((line) => / e\b/.test(line))).toEqual(["SEARCH e USING PRIMARY KEY (started_at=? AND id=?)"]);
+    }
+  });
+
+  it("the purge of old outcome ids is a range of the key, not a scan", async () => {
+    const [events] = new UpstreamStatsRepository(createDb(env.DB)).purgeStatements(1_000_000);
+    const { sql, params } = events.toSQL();
+    const details = await explain(sql, params);
+    expect(details.join("\n")).toMatch(/SEARCH upstream_events USING PRIMARY KEY \(started_at<\?\)/);
   });
 });

@@ -7,6 +7,8 @@ import { brokenWritesD1 } from "./helpers/d1-faults";
 import { capturingQueue, drainQueue } from "./helpers/queue";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 import { restoreSpies } from "./helpers/spies";
+import { r2Keys, tidOf } from "./helpers/store";
+import { shardDatabases } from "../src/store/shards";
 
 // What happens to a stored response after its answer: a failed write is retried from the queue,
 // retention and team deletion remove body and index.
@@ -18,7 +20,12 @@ afterEach(() => {
 
 const answer = () => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content: "kept", refusal: null }, finish_reason: "stop", logprobs: null }] }));
 
-const bodyCount = async (teamId: string) => (await env.BODIES.list({ prefix: `t/${teamId}/` })).objects.length;
+/** A team's rows in one of the Responses API's tables, in every shard. */
+async function rowCount(table: string, teamId: string): Promise<number> {
+  let n = 0;
+  for (const d1 of shardDatabases(env)) n += (await d1.prepare(`select count(*) as n from ${table} where team_id = ?`).bind(teamId).first<number>("n")) ?? 0;
+  return n;
+}
 
 describe("stored responses", () => {
   it("a write D1 refuses goes to the queue and lands from there; nothing is lost", async () => {
@@ -78,35 +85,43 @@ describe("stored responses", () => {
     await drainQueue(sent);
   });
 
-  it("retention removes the body and the index of responses older than STORE_RETENTION_DAYS", async () => {
+  it("retention removes the body and the index of responses older than STORE_RETENTION_DAYS, with the completions of the same days", async () => {
     const { key, teamId } = await createTeamWithKey();
+    const tid = await tidOf(teamId);
     mockUpstream(answer);
     const { id } = await json(await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "old" } }));
-    expect(await bodyCount(teamId)).toBe(1);
+    const completion = await json(await call("/v1/chat/completions", { key, body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "old" }], store: true } }));
+    const kinds = async () => (await r2Keys(`t/${tid}/`)).map((k) => k.split("/")[3]).sort();
+    expect(await kinds()).toEqual(["c", "m", "r"]);
+    expect(await rowCount("responses", teamId)).toBe(1);
     await runCron({ STORE_RETENTION_DAYS: "30" });
-    expect(await bodyCount(teamId)).toBe(1);
+    expect(await kinds()).toEqual(["c", "m", "r"]);
     vi.useFakeTimers({ now: Date.now() + 31 * 86_400_000, toFake: ["Date"] });
     await runCron({ STORE_RETENTION_DAYS: "30" });
-    vi.useRealTimers();
-    expect(await bodyCount(teamId)).toBe(0);
+    // One sweep of the team's expired day prefix: the response's body and the completion's alike.
+    expect(await kinds()).toEqual([]);
+    expect(await rowCount("responses", teamId)).toBe(0);
+    // Read 31 days on, as the ids are no longer fresh: a miss is a 404 at once.
     clearPendingResponses();
     expect((await call(`/v1/responses/${id}`, { key })).status).toBe(404);
+    expect((await call(`/v1/chat/completions/${completion.id}`, { key })).status).toBe(404);
   });
 
-  it("deleting a team removes its responses' bodies and rows, and its conversations", async () => {
+  it("deleting a team removes its responses' bodies and rows, its conversations and its completions, under its one R2 prefix", async () => {
     const { key, teamId } = await createTeamWithKey();
+    const tid = await tidOf(teamId);
     mockUpstream(answer);
     await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "mine" } });
+    await call("/v1/chat/completions", { key, body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "mine" }], store: true } });
     await call("/v1/conversations", { key, body: { items: [{ role: "user", content: "hi" }] } });
-    // The response's body and the conversation item's, both under the team's prefix.
-    expect(await bodyCount(teamId)).toBe(2);
+    // The response's body, the completion's two and the conversation item's, all under the team's prefix.
+    expect((await r2Keys(`t/${tid}/`)).length).toBe(4);
+    expect((await r2Keys(`t/${tid}/conv/`)).length).toBe(1);
+    expect(await rowCount("conversation_items", teamId)).toBe(1);
     const { queue, sent } = capturingQueue(["team.purge"]);
     expect((await call(`/admin/teams/${teamId}`, { key: ADMIN_TOKEN, method: "DELETE", env: { BACKGROUND_QUEUE: queue } })).status).toBe(200);
     await drainQueue(sent, { BACKGROUND_QUEUE: queue });
-    expect(await bodyCount(teamId)).toBe(0);
-    for (const table of ["responses", "conversations", "conversation_items"]) {
-      const row = await env.DB.prepare(`select count(*) as n from ${table} where team_id = ?`).bind(teamId).first<{ n: number }>();
-      expect([table, row?.n]).toEqual([table, 0]);
-    }
+    expect(await r2Keys(`t/${tid}/`)).toEqual([]);
+    for (const table of ["responses", "conversations", "conversation_items"]) expect([table, await rowCount(table, teamId)]).toEqual([table, 0]);
   });
 });

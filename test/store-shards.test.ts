@@ -1,10 +1,12 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { clearPendingResponses } from "../src/responses/pending";
 import { clearPlaces } from "../src/store/shards";
 import { ADMIN_TOKEN, call, json } from "./helpers/gateway";
 import { captureQueue, deliver } from "./helpers/usage";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 import { restoreSpies } from "./helpers/spies";
+import { r2Keys, tidOf } from "./helpers/store";
 
 // Teams over D1 shards: DB (control and shard 0) and DB_SHARD_1.
 
@@ -90,6 +92,49 @@ describe("teams over D1 shards", () => {
     expect((await call(`/v1/chat/completions/${id}`, { key, body: { metadata: { a: "2" } }, env: on })).status).toBe(200);
     expect((await call(`/v1/chat/completions/${id}`, { key, method: "DELETE", env: on })).status).toBe(200);
     expect(await one.prepare("select count(*) as n from completion_index").first("n")).toBe(0);
+  });
+
+  it("keeps a shard-1 team's responses and conversations in shard 1, and its response bodies under its R2 prefix", async () => {
+    const { key, teamId } = await teamOnShard("DB");
+    const captured = captureQueue();
+    const { spy } = mockUpstream(() => jsonResponse(completionFixture()));
+    const first = await json(await call("/v1/responses", { key, env: captured.env, body: { model: "m", input: "hello" } }));
+    const conversation = await json(await call("/v1/conversations", { key, env: captured.env, body: { items: [{ role: "user", content: "hi" }] } }));
+    const one = env.DB_SHARD_1 as D1Database;
+    const count = (d1: D1Database, table: string) => d1.prepare(`select count(*) as n from ${table} where team_id = ?`).bind(teamId).first<number>("n");
+    for (const table of ["responses", "conversations", "conversation_items"]) {
+      expect([table, await count(one, table), await count(env.DB, table)]).toEqual([table, 1, 0]);
+    }
+    expect(await r2Keys(`t/${await tidOf(teamId)}/`)).toEqual([expect.stringMatching(new RegExp(`/r/${first.id}$`))]);
+
+    // Shard 0 answers only the key lookup (control); any query of the Responses tables there fails the request.
+    const onlyControl = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare")
+          return (sql: string) => {
+            if (/response|conversation/.test(sql)) throw new Error(`shard 0 was queried: ${sql}`);
+            return target.prepare(sql);
+          };
+        if (prop === "batch") return () => { throw new Error("shard 0 was written"); };
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    clearPlaces();
+    clearPendingResponses();
+    const on = { ...captured.env, DB: onlyControl };
+    const second = await call("/v1/responses", { key, env: on, body: { model: "m", input: "again", previous_response_id: first.id } });
+    expect(second.status).toBe(200);
+    expect((await call(`/v1/responses/${first.id}`, { key, env: on })).status).toBe(200);
+    expect((await json(await call(`/v1/responses/${(await json(second)).id}/input_items?order=asc`, { key, env: on }))).data).toHaveLength(3);
+    expect((await json(await call(`/v1/conversations/${conversation.id}/items`, { key, env: on }))).data).toHaveLength(1);
+    expect((await call(`/v1/conversations/${conversation.id}/items`, { key, env: on, body: { items: [{ role: "user", content: "more" }] } })).status).toBe(200);
+    expect((await call(`/v1/responses/${first.id}`, { key, method: "DELETE", env: on })).status).toBe(200);
+    expect((await call(`/v1/conversations/${conversation.id}`, { key, method: "DELETE", env: on })).status).toBe(200);
+    spy.mockRestore();
+    expect(await count(one, "responses")).toBe(1);
+    expect(await count(one, "response_tombstones")).toBe(1);
+    expect(await count(one, "conversation_items")).toBe(0);
   });
 
   it("never reads a shard-0 team from shard 1", async () => {

@@ -1,6 +1,6 @@
 import type { StoreConfig } from "../config/store";
 import { completionIndexOf } from "../db/completion-index";
-import { purgeStaleGuards } from "../db/bulk-delete";
+import { expiredResponses, purgeStaleGuards } from "../db/bulk-delete";
 import { logEvent } from "../log";
 import { bodyStore } from "../store/bodies";
 import { dbOf, shardDatabases } from "../store/shards";
@@ -19,9 +19,10 @@ const GUARD_KEEP_MS = 14 * 24 * 3_600_000;
 const DAY_MS = 24 * 3_600_000;
 
 /**
- * Deletes completions stored more than `retentionDays` ago (0 keeps them forever), in every shard,
- * and (when `sweepBodies`) the R2 day prefixes that have wholly expired (bodies, shared message segments, and any orphan
- * body whose index write never landed). Returns how many index rows went.
+ * Deletes completions and responses stored more than `retentionDays` ago (0 keeps them forever), in
+ * every shard, and (when `sweepBodies`) the R2 day prefixes that have wholly expired (bodies, shared
+ * message segments, and any orphan body whose index write never landed). Returns how many completion
+ * index rows went.
  */
 export async function purgeExpiredCompletions(
   env: Env,
@@ -29,6 +30,7 @@ export async function purgeExpiredCompletions(
   { now = Date.now(), batches = RETENTION_BATCHES_PER_RUN, sweepBodies = true }: { now?: number; batches?: number; sweepBodies?: boolean } = {},
 ): Promise<number> {
   let purged = 0;
+  let responses = 0;
   for (const d1 of shardDatabases(env)) {
     const db = dbOf(d1);
     if (store.retentionDays > 0) {
@@ -38,11 +40,20 @@ export async function purgeExpiredCompletions(
         purged += deleted.length;
         if (deleted.length < RETENTION_BATCH) break;
       }
+      for (let i = 0; i < batches; i++) {
+        // A response is read from R2 by its key alone, without its index row: its body goes at once,
+        // before the row, rather than with its day prefix.
+        const expired = await expiredResponses(db, cutoff, RETENTION_BATCH);
+        await bodyStore(env.BODIES).delete(expired.bodyKeys);
+        await expired.deleteRows();
+        responses += expired.bodyKeys.length;
+        if (expired.bodyKeys.length < RETENTION_BATCH) break;
+      }
     }
     await purgeStaleGuards(db, now - GUARD_KEEP_MS);
   }
   let bodies = 0;
   if (store.retentionDays > 0 && sweepBodies) bodies = await bodyStore(env.BODIES).deleteExpiredDays(now - store.retentionDays * DAY_MS, BODY_PAGES_PER_RUN);
-  if (purged > 0 || bodies > 0) logEvent("info", "retention_purged", { completions: purged, r2_objects: bodies, retention_days: store.retentionDays });
+  if (purged > 0 || responses > 0 || bodies > 0) logEvent("info", "retention_purged", { completions: purged, responses, r2_objects: bodies, retention_days: store.retentionDays });
   return purged;
 }

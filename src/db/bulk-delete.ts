@@ -1,6 +1,7 @@
 import { and, eq, isNotNull, sql, type SQL } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
+import { responses, responseTombstones } from "./responses-schema";
 import { completionTombstones, teams, teamStore, writeSpool } from "./schema";
 import { CONTROL_TEAM_TABLES, TEAM_TABLES, TID_TABLES } from "./team-tables";
 
@@ -18,7 +19,7 @@ const GUARD_BATCH = 500;
  * small (one row per deleted completion), so they are scanned rather than indexed.
  */
 export async function purgeStaleGuards(db: Db, cutoffMs: number, limit = GUARD_BATCH): Promise<number> {
-  const [tombstones, spool] = await db.batch([
+  const [tombstones, spool, responseGuards] = await db.batch([
     db
       .delete(completionTombstones)
       .where(sql`rowid in (select rowid from completion_tombstones where deleted_at < ${cutoffMs} limit ${limit})`)
@@ -27,8 +28,31 @@ export async function purgeStaleGuards(db: Db, cutoffMs: number, limit = GUARD_B
       .delete(writeSpool)
       .where(sql`rowid in (select rowid from write_spool where spooled_at < ${cutoffMs} limit ${limit})`)
       .returning({ id: writeSpool.completionId }),
+    db
+      .delete(responseTombstones)
+      .where(sql`rowid in (select rowid from response_tombstones where deleted_at < ${cutoffMs} limit ${limit})`)
+      .returning({ id: responseTombstones.responseId }),
   ]);
-  return tombstones.length + spool.length;
+  return tombstones.length + spool.length + responseGuards.length;
+}
+
+/** The R2 keys of up to `limit` responses stored before `cutoffMs`, oldest first, with what deletes their index rows. */
+export async function expiredResponses(db: Db, cutoffMs: number, limit: number): Promise<{ bodyKeys: string[]; deleteRows: () => Promise<void> }> {
+  const rows = await db
+    .select({ teamId: responses.teamId, id: responses.id, bodyKey: responses.bodyKey })
+    .from(responses)
+    .where(sql`${responses.storedAt} < ${cutoffMs}`)
+    .orderBy(responses.storedAt)
+    .limit(limit)
+    .all();
+  // The keys of the batch travel as one JSON parameter (D1 binds at most 100).
+  const keys = JSON.stringify(rows.map((row) => [row.teamId, row.id]));
+  return {
+    bodyKeys: rows.map((row) => row.bodyKey),
+    deleteRows: async () => {
+      if (rows.length > 0) await db.run(sql`delete from responses where (team_id, id) in (select j.value ->> 0, j.value ->> 1 from json_each(${keys}) j)`);
+    },
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { consoleSessions } from "./console-sessions";
-import { upstreamEvents, upstreamRollups } from "./upstream-stats";
+import { upstreamRollups } from "./upstream-stats";
 import { conversationItems, conversations, responses, responseTombstones } from "./responses-schema";
 import { apiKeys, completionFilters, completionIndex, completionMessages, completionMetadata, completions, completionTombstones, payloadParts, usageEvents, usageRollups, writeSpool } from "./schema";
 
@@ -7,7 +7,8 @@ import { apiKeys, completionFilters, completionIndex, completionMessages, comple
  * Every table of a team's shard that holds its rows by `team_id`, in the order a team purge empties
  * them: a completion's parts before the completion. Add a new per-team table here (or to
  * TID_TABLES, or CONTROL_TEAM_TABLES for one in the control database) and the team purge covers it.
- * (`teams` itself goes last.)
+ * (`teams` itself goes last. upstream_events names no team: its rows, an outcome's id and time, go
+ * with their age.)
  */
 export const TEAM_TABLES = [
   payloadParts,
@@ -22,7 +23,6 @@ export const TEAM_TABLES = [
   conversations,
   usageEvents,
   usageRollups,
-  upstreamEvents,
   upstreamRollups,
 ] as const;
 

@@ -4,9 +4,12 @@ import type { Db } from "./client";
 import { ROLLUP_WIDTHS, type RollupWidth } from "./usage";
 
 // How each upstream fares: requests, errors, fallbacks and a latency histogram, per minute, hour and
-// day. Written like usage (usage.ts): each outcome once per id, and each consumer run adds to the
-// rollups only the outcomes it inserted, in the same D1 batch. The tables are created by hand
-// (migrations/0008_upstream_stats.sql) and kept out of schema.ts, as console-sessions.ts is.
+// day. Each outcome counts once per id: a consumer run adds to the rollups only the outcomes whose id
+// is not recorded yet, then records the ids, in the same D1 batch. Only the rollups keep what an
+// outcome says; an outcome's own row is its id and time (the dedupe guard, kept a few days), one
+// WITHOUT ROWID b-tree and no other index, so a request's outcome costs D1 little more than its id.
+// The tables are created by hand (migrations/0008_upstream_stats.sql, 0010_upstream_events_ids.sql)
+// and kept out of schema.ts, as console-sessions.ts is.
 
 /** Upper bounds (ms) of the latency histogram's buckets; the last is open-ended. Doubling from 25 ms. */
 export const LATENCY_BOUNDS_MS = Array.from({ length: 15 }, (_, i) => 25 * 2 ** i);
@@ -32,20 +35,17 @@ export interface UpstreamOutcome {
   latencyMs: number;
 }
 
+/**
+ * The outcomes recorded so far, by (started_at, id): a redelivered message carries both unchanged.
+ * Keyed by time first, so that the purge of old ones is a range of the key. It names no team.
+ */
 export const upstreamEvents = sqliteTable(
   "upstream_events",
   {
-    id: text("id").primaryKey(),
-    teamId: text("team_id").notNull(),
-    batchId: text("batch_id").notNull(),
-    upstream: text("upstream").notNull(),
     startedAt: integer("started_at").notNull(),
-    failed: integer("failed").notNull(),
-    fellBack: integer("fell_back").notNull(),
-    latencyMs: integer("latency_ms").notNull(),
-    latencyBucket: integer("latency_bucket").notNull(),
+    id: text("id").notNull(),
   },
-  (t) => [index("upstream_events_batch").on(t.batchId), index("upstream_events_team").on(t.teamId, t.startedAt)],
+  (t) => [primaryKey({ columns: [t.startedAt, t.id] })],
 );
 
 const histogramColumns = Object.fromEntries(Array.from({ length: LATENCY_BUCKETS }, (_, i) => [`latency${i}`, integer(`latency_${i}`).notNull()])) as Record<
@@ -71,21 +71,32 @@ export const upstreamRollups = sqliteTable(
 
 const HISTOGRAM = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `latency_${i}`);
 
-/** Adds one run's outcomes (`?1`: its batch id) to the rollups of one width; a deleted team's add nothing. */
+/** One outcome as the statements read it from their JSON parameter: [id, team, upstream, started_at, failed, fell_back, latency_ms, latency_bucket]. */
+type OutcomeTuple = [string, string, string, number, 0 | 1, 0 | 1, number, number];
+
+/**
+ * Adds the outcomes of `?1` (a JSON array of OutcomeTuple) that are not recorded yet to the rollups
+ * of one width; a deleted team's add nothing.
+ */
 function rollupSql(width: RollupWidth): string {
   const sums = ["requests", "errors", "fallbacks", "latency_ms_sum", ...HISTOGRAM];
   return `insert into upstream_rollups (team_id, width, bucket_start, upstream, ${sums.join(", ")})
 select team_id, ${width}, (started_at / ${width}) * ${width}, upstream, count(*), sum(failed), sum(fell_back), sum(latency_ms),
   ${HISTOGRAM.map((_, i) => `sum(latency_bucket = ${i})`).join(", ")}
-from upstream_events e
-where batch_id = ?1 and exists (select 1 from teams t where t.id = e.team_id and t.deleted_at is null)
+from (select j.value ->> 0 as id, j.value ->> 1 as team_id, j.value ->> 2 as upstream, j.value ->> 3 as started_at,
+        j.value ->> 4 as failed, j.value ->> 5 as fell_back, j.value ->> 6 as latency_ms, j.value ->> 7 as latency_bucket
+      from json_each(?1) j) o
+where not exists (select 1 from upstream_events e where e.started_at = o.started_at and e.id = o.id)
+  and exists (select 1 from teams t where t.id = o.team_id and t.deleted_at is null)
 group by 1, 2, 3, 4
 on conflict (team_id, width, bucket_start, upstream) do update set ${sums.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`;
 }
 
 const ROLLUP_SQL = ROLLUP_WIDTHS.map(rollupSql);
-const EVENT_SQL =
-  "insert into upstream_events (id, team_id, batch_id, upstream, started_at, failed, fell_back, latency_ms, latency_bucket) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing";
+/** Records the ids of `?1`, after the rollups have read which are new. */
+const EVENT_SQL = "insert into upstream_events (started_at, id) select j.value ->> 3, j.value ->> 0 from json_each(?1) j where true on conflict do nothing";
+/** The statements that record a delivery's outcomes (`?1`), in their order; exposed so tests can check their query plans. */
+export const RECORD_OUTCOMES_SQL = [...ROLLUP_SQL, EVENT_SQL];
 
 export interface UpstreamQuery {
   width: RollupWidth;
@@ -108,14 +119,18 @@ export interface UpstreamSums {
 export class UpstreamStatsRepository {
   constructor(private readonly db: Db) {}
 
-  /** Records outcomes and adds the new ones to every rollup, atomically. Already-known ids add nothing. */
-  async record(outcomes: UpstreamOutcome[], batchId = crypto.randomUUID()): Promise<void> {
+  /** Adds the outcomes not recorded yet to every rollup and records them, atomically. Already-known ids add nothing. */
+  async record(outcomes: UpstreamOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
+    // One tuple per id: the same message twice in one delivery counts once.
+    const byId = new Map<string, OutcomeTuple>();
+    for (const o of outcomes) {
+      byId.set(o.id, [o.id, o.teamId, o.upstream, o.startedAt, o.failed ? 1 : 0, o.fellBack ? 1 : 0, Math.round(o.latencyMs), latencyBucket(o.latencyMs)]);
+    }
+    const tuples = JSON.stringify([...byId.values()]);
     const d1 = this.db.$client;
-    const inserts = outcomes.map((o) =>
-      d1.prepare(EVENT_SQL).bind(o.id, o.teamId, batchId, o.upstream, o.startedAt, o.failed ? 1 : 0, o.fellBack ? 1 : 0, Math.round(o.latencyMs), latencyBucket(o.latencyMs)),
-    );
-    await d1.batch([...inserts, ...ROLLUP_SQL.map((text) => d1.prepare(text).bind(batchId))]);
+    // Rollups first: each reads which ids are new before EVENT_SQL records them (one transaction).
+    await d1.batch(RECORD_OUTCOMES_SQL.map((text) => d1.prepare(text).bind(tuples)));
   }
 
   /** Sums per bucket and upstream, from the rollups of one width. */
@@ -155,10 +170,15 @@ export class UpstreamStatsRepository {
 
   /** Forgets outcome rows past redelivery, and minute rollups past a week (as usage does). */
   async purgeExpired(now: number): Promise<void> {
-    await this.db.batch([
+    await this.db.batch(this.purgeStatements(now));
+  }
+
+  /** The purge's statements; exposed so tests can check their query plans. */
+  purgeStatements(now: number) {
+    return [
       this.db.delete(upstreamEvents).where(lt(upstreamEvents.startedAt, now - 3 * 86400)),
       this.db.delete(upstreamRollups).where(and(eq(upstreamRollups.width, 60), lt(upstreamRollups.bucketStart, now - 7 * 86400))),
-    ]);
+    ] as const;
   }
 }
 

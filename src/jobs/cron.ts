@@ -3,7 +3,6 @@ import { startInlineMigration } from "../completion-store/migrate-inline";
 import { purgeExpiredCompletions } from "../completion-store/retention";
 import { purgeSessions } from "../console/sessions";
 import { logEvent } from "../log";
-import { purgeExpiredResponses } from "../responses/retention";
 import { sweepDeletedTeams } from "../teams/purge";
 import { purgeExpiredUsage } from "../usage/record-usage";
 
@@ -20,7 +19,6 @@ export async function runScheduledJobs(controller: ScheduledController, env: Env
   // R2's day prefixes are swept in the first run of each hour: finding them lists every team's
   // prefix (class A operations), and a day only expires once a day.
   await purgeExpiredCompletions(env, config.store, { sweepBodies: new Date(controller.scheduledTime).getUTCMinutes() < 5 });
-  await purgeExpiredResponses(env, config.store);
   await sweepDeletedTeams(env);
   await startInlineMigration(env);
   await purgeExpiredUsage(env, Math.floor(controller.scheduledTime / 1000));

@@ -1,14 +1,15 @@
 import { and, asc, desc, eq, gt, inArray, lt } from "drizzle-orm";
-import { createDb } from "../db/client";
 import { conversationItems, conversations } from "../db/responses-schema";
-import { teamDb } from "../db/team-db";
 import { mintTimeOrderedId, nowSeconds } from "../ids";
+import { bodyStore, teamPrefix } from "../store/bodies";
+import { requireTeamStore } from "../store/shards";
 import { itemId, mintConversationId } from "./item-ids";
 import type { Item } from "./types";
 
-// Conversations and their items, per team. D1 keeps the conversations and the index of their items,
-// in order (`seq`); each item's JSON is an R2 object under the team's prefix, so that an item of any
-// size fits and team deletion removes it with the rest. Appending is idempotent by item id, so a
+// Conversations and their items, per team. The team's D1 shard keeps the conversations and the index
+// of their items, in order (`seq`); each item's JSON is an R2 object under the team's prefix, so that
+// an item of any size fits and team deletion removes it with the rest. Conversations do not expire,
+// so their bodies sit outside the day prefixes that retention sweeps (t/{tid}/conv/…). Appending is idempotent by item id, so a
 // retried append adds nothing twice.
 
 export interface Conversation {
@@ -25,7 +26,7 @@ const present = (row: { id: string; createdAt: number; metadata: Record<string, 
   metadata: row.metadata,
 });
 
-const dbOf = (env: Env, teamId: string) => createDb(teamDb(env, teamId));
+const dbOf = async (env: Env, teamId: string) => (await requireTeamStore(env, teamId)).db;
 
 /** An item as a conversation keeps it: with an id (minted when it has none) and a status. */
 export function withItemId(item: Item): Item {
@@ -44,8 +45,8 @@ export function normaliseItem(item: Item): Item {
 }
 
 /** The R2 key of an item's JSON: under its conversation, so deleting the conversation deletes a prefix. */
-const conversationPrefix = (teamId: string, conversationId: string) => `t/${teamId}/conv/${conversationId}/`;
-const itemBodyKey = (teamId: string, conversationId: string, itemId: string) => `${conversationPrefix(teamId, conversationId)}${encodeURIComponent(itemId)}`;
+const conversationPrefix = (tid: number, conversationId: string) => `${teamPrefix(tid)}conv/${conversationId}/`;
+const itemBodyKey = (tid: number, conversationId: string, itemId: string) => `${conversationPrefix(tid, conversationId)}${encodeURIComponent(itemId)}`;
 
 /** Ids per `in (…)` list, under D1's 100 bound parameters with the team and conversation. */
 const IDS_PER_QUERY = 90;
@@ -53,7 +54,7 @@ const IDS_PER_QUERY = 90;
 /** The ids among `ids` the conversation holds already. */
 async function heldIds(env: Env, teamId: string, conversationId: string, ids: string[]): Promise<Set<string>> {
   const held = new Set<string>();
-  const db = dbOf(env, teamId);
+  const db = await dbOf(env, teamId);
   for (let at = 0; at < ids.length; at += IDS_PER_QUERY) {
     const rows = await db
       .select({ id: conversationItems.itemId })
@@ -75,15 +76,15 @@ export async function appendItems(env: Env, teamId: string, conversationId: stri
   const fresh = items.filter((item, i) => !held.has(item.id) && items.findIndex((other) => other.id === item.id) === i);
   if (fresh.length === 0) return;
   const createdAt = nowSeconds();
+  const { tid, d1 } = await requireTeamStore(env, teamId);
+  const bodies = bodyStore(env.BODIES);
   const rows = await Promise.all(
     fresh.map(async (item) => {
-      const json = JSON.stringify(item);
-      const key = itemBodyKey(teamId, conversationId, item.id);
-      await env.BODIES.put(key, json, { httpMetadata: { contentType: "application/json" } });
-      return { item, key, bytes: json.length };
+      const key = itemBodyKey(tid, conversationId, item.id);
+      const bytes = await bodies.putJson(key, item);
+      return { item, key, bytes };
     }),
   );
-  const d1 = teamDb(env, teamId);
   // One statement per item, in one batch (a transaction): each takes the next seq.
   const insert = d1.prepare(
     `insert into conversation_items (team_id, conversation_id, seq, item_id, created_at, bytes, body_key)
@@ -106,33 +107,23 @@ async function itemsOf(env: Env, rows: IndexRow[]): Promise<Item[]> {
   const items = await Promise.all(
     rows.map(async (row) => {
       if (row.bodyKey === null) return row.data === null ? null : (JSON.parse(row.data) as Item);
-      const object = await env.BODIES.get(row.bodyKey);
-      return object ? ((await object.json()) as Item) : null;
+      return bodyStore(env.BODIES).getJson<Item>(row.bodyKey);
     }),
   );
   // A body deleted under a row (its conversation being deleted meanwhile) is no item.
   return items.filter((item): item is Item => item !== null);
 }
 
-/** Deletes the R2 objects under a prefix, a listing (at most 1,000 keys) at a time. */
-async function deleteBodies(env: Env, prefix: string): Promise<void> {
-  for (;;) {
-    const listed = await env.BODIES.list({ prefix, limit: 1_000 });
-    if (listed.objects.length > 0) await env.BODIES.delete(listed.objects.map((object) => object.key));
-    if (!listed.truncated) return;
-  }
-}
-
 export async function createConversation(env: Env, teamId: string, metadata: Record<string, string>, items: Item[]): Promise<Conversation> {
   const id = mintConversationId();
   const createdAt = nowSeconds();
-  await dbOf(env, teamId).insert(conversations).values({ teamId, id, createdAt, metadata });
+  await (await dbOf(env, teamId)).insert(conversations).values({ teamId, id, createdAt, metadata });
   await appendItems(env, teamId, id, items.map(normaliseItem));
   return present({ id, createdAt, metadata });
 }
 
 export async function getConversation(env: Env, teamId: string, id: string): Promise<Conversation | null> {
-  const row = await dbOf(env, teamId)
+  const row = await (await dbOf(env, teamId))
     .select()
     .from(conversations)
     .where(and(eq(conversations.teamId, teamId), eq(conversations.id, id)))
@@ -141,7 +132,7 @@ export async function getConversation(env: Env, teamId: string, id: string): Pro
 }
 
 export async function updateConversation(env: Env, teamId: string, id: string, metadata: Record<string, string>): Promise<Conversation | null> {
-  const [row] = await dbOf(env, teamId)
+  const [row] = await (await dbOf(env, teamId))
     .update(conversations)
     .set({ metadata })
     .where(and(eq(conversations.teamId, teamId), eq(conversations.id, id)))
@@ -150,7 +141,7 @@ export async function updateConversation(env: Env, teamId: string, id: string, m
 }
 
 export async function deleteConversation(env: Env, teamId: string, id: string): Promise<boolean> {
-  const db = dbOf(env, teamId);
+  const db = await dbOf(env, teamId);
   const [deleted] = await db.batch([
     db
       .delete(conversations)
@@ -159,13 +150,17 @@ export async function deleteConversation(env: Env, teamId: string, id: string): 
     db.delete(conversationItems).where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, id))),
   ]);
   // After the index: no row is left pointing at a deleted body.
-  if (deleted.length > 0) await deleteBodies(env, conversationPrefix(teamId, id));
+  if (deleted.length > 0) {
+    const { tid } = await requireTeamStore(env, teamId);
+    // Unbounded: a conversation's items are few next to a team's.
+    while (!(await bodyStore(env.BODIES).deletePrefix(conversationPrefix(tid, id), 10)));
+  }
   return deleted.length > 0;
 }
 
 /** Every item of a conversation, oldest first (what a response's `conversation` prepends). */
 export async function allItems(env: Env, teamId: string, conversationId: string): Promise<Item[]> {
-  const rows = await dbOf(env, teamId)
+  const rows = await (await dbOf(env, teamId))
     .select(indexColumns)
     .from(conversationItems)
     .where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, conversationId)))
@@ -181,7 +176,7 @@ export interface ItemPage {
 
 /** A page of items; `after` is an item id of this conversation. */
 export async function listItems(env: Env, teamId: string, conversationId: string, page: { after?: string; limit: number; order: "asc" | "desc" }): Promise<ItemPage> {
-  const db = dbOf(env, teamId);
+  const db = await dbOf(env, teamId);
   const mine = and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, conversationId));
   let afterSeq: number | undefined;
   if (page.after) {
@@ -199,7 +194,7 @@ export async function listItems(env: Env, teamId: string, conversationId: string
 }
 
 export async function getItem(env: Env, teamId: string, conversationId: string, id: string): Promise<Item | null> {
-  const row = await dbOf(env, teamId)
+  const row = await (await dbOf(env, teamId))
     .select(indexColumns)
     .from(conversationItems)
     .where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, conversationId), eq(conversationItems.itemId, id)))
@@ -209,7 +204,7 @@ export async function getItem(env: Env, teamId: string, conversationId: string, 
 
 /** Any conversation item of the team with this id (an item_reference to it). */
 export async function findTeamItem(env: Env, teamId: string, id: string): Promise<Item | null> {
-  const row = await dbOf(env, teamId)
+  const row = await (await dbOf(env, teamId))
     .select(indexColumns)
     .from(conversationItems)
     .where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.itemId, id)))
@@ -218,11 +213,11 @@ export async function findTeamItem(env: Env, teamId: string, id: string): Promis
 }
 
 export async function deleteItem(env: Env, teamId: string, conversationId: string, id: string): Promise<boolean> {
-  const rows = await dbOf(env, teamId)
+  const rows = await (await dbOf(env, teamId))
     .delete(conversationItems)
     .where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, conversationId), eq(conversationItems.itemId, id)))
     .returning({ bodyKey: conversationItems.bodyKey });
   const keys = rows.flatMap((row) => (row.bodyKey ? [row.bodyKey] : []));
-  if (keys.length > 0) await env.BODIES.delete(keys);
+  if (keys.length > 0) await bodyStore(env.BODIES).delete(keys);
   return rows.length > 0;
 }

@@ -1,13 +1,13 @@
-import { teamDb } from "../db/team-db";
 import { mintTimeOrderedId } from "../ids";
 import type { AppendConversationPieceMessage, BackgroundMessage, StoreResponsePieceMessage } from "../queue/messages";
 import { fitsOneMessage, piecesOf } from "../queue/pieces";
+import { requireTeamStore } from "../store/shards";
 import { appendItems } from "./conversations-store";
 import { landQueuedResponse } from "./store";
 import type { Item, StoredResponse } from "./types";
 
 // A queued write too large for one message (a response whose body did not reach R2, a conversation
-// append) comes back in pieces. They wait in write_spool, keyed by the response id or a minted
+// append) comes back in pieces. They wait in the team's shard's write_spool, keyed by the response id or a minted
 // append id (neither ever equals a completion id), until all are there; then the whole lands as a
 // queued write does, and the pieces are removed. Landing is idempotent, so a failure between it and
 // the removal is retried without harm.
@@ -45,7 +45,7 @@ const removePieces = (d1: D1Database, teamId: string, key: string) => d1.prepare
 /** A response's piece: not kept for a response already indexed, deleted, or of a deleted team. */
 export async function spoolResponsePiece(env: Env, message: StoreResponsePieceMessage): Promise<void> {
   const { teamId, responseId } = message;
-  const d1 = teamDb(env, teamId);
+  const { d1 } = await requireTeamStore(env, teamId);
   const json = await collect(
     d1,
     { ...message, key: responseId },
@@ -62,7 +62,7 @@ export async function spoolResponsePiece(env: Env, message: StoreResponsePieceMe
 /** A conversation append's piece: not kept once the conversation is gone. */
 export async function spoolAppendPiece(env: Env, message: AppendConversationPieceMessage): Promise<void> {
   const { teamId, conversationId, appendId } = message;
-  const d1 = teamDb(env, teamId);
+  const { d1 } = await requireTeamStore(env, teamId);
   const json = await collect(d1, { ...message, key: appendId }, "exists (select 1 from conversations c where c.team_id = ?1 and c.id = ?7)", conversationId);
   if (json === null) return;
   await appendItems(env, teamId, conversationId, JSON.parse(json) as Item[]);

@@ -1,30 +1,29 @@
 import { and, eq } from "drizzle-orm";
 import { readAfterWrite } from "../completion-store/pending";
 import { readConfig } from "../config";
-import { createDb } from "../db/client";
 import { responses, responseTombstones } from "../db/responses-schema";
-import { teamDb } from "../db/team-db";
 import { mintedAt } from "../ids";
 import { describeError, logEvent } from "../log";
 import type { BackgroundMessage } from "../queue/messages";
 import { fitsOneMessage, piecesOf, sendInOrder } from "../queue/pieces";
+import { bodyKey } from "../store/bodies";
+import { requireTeamStore, type TeamStore } from "../store/shards";
 import { forgetPendingResponse, holdPending, pendingResponse } from "./pending";
 import type { StoredResponse } from "./types";
 
 export type { StoredResponse };
 
 // Stored responses: the body (the response, its resolved input, the upstream's own ids of reasoning
-// items) is one R2 object under t/{team}/{yyyy-mm-dd}/r/{id}, whose key follows from the id alone,
-// so a read needs no D1 call; D1 keeps the index (responses-schema.ts) for retention and deletion.
+// items) is one R2 object under t/{tid}/{yyyy-mm-dd}/r/{id}, whose key follows from the team and
+// the id alone, so a read needs no D1 call; the team's shard keeps the index (responses-schema.ts)
+// for retention and deletion.
 
-/** The R2 key of a response's body: per team, per day of its id, so retention and team deletion delete prefixes. */
-export function responseBodyKey(teamId: string, id: string): string {
-  const day = new Date(mintedAt(id) ?? 0).toISOString().slice(0, 10);
-  return `t/${teamId}/${day}/r/${id}`;
+/** The R2 key of a response's body: in the team's prefix, under the day of its id, as every body (store/bodies.ts). */
+export function responseBodyKey(tid: number, id: string): string {
+  return bodyKey(tid, mintedAt(id) ?? 0, "r", id);
 }
 
-
-function indexRow(teamId: string, record: StoredResponse, bytes: number) {
+function indexRow({ teamId, tid }: TeamStore, record: StoredResponse, bytes: number) {
   const r = record.response;
   return {
     teamId,
@@ -33,7 +32,7 @@ function indexRow(teamId: string, record: StoredResponse, bytes: number) {
     model: String(r.model ?? ""),
     status: String(r.status ?? "completed"),
     storedAt: mintedAt(r.id) ?? Date.now(),
-    bodyKey: responseBodyKey(teamId, r.id),
+    bodyKey: responseBodyKey(tid, r.id),
     bodyBytes: bytes,
     upstream: record.upstream,
     previousResponseId: r.previous_response_id ?? null,
@@ -45,8 +44,7 @@ function indexRow(teamId: string, record: StoredResponse, bytes: number) {
  * Writes the index row unless the response was deleted (tombstone) or its team was; true when the
  * row is there afterwards. Idempotent: a retry of a landed write changes nothing.
  */
-async function writeIndex(env: Env, teamId: string, row: ReturnType<typeof indexRow>): Promise<boolean> {
-  const d1 = teamDb(env, teamId);
+async function writeIndex({ d1 }: TeamStore, row: ReturnType<typeof indexRow>): Promise<boolean> {
   // Plain D1 statements: one round trip for the gated insert and the check that the row is there.
   const [, present] = await d1.batch([
     d1
@@ -64,15 +62,15 @@ async function writeIndex(env: Env, teamId: string, row: ReturnType<typeof index
 }
 
 /** Writes a response's body to R2. Throws on failure. */
-async function putBody(env: Env, teamId: string, record: StoredResponse): Promise<number> {
+async function putBody(env: Env, store: TeamStore, record: StoredResponse): Promise<number> {
   const json = JSON.stringify(record);
-  await env.BODIES.put(responseBodyKey(teamId, record.response.id), json, { httpMetadata: { contentType: "application/json" } });
+  await env.BODIES.put(responseBodyKey(store.tid, record.response.id), json, { httpMetadata: { contentType: "application/json" } });
   return json.length;
 }
 
 /** Writes the index of a response whose body is in R2; a deleted one's body is removed again. Throws on failure. */
-async function landIndex(env: Env, teamId: string, record: StoredResponse, bytes: number): Promise<void> {
-  if (!(await writeIndex(env, teamId, indexRow(teamId, record, bytes)))) await env.BODIES.delete(responseBodyKey(teamId, record.response.id));
+async function landIndex(env: Env, store: TeamStore, record: StoredResponse, bytes: number): Promise<void> {
+  if (!(await writeIndex(store, indexRow(store, record, bytes)))) await env.BODIES.delete(responseBodyKey(store.tid, record.response.id));
 }
 
 /**
@@ -80,12 +78,13 @@ async function landIndex(env: Env, teamId: string, record: StoredResponse, bytes
  * already in R2, read back from there. Idempotent.
  */
 export async function landQueuedResponse(env: Env, teamId: string, responseId: string, record: StoredResponse | null): Promise<void> {
-  if (record) return landIndex(env, teamId, record, await putBody(env, teamId, record));
-  const object = await env.BODIES.get(responseBodyKey(teamId, responseId));
+  const store = await requireTeamStore(env, teamId);
+  if (record) return landIndex(env, store, record, await putBody(env, store, record));
+  const object = await env.BODIES.get(responseBodyKey(store.tid, responseId));
   // Deleted meanwhile: nothing to index.
   if (!object) return;
   const text = await object.text();
-  await landIndex(env, teamId, JSON.parse(text) as StoredResponse, text.length);
+  await landIndex(env, store, JSON.parse(text) as StoredResponse, text.length);
 }
 
 /** The messages that carry a queued write: one if it fits, otherwise the record's JSON in pieces. */
@@ -106,9 +105,10 @@ export async function saveResponse(env: Env, teamId: string, record: StoredRespo
   const ids = { team_id: teamId, response_id: responseId };
   let bodyLanded = false;
   try {
-    const bytes = await putBody(env, teamId, record);
+    const store = await requireTeamStore(env, teamId);
+    const bytes = await putBody(env, store, record);
     bodyLanded = true;
-    await landIndex(env, teamId, record, bytes);
+    await landIndex(env, store, record, bytes);
     forgetPendingResponse(teamId, responseId);
     return;
   } catch (err) {
@@ -124,7 +124,7 @@ export async function saveResponse(env: Env, teamId: string, record: StoredRespo
 }
 
 async function isDeleted(env: Env, teamId: string, id: string): Promise<boolean> {
-  const db = createDb(teamDb(env, teamId));
+  const { db } = await requireTeamStore(env, teamId);
   const row = await db
     .select({ id: responseTombstones.responseId })
     .from(responseTombstones)
@@ -134,7 +134,8 @@ async function isDeleted(env: Env, teamId: string, id: string): Promise<boolean>
 }
 
 async function readBody(env: Env, teamId: string, id: string): Promise<StoredResponse | null> {
-  const object = await env.BODIES.get(responseBodyKey(teamId, id));
+  const { tid } = await requireTeamStore(env, teamId);
+  const object = await env.BODIES.get(responseBodyKey(tid, id));
   return object ? ((await object.json()) as StoredResponse) : null;
 }
 
@@ -157,12 +158,12 @@ export async function loadResponse(env: Env, teamId: string, id: string): Promis
 export async function deleteResponse(env: Env, teamId: string, id: string): Promise<boolean> {
   const found = await loadResponse(env, teamId, id);
   if (!found) return false;
-  const db = createDb(teamDb(env, teamId));
+  const { db, tid } = await requireTeamStore(env, teamId);
   await db.batch([
     db.insert(responseTombstones).values({ teamId, responseId: id, deletedAt: Date.now() }).onConflictDoNothing(),
     db.delete(responses).where(and(eq(responses.teamId, teamId), eq(responses.id, id))),
   ]);
   forgetPendingResponse(teamId, id);
-  await env.BODIES.delete(responseBodyKey(teamId, id));
+  await env.BODIES.delete(responseBodyKey(tid, id));
   return true;
 }

@@ -6,7 +6,6 @@ import { dbOf, teamStore } from "../store/shards";
 import { clearTeamLimits } from "../limits/clear";
 import { describeError, logEvent } from "../log";
 import { runQueueJob } from "../queue/job";
-import { purgeTeamBodies } from "./purge-bodies";
 import type { BackgroundMessage, PurgeTeamMessage } from "../queue/messages";
 
 // A deleted team's data is removed in bounded batches in the background: a queue message deletes
@@ -32,7 +31,6 @@ async function purgeStep(env: Env, teamId: string): Promise<boolean> {
   const shard = store?.db ?? control;
   if (!(await purgeTeamRows(control, shard, teamId, store?.tid ?? null, TEAM_PURGE_STATEMENTS))) return false;
   if (store && !(await bodyStore(env.BODIES).deleteTeam(store.tid, TEAM_PURGE_BODY_PAGES))) return false;
-  if (!(await purgeTeamBodies(env.BODIES, teamId))) return false;
   await finishTeamPurge(control, shard, teamId);
   return true;
 }

@@ -34,6 +34,11 @@ export async function filterPairs(id: string): Promise<{ key: string; value: str
   return pairs;
 }
 
+/** A team's integer store id, which names it in its shard's store tables and R2 keys. */
+export async function tidOf(teamId: string): Promise<number> {
+  return (await env.DB.prepare("select store_id from team_store where team_id = ?").bind(teamId).first<number>("store_id"))!;
+}
+
 /** Every R2 key under a prefix. */
 export async function r2Keys(prefix = ""): Promise<string[]> {
   const keys: string[] = [];
