@@ -132,11 +132,11 @@ export function mintedAt(id: string): number | null {
 
 // The store keys a minted id by its 26 characters after `chatcmpl-` (no base32 digit is an `l`, so
 // no other id, such as an upstream's `chatcmpl-…` kept from before ids were minted, can collide).
-const MINTED_SUFFIX = new RegExp(`^[${BASE32}]{${TIME_CHARS + RANDOM_CHARS}}$`);
+const MINTED_SUFFIX = new RegExp(`^[${BASE32}]{${TIME_CHARS + RANDOM_CHARS + TAIL_CHARS}}$`);
 
-/** The form the store keys an id by: a minted id without its prefix, any other id as it is. */
+/** The form the store keys an id by: a minted completion id without its prefix, any other id as it is. */
 export function compactId(id: string): string {
-  return MINTED_ID.test(id) ? id.slice(COMPLETION_PREFIX.length) : id;
+  return id.startsWith(COMPLETION_PREFIX) && MINTED_SUFFIX.test(id.slice(COMPLETION_PREFIX.length)) ? id.slice(COMPLETION_PREFIX.length) : id;
 }
 
 /** The id as shown, from the form the store keys it by. */

@@ -3,7 +3,7 @@ import { indexCount } from "./helpers/store";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { clearPending, LANDING_WAIT_MS } from "../src/completion-store/pending";
 import { completionStore } from "../src/completion-store/repository";
-import { carriesMac, mintCompletionId, mintedAt } from "../src/ids";
+import { carriesMac, compactId, fullId, mintCompletionId, mintedAt, mintSignedId } from "../src/ids";
 import { heldWritesD1, slowWritesD1, watchedD1 } from "./helpers/d1-faults";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { MINTED_ID, mintedIdIn } from "./helpers/ids";
@@ -80,6 +80,17 @@ describe("minted ids", () => {
     for (let at = "chatcmpl-".length; at < id.length; at++) {
       const other = alphabet[(alphabet.indexOf(id[at]) + 1) % 32];
       expect(await carriesMac(id.slice(0, at) + other + id.slice(at + 1), secret), `position ${at}`).toBe(false);
+    }
+  });
+
+  it("are keyed by the store without their chatcmpl- prefix, and only they: other ids are keyed as they are", async () => {
+    const id = await mintCompletionId(secret);
+    expect(compactId(id)).toBe(id.slice("chatcmpl-".length));
+    expect(fullId(compactId(id))).toBe(id);
+    const response = await mintSignedId("resp_", secret);
+    for (const other of [response, "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG", id.slice(0, -1)]) {
+      expect(compactId(other)).toBe(other);
+      expect(fullId(compactId(other))).toBe(other);
     }
   });
 });

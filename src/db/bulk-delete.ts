@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, sql, type SQL } from "drizzle-orm";
+import { and, eq, isNotNull, lt, sql, type SQL } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import { responses, responseTombstones } from "./responses-schema";
@@ -41,7 +41,7 @@ export async function expiredResponses(db: Db, cutoffMs: number, limit: number):
   const rows = await db
     .select({ teamId: responses.teamId, id: responses.id, bodyKey: responses.bodyKey })
     .from(responses)
-    .where(sql`${responses.storedAt} < ${cutoffMs}`)
+    .where(lt(responses.storedAt, cutoffMs))
     .orderBy(responses.storedAt)
     .limit(limit)
     .all();
