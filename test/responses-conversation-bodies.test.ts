@@ -5,19 +5,23 @@ import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { capturingQueue, drainQueue } from "./helpers/queue";
 import { restoreSpies } from "./helpers/spies";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+import { tidOf } from "./helpers/store";
+import { requireTeamStore } from "../src/store/shards";
 
-// Conversation items: D1 keeps their index, R2 their JSON under the team's prefix, so an item of
+// Conversation items: the team's D1 shard keeps their index, R2 their JSON under the team's prefix, so an item of
 // any size fits and deletions (of the item, the conversation, the team) remove the bodies.
 
 afterEach(restoreSpies);
 
 const bodies = async (prefix: string) => (await env.BODIES.list({ prefix })).objects.map((o) => o.key);
-const indexRows = (teamId: string, conversationId: string) =>
-  env.DB.prepare("select item_id, data, bytes, body_key, created_at from conversation_items where team_id = ? and conversation_id = ? order by seq").bind(teamId, conversationId).all<Record<string, any>>();
+const shardOf = async (teamId: string) => (await requireTeamStore(env, teamId)).d1;
+const indexRows = async (teamId: string, conversationId: string) =>
+  (await shardOf(teamId)).prepare("select item_id, data, bytes, body_key, created_at from conversation_items where team_id = ? and conversation_id = ? order by seq").bind(teamId, conversationId).all<Record<string, any>>();
 
 describe("conversation items", () => {
   it("are R2 objects under the team's prefix with an index row in D1; an item over 2 MB works; deletes remove the bodies", async () => {
     const { key, teamId } = await createTeamWithKey();
+    const tid = await tidOf(teamId);
     const conversation = await json(await call("/v1/conversations", { key, body: { items: [{ type: "message", role: "user", content: "first" }] } }));
     // Over D1's 2 MB row limit.
     const big = "z".repeat(2_500_000);
@@ -31,26 +35,27 @@ describe("conversation items", () => {
     expect(results.map((r) => r.item_id)).toEqual([first.id, bigItem.id, last.id]);
     for (const row of results) {
       expect(row.data).toBeNull();
-      expect(row.body_key.startsWith(`t/${teamId}/conv/${conversation.id}/`)).toBe(true);
+      expect(row.body_key.startsWith(`t/${tid}/conv/${conversation.id}/`)).toBe(true);
       expect(row.created_at).toBeGreaterThan(0);
       const object = await env.BODIES.get(row.body_key);
-      expect(row.bytes).toBe((await object!.text()).length);
+      // The stored (gzip) size.
+      expect(row.bytes).toBe(object!.size);
     }
-    expect(results[1].bytes).toBeGreaterThan(2_500_000);
 
     // The same item again adds nothing, in D1 or R2.
     await call(`/v1/conversations/${conversation.id}/items`, { key, body: { items: [{ ...last }] } });
     expect((await indexRows(teamId, conversation.id)).results).toHaveLength(3);
-    expect(await bodies(`t/${teamId}/conv/${conversation.id}/`)).toHaveLength(3);
+    expect(await bodies(`t/${tid}/conv/${conversation.id}/`)).toHaveLength(3);
 
     expect((await call(`/v1/conversations/${conversation.id}/items/${bigItem.id}`, { key, method: "DELETE" })).status).toBe(200);
     expect(await env.BODIES.get(results[1].body_key)).toBeNull();
     expect((await call(`/v1/conversations/${conversation.id}`, { key, method: "DELETE" })).status).toBe(200);
-    expect(await bodies(`t/${teamId}/conv/${conversation.id}/`)).toEqual([]);
+    expect(await bodies(`t/${tid}/conv/${conversation.id}/`)).toEqual([]);
   });
 
   it("a response in a conversation reads the big item back for the upstream and appends its turn as bodies", async () => {
     const { key, teamId } = await createTeamWithKey();
+    const tid = await tidOf(teamId);
     const big = "q".repeat(2_200_000);
     const conversation = await json(await call("/v1/conversations", { key, body: { items: [{ type: "message", role: "user", content: big }] } }));
     const upstream = mockUpstream(() => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content: "read it", refusal: null }, finish_reason: "stop", logprobs: null }] })));
@@ -61,7 +66,7 @@ describe("conversation items", () => {
     expect(results).toHaveLength(3);
     expect(results.every((r) => r.data === null && r.body_key !== null)).toBe(true);
     // Under the team's prefix, which team deletion removes.
-    expect(await bodies(`t/${teamId}/conv/`)).toHaveLength(3);
+    expect(await bodies(`t/${tid}/conv/`)).toHaveLength(3);
   });
 
   it("a conversation append over the queue's message limit, whose write failed, goes in pieces and lands whole", async () => {
@@ -88,6 +93,6 @@ describe("conversation items", () => {
     clearPendingResponses();
     const items = (await json(await call(`/v1/conversations/${conversation.id}/items?order=asc`, { key }))).data;
     expect(items.map((i: any) => i.content[0].text.length)).toEqual([long.length, "long read".length]);
-    expect(await env.DB.prepare("select count(*) as n from write_spool where team_id = ?").bind(teamId).first("n")).toBe(0);
+    expect(await (await shardOf(teamId)).prepare("select count(*) as n from write_spool where team_id = ?").bind(teamId).first("n")).toBe(0);
   });
 });

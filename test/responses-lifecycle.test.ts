@@ -63,15 +63,16 @@ describe("stored responses", () => {
     const { id } = await json(await call("/v1/responses", { key, env: { BODIES: failingPuts, BACKGROUND_QUEUE: queue }, body: { model: "gpt-4o-mini", input: "long one" } }));
     expect(sent.length).toBeGreaterThan(1);
     expect(new Set(sent.map((s) => s.body.kind))).toEqual(new Set(["store.response.piece"]));
-    expect(await bodyCount(teamId)).toBe(0);
+    const tid = await tidOf(teamId);
+    expect(await r2Keys(`t/${tid}/`)).toEqual([]);
     await drainQueue(sent);
     clearPendingResponses();
     const stored = await json(await call(`/v1/responses/${id}`, { key }));
     expect(stored.output[0].content[0].text).toBe(long);
-    expect(await bodyCount(teamId)).toBe(1);
-    expect(await env.DB.prepare("select count(*) as n from responses where team_id = ? and id = ?").bind(teamId, id).first("n")).toBe(1);
+    expect((await r2Keys(`t/${tid}/`)).length).toBe(1);
+    expect(await rowCount("responses", teamId)).toBe(1);
     // The pieces are gone once the whole has landed.
-    expect(await env.DB.prepare("select count(*) as n from write_spool where team_id = ?").bind(teamId).first("n")).toBe(0);
+    expect(await rowCount("write_spool", teamId)).toBe(0);
   });
 
   it("a previous_response_id sent right after the answer finds it, in this isolate, before its write lands", async () => {
@@ -91,7 +92,8 @@ describe("stored responses", () => {
     mockUpstream(answer);
     const { id } = await json(await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "old" } }));
     const completion = await json(await call("/v1/chat/completions", { key, body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "old" }], store: true } }));
-    const kinds = async () => (await r2Keys(`t/${tid}/`)).map((k) => k.split("/")[3]).sort();
+    const conversation = await json(await call("/v1/conversations", { key, body: { items: [{ role: "user", content: "kept" }] } }));
+    const kinds = async () => (await r2Keys(`t/${tid}/`)).filter((k) => !k.startsWith(`t/${tid}/conv/`)).map((k) => k.split("/")[3]).sort();
     expect(await kinds()).toEqual(["c", "m", "r"]);
     expect(await rowCount("responses", teamId)).toBe(1);
     await runCron({ STORE_RETENTION_DAYS: "30" });
@@ -101,6 +103,9 @@ describe("stored responses", () => {
     // One sweep of the team's expired day prefix: the response's body and the completion's alike.
     expect(await kinds()).toEqual([]);
     expect(await rowCount("responses", teamId)).toBe(0);
+    // Conversations do not expire: their items sit outside the day prefixes.
+    expect(await r2Keys(`t/${tid}/conv/`)).toHaveLength(1);
+    expect((await json(await call(`/v1/conversations/${conversation.id}/items`, { key }))).data[0].content[0].text).toBe("kept");
     // Read 31 days on, as the ids are no longer fresh: a miss is a 404 at once.
     clearPendingResponses();
     expect((await call(`/v1/responses/${id}`, { key })).status).toBe(404);

@@ -8,7 +8,7 @@ import { ROLLUP_WIDTHS, type RollupWidth } from "./usage";
 // is not recorded yet, then records the ids, in the same D1 batch. Only the rollups keep what an
 // outcome says; an outcome's own row is its id and time (the dedupe guard, kept a few days), one
 // WITHOUT ROWID b-tree and no other index, so a request's outcome costs D1 little more than its id.
-// The tables are created by hand (migrations/0008_upstream_stats.sql, 0010_upstream_events_ids.sql)
+// The tables are created by hand (migrations/0008_upstream_stats.sql, 0012_upstream_events_ids.sql)
 // and kept out of schema.ts, as console-sessions.ts is.
 
 /** Upper bounds (ms) of the latency histogram's buckets; the last is open-ended. Doubling from 25 ms. */

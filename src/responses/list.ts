@@ -1,9 +1,8 @@
 import { and, desc, eq, gte, lte, sql, type SQL } from "drizzle-orm";
-import { createDb } from "../db/client";
 import { responses } from "../db/responses-schema";
-import { teamDb } from "../db/team-db";
+import { requireTeamStore } from "../store/shards";
 
-// A team's stored responses, newest first, from the D1 index alone (no body is read), paged by a
+// A team's stored responses, newest first, from its shard's D1 index alone (no body is read), paged by a
 // cursor on (created, id) as responses_team_created orders them.
 
 export interface ResponseListQuery {
@@ -17,7 +16,7 @@ export interface ResponseListQuery {
 
 export async function listStoredResponses(env: Env, query: ResponseListQuery) {
   const { teamId } = query;
-  const db = createDb(teamDb(env, teamId));
+  const { db } = await requireTeamStore(env, teamId);
   const conditions: SQL[] = [eq(responses.teamId, teamId)];
   if (query.model) conditions.push(eq(responses.model, query.model));
   if (query.createdFrom !== undefined) conditions.push(gte(responses.created, query.createdFrom));
@@ -46,7 +45,7 @@ export async function listStoredResponses(env: Env, query: ResponseListQuery) {
 
 /** Whether the team has a stored response `id` in the index. */
 export async function responseIndexed(env: Env, teamId: string, id: string): Promise<boolean> {
-  const db = createDb(teamDb(env, teamId));
+  const { db } = await requireTeamStore(env, teamId);
   const row = await db.select({ id: responses.id }).from(responses).where(and(eq(responses.teamId, teamId), eq(responses.id, id))).get();
   return row !== undefined;
 }
