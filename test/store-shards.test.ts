@@ -105,7 +105,8 @@ describe("teams over D1 shards", () => {
     for (const table of ["responses", "conversations", "conversation_items"]) {
       expect([table, await count(one, table), await count(env.DB, table)]).toEqual([table, 1, 0]);
     }
-    expect(await r2Keys(`t/${await tidOf(teamId)}/`)).toEqual([expect.stringMatching(new RegExp(`/r/${first.id}$`))]);
+    // The response's body in a day prefix, the conversation item's under conv/: both under the team's prefix.
+    expect(await r2Keys(`t/${await tidOf(teamId)}/`)).toEqual([expect.stringMatching(new RegExp(`/r/${first.id}$`)), expect.stringMatching(new RegExp(`/conv/${conversation.id}/`))]);
 
     // Shard 0 answers only the key lookup (control); any query of the Responses tables there fails the request.
     const onlyControl = new Proxy(env.DB, {
