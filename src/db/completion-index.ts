@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
+import type { Order } from "./completions";
 import { completionFilters, completionIndex, completionMessages, completionMetadata, completions, completionTombstones, payloadParts } from "./schema";
 
 // The only module that knows the store's index tables (a team's shard). Every query names the
@@ -8,7 +9,6 @@ import { completionFilters, completionIndex, completionMessages, completionMetad
 // sorts and finds them.
 
 export type IndexRow = typeof completionIndex.$inferSelect;
-export type Order = "asc" | "desc";
 
 export interface IndexListQuery {
   tid: number;
