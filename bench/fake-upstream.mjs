@@ -9,6 +9,8 @@
 // The same three can be given in the request body, as `"x_fake": { "chunks": 8, "first_delay_ms": 200,
 // "chunk_delay_ms": 20 }` (a header wins over the body). The gateway forwards unknown body fields
 // but not these headers, so the benchmark shapes answers through the gateway with the body field.
+// A Responses request translated to chat keeps only the fields chat knows, so there the same object
+// may come as the `user` field instead: `"user": "x_fake:{\"chunks\":200}"`.
 // POST /responses answers as OpenAI's Responses API does (one message item; streamed as its events).
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
@@ -27,8 +29,20 @@ function lastUserText(messages) {
   return typeof last.content === "string" ? last.content : (last.content ?? []).map((p) => p.text ?? "").join(" ");
 }
 
+function fakeSettings(body) {
+  if (body.x_fake && typeof body.x_fake === "object") return body.x_fake;
+  if (typeof body.user === "string" && body.user.startsWith("x_fake:")) {
+    try {
+      return JSON.parse(body.user.slice("x_fake:".length));
+    } catch {
+      return {};
+    }
+  }
+  return {};
+}
+
 function shape(req, body) {
-  const fromBody = body.x_fake && typeof body.x_fake === "object" ? body.x_fake : {};
+  const fromBody = fakeSettings(body);
   return {
     chunks: num(req.headers["x-fake-chunks"], num(fromBody.chunks, 8)),
     firstDelayMs: num(req.headers["x-fake-first-delay-ms"], num(fromBody.first_delay_ms, 0)),

@@ -153,8 +153,8 @@ function passLines(stream, name, onLog) {
 export async function backgroundBindings(root = ROOT) {
   const { unstable_getMiniflareWorkerOptions } = await import(join(root, "node_modules", "wrangler", "wrangler-dist", "cli.js"));
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
-  const { queueProducers = {}, queueConsumers = {}, durableObjects = {}, r2Buckets = {} } = workerOptions;
-  return { queueProducers, queueConsumers, durableObjects, r2Buckets };
+  const { queueProducers = {}, queueConsumers = {}, durableObjects = {}, r2Buckets = {}, d1Databases = {} } = workerOptions;
+  return { queueProducers, queueConsumers, durableObjects, r2Buckets, d1Names: Object.keys(d1Databases) };
 }
 
 /**
@@ -186,9 +186,15 @@ export async function startWorker({ name, scriptPath, bindings = {}, d1Persist, 
       passLines(stderr, name, onLog);
     },
   };
-  if (wranglerBindings) Object.assign(options, await backgroundBindings(root));
+  let d1Names = ["DB"];
+  if (wranglerBindings) {
+    const { d1Names: declared, ...background } = await backgroundBindings(root);
+    Object.assign(options, background);
+    if (declared.length > 0) d1Names = declared;
+  }
   if (d1Persist) {
-    options.d1Databases = { DB: `${name}-db` };
+    // Every D1 database wrangler.toml binds (the control database and each store shard), each its own file.
+    options.d1Databases = Object.fromEntries(d1Names.map((binding) => [binding, `${name}-${binding.toLowerCase()}`]));
     options.d1Persist = d1Persist;
   }
   if (inspector) {

@@ -159,7 +159,7 @@ async function main() {
         usage: { url, method: "POST", headers, body: body({}) },
         "responses-unstored": { url: responsesUrl, method: "POST", headers, body: responsesBody({ ...streamed, store: false }) },
         "responses-stored": { url: responsesUrl, method: "POST", headers, body: responsesBody(streamed) },
-        translated: { url: responsesUrl, method: "POST", headers, body: responsesBody(streamed) },
+        translated: { url: responsesUrl, method: "POST", headers, body: responsesBody({ stream: true, user: `x_fake:${JSON.stringify({ chunks })}` }) },
         store: { url, method: "POST", headers, body: body({ store: true, metadata: { bench: "store" } }) },
         stream: { url, method: "POST", headers, body: body(streamed) },
         "stream-store": { url, method: "POST", headers, body: body({ ...streamed, store: true, metadata: { bench: "s" } }) },

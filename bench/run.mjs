@@ -556,7 +556,11 @@ async function main() {
       cpuScenarios.push(
         ...streamed("responses_unstored_stream", "responses store:false streamed (responses upstream)", (x) => ({ job: responses(responsesCpu, responsesTeam.key, { ...x, store: false }), ...profiled(responsesCpu) })),
         ...streamed("responses_stored_stream", "responses stored streamed (responses upstream)", (x) => ({ job: responses(responsesCpu, responsesTeam.key, x), ...profiled(responsesCpu) })),
-        ...streamed("translated_stream", "responses stored streamed, translated (chat upstream)", (x) => ({ job: responses(gatewayCpu, cpuTeam.key, x), ...profiled(gatewayCpu) })),
+        // Translated to chat, the request keeps only chat's fields: the shape goes to the fake upstream as `user`.
+        ...streamed("translated_stream", "responses stored streamed, translated (chat upstream)", ({ x_fake, ...x }) => ({
+          job: responses(gatewayCpu, cpuTeam.key, { ...x, user: `x_fake:${JSON.stringify(x_fake)}` }),
+          ...profiled(gatewayCpu),
+        })),
       );
     }
     const restore = aside([floorCpu, gatewayCpu, offCpu, responsesCpu].filter(Boolean));

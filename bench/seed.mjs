@@ -28,7 +28,9 @@ const SEED_QUESTION = `{"role":"user","content":"Tell me about an order and its 
 const encoder = new TextEncoder();
 const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
 const sha256 = async (text) => hex(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-const gzip = async (text) => new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+// As src/store/bodies.ts stores them: gzip from 1,024 characters of JSON up, plain JSON below.
+const encodeBody = async (text) =>
+  text.length < 1_024 ? new TextEncoder().encode(text) : new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
 const dayOf = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 /**
@@ -71,7 +73,7 @@ export async function seedCompletions(d1, { teamId, bodies, from = 0, to, baseCr
   // R2: the day's segment holding the one (shared) question, then each completion's object.
   const segmentText = `[${SEED_QUESTION}]`;
   const segment = await sha256(segmentText);
-  const segmentData = await gzip(segmentText);
+  const segmentData = await encodeBody(segmentText);
   const days = new Set();
   let next = from;
   const worker = async () => {
@@ -89,7 +91,7 @@ export async function seedCompletions(d1, { teamId, bodies, from = 0, to, baseCr
         usage: { prompt_tokens: 15, completion_tokens: 8, total_tokens: 23 }, system_fingerprint: "fp_fake",
       };
       const object = { v: 1, body, upstreamId: null, chain: "", segs: [segment], refs: [0, 0] };
-      await bodies.put(`t/${tid}/${day}/c/${id}`, await gzip(JSON.stringify(object)));
+      await bodies.put(`t/${tid}/${day}/c/${id}`, await encodeBody(JSON.stringify(object)));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

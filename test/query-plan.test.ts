@@ -56,6 +56,34 @@ describe("list query plans", () => {
   });
 });
 
+describe("the lookup of an earlier completion a request extends", () => {
+  it("reads one row per hash, however many completions share it", async () => {
+    const shared = 903;
+    const day = 86_400_000 * 20_000;
+    // 300 completions of one day with the same messages (the same hash 77), one the day before.
+    await env.DB.prepare(
+      `with recursive n(i) as (select 0 union all select i + 1 from n where i < 299)
+       insert into completion_index (tid, id, created, model, meta, at, conv, up, msgs, bytes, loc)
+       select ?1, printf('same-%03d', i), 1000 + i, 'gpt-a', null, ?2 + i * 1000, 77, null, 2, 0, 1 from n`,
+    )
+      .bind(shared, day)
+      .run();
+    await env.DB.prepare(`insert into completion_index (tid, id, created, model, meta, at, conv, up, msgs, bytes, loc) values (?1, 'same-old', 1, 'gpt-a', null, ?2, 78, null, 2, 0, 1)`)
+      .bind(shared, day - 1000)
+      .run();
+    const query = index.latestByConvQuery(shared, [77, 78, 79], day, day + 86_400_000, "same-299");
+    const { results, meta } = await query.all<{ id: string | null; conv: number }>();
+    // The latest of the day but the one being written; nothing of another day.
+    expect(results).toEqual([
+      { conv: 77, id: "same-298" },
+      { conv: 78, id: null },
+      { conv: 79, id: null },
+    ]);
+    // The three hashes, and a row or two each: never the 300 that share one.
+    expect(meta.rows_read).toBeLessThanOrEqual(10);
+  });
+});
+
 describe("upstream outcome query plans", () => {
   const explain = async (sql: string, params: unknown[]) => (await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()).results.map((r) => r.detail);
   const tuples = JSON.stringify([["id-1", "team-1", "alpha", 1000, 0, 0, 30, 1]]);

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { MAX_SEGMENTS } from "../src/completion-store/conversation";
+import { forgetRecentLayouts } from "../src/completion-store/recent-layouts";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { r2Keys } from "./helpers/store";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
@@ -48,7 +49,12 @@ const r2Bytes = async (prefix: string) => {
 const databaseBytes = async () => (await env.DB.prepare("select 1").run()).meta.size_after;
 
 describe("a conversation stored once", () => {
-  it("stores a 30-turn conversation (2 KB turns, full history re-sent) in at most 4x its last request, D1 and R2 together, and every turn's /messages returns its exact messages", async () => {
+  // Each turn finds the turn before it among the layouts this isolate wrote, or (as on a fresh
+  // isolate, or when turns land on different isolates) through the D1 index and the R2 object.
+  it.each([
+    ["the isolate's recent layouts", false],
+    ["the D1 index", true],
+  ])("stores a 30-turn conversation (2 KB turns, full history re-sent) in at most 4x its last request, D1 and R2 together, and every turn's /messages returns its exact messages: earlier turns found through %s", async (_, fresh) => {
     const { key, teamId } = await createTeamWithKey();
     const d1Before = await databaseBytes();
     const history: { role: string; content: string }[] = [{ role: "system", content: prose(1024, 0) }];
@@ -59,6 +65,7 @@ describe("a conversation stored once", () => {
       const messages = history.map((m) => ({ ...m }));
       lastRequestBytes = new TextEncoder().encode(JSON.stringify({ model: "m", messages, store: true, metadata: { run: "r1" } })).length;
       const answer = prose(1024, turn * 2 + 1);
+      if (fresh) forgetRecentLayouts();
       turns.push({ id: await ask(key, messages, answer), messages });
       history.push({ role: "assistant", content: answer });
     }

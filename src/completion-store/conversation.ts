@@ -58,7 +58,7 @@ export interface MessageLayout {
  * Where each of `messages` goes. `prior`, when given, is an earlier completion of the same team and
  * day whose messages are exactly messages[0..prior.length): its references are reused.
  */
-export async function layoutMessages(messages: string[], prior: { object: CompletionObject; length: number } | null): Promise<MessageLayout> {
+export async function layoutMessages(messages: string[], prior: { object: Pick<CompletionObject, "segs" | "refs">; length: number } | null): Promise<MessageLayout> {
   const shared = prior ? prior.length : 0;
   const segs: string[] = [];
   const refs: number[] = [];

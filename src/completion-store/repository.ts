@@ -2,9 +2,10 @@ import { completionIndexOf, type IndexRow } from "../db/completion-index";
 import type { ListCompletionsQuery, Metadata, NewStoredCompletion, Order, Page, StoredCompletion } from "../db/completions";
 import { readLegacy } from "../db/legacy-completions";
 import { compactId, fullId } from "../ids";
-import { bodyKey, bodyStore, dayOf, type BodyStore } from "../store/bodies";
+import { bodyKey, bodyStore, type BodyStore } from "../store/bodies";
 import { teamStore, type TeamStore } from "../store/shards";
 import { chainHashes, type CompletionObject, convOf, layoutMessages, messagesAt, segmentsOf } from "./conversation";
+import { type Layout, recentLayout, rememberLayout } from "./recent-layouts";
 
 // Stored completions: the index in the team's D1 shard, the bodies in R2 (t/{tid}/{day}/c/{id},
 // with their messages in the day's segments, t/{tid}/{day}/m/{sha256}). A write puts the body
@@ -15,6 +16,7 @@ import { chainHashes, type CompletionObject, convOf, layoutMessages, messagesAt,
 
 /** How many of a request's prefixes are looked up for an earlier completion it extends (D1 binds at most 100 parameters). */
 const PRIOR_LOOKUP = 60;
+const DAY_MS = 86_400_000;
 
 const completionKey = (tid: number, row: Pick<IndexRow, "at" | "id">) => bodyKey(tid, row.at, "c", row.id);
 const segmentKey = (tid: number, at: number, name: string) => bodyKey(tid, at, "m", name);
@@ -59,21 +61,27 @@ export class CompletionStore {
     if (layout.segment) await this.bodies.putText(segmentKey(tid, at, layout.segment.name), layout.segment.text);
     const object: CompletionObject = { v: 1, body: record.body, upstreamId: record.upstreamId, chain: chain.at(-1) ?? "", segs: layout.segs, refs: layout.refs };
     const bytes = await this.bodies.putJson(completionKey(tid, { at, id }), object);
+    if (object.chain) rememberLayout(tid, object.chain, at, object);
     return { bytes, conv: chain.length > 0 ? convOf(chain[chain.length - 1]) : null };
   }
 
   /** The same day's completion of the team whose messages are the longest prefix of these, if any. */
-  private async findPrior(store: TeamStore, id: string, at: number, chain: string[]): Promise<{ object: CompletionObject; length: number } | null> {
+  private async findPrior(store: TeamStore, id: string, at: number, chain: string[]): Promise<{ object: Layout; length: number } | null> {
+    for (let k = chain.length; k >= 1 && k > chain.length - PRIOR_LOOKUP; k--) {
+      const layout = recentLayout(store.tid, chain[k - 1], at);
+      if (layout) return { object: layout, length: k };
+    }
     const lengths = new Map<number, number>();
     for (let k = chain.length; k >= 1 && k > chain.length - PRIOR_LOOKUP; k--) if (!lengths.has(convOf(chain[k - 1]))) lengths.set(convOf(chain[k - 1]), k);
     if (lengths.size === 0) return null;
-    const day = dayOf(at);
-    const found = (await completionIndexOf(store.db).findByConv(store.tid, [...lengths.keys()]))
-      .filter((row) => row.id !== id && row.conv !== null && dayOf(row.at) === day)
-      .sort((a, b) => lengths.get(b.conv!)! - lengths.get(a.conv!)!);
+    const dayStart = at - (at % DAY_MS);
+    const found = (await completionIndexOf(store.db).latestByConv(store.tid, [...lengths.keys()], dayStart, dayStart + DAY_MS, id)).sort(
+      (a, b) => lengths.get(b.conv)! - lengths.get(a.conv)!,
+    );
     for (const row of found.slice(0, 2)) {
-      const length = lengths.get(row.conv!)!;
-      const object = await this.bodies.getJson<CompletionObject>(completionKey(store.tid, row));
+      const length = lengths.get(row.conv)!;
+      // Found within this day, so its body is under this day's prefix.
+      const object = await this.bodies.getJson<CompletionObject>(completionKey(store.tid, { at: dayStart, id: row.id }));
       // The 48-bit lookup is a hint; the whole chain hash says the messages are the same.
       if (object && object.chain === chain[length - 1]) return { object, length };
     }

@@ -78,14 +78,27 @@ export class CompletionIndex {
     return (await this.db.select().from(completionIndex).where(and(eq(completionIndex.tid, tid), eq(completionIndex.id, id))).get()) ?? null;
   }
 
-  /** The team's completions whose messages hash to one of `convs` (the prefixes of a new request's). */
-  findByConv(tid: number, convs: number[]): Promise<Pick<IndexRow, "id" | "conv" | "at">[]> {
-    if (convs.length === 0) return Promise.resolve([]);
+  /**
+   * For each of `convs` (the hashes of a new request's message prefixes), the id of the team's latest
+   * completion with that hash stored in [from, to), other than `exceptId`. One statement of one-row
+   * lookups on the (tid, conv, at) index: it reads at most one row per hash, however many share it.
+   */
+  async latestByConv(tid: number, convs: number[], from: number, to: number, exceptId: string): Promise<{ id: string; conv: number }[]> {
+    if (convs.length === 0) return [];
+    return (await this.latestByConvQuery(tid, convs, from, to, exceptId).all<{ id: string | null; conv: number }>()).results.filter(
+      (row): row is { id: string; conv: number } => row.id !== null,
+    );
+  }
+
+  /** The statement of latestByConv; exposed so tests can check the rows it reads. */
+  latestByConvQuery(tid: number, convs: number[], from: number, to: number, exceptId: string): D1PreparedStatement {
+    // The hashes as one JSON array: D1 binds at most 100 parameters, and refuses long compound SELECTs.
     return this.d1
-      .prepare(`select id, conv, at from completion_index where tid = ? and conv in (${convs.map(() => "?").join(",")})`)
-      .bind(tid, ...convs)
-      .all<Pick<IndexRow, "id" | "conv" | "at">>()
-      .then((r) => r.results);
+      .prepare(
+        `select j.value as conv, (select c.id from completion_index c where c.tid = ?1 and c.conv = j.value and c.at >= ?2 and c.at < ?3 and c.id <> ?4
+           order by c.at desc limit 1) as id from json_each(?5) j`,
+      )
+      .bind(tid, from, to, exceptId, JSON.stringify(convs));
   }
 
   /** A page of index rows (limit + 1, to know has_more). */

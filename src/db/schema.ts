@@ -91,7 +91,7 @@ export const completionIndex = sqliteTable(
     primaryKey({ columns: [t.tid, t.id] }),
     index("completion_index_created").on(t.tid, t.created, t.id),
     index("completion_index_model").on(t.tid, t.model, t.created, t.id),
-    index("completion_index_conv").on(t.tid, t.conv),
+    index("completion_index_conv").on(t.tid, t.conv, t.at),
     index("completion_index_at").on(t.at),
   ],
 );

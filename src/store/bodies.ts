@@ -1,11 +1,14 @@
 // Bodies in R2, under one prefix per team and day: t/{tid}/{yyyy-mm-dd}/{kind}/{name}. Retention
 // deletes whole expired day prefixes and team deletion the team's prefix; R2 deletes are free,
-// where every D1 row deleted is billed. Objects are gzip JSON (CompressionStream): text bodies
-// shrink 3-10x, and R2 bills stored bytes.
+// where every D1 row deleted is billed. Objects of GZIP_FROM bytes or more are gzip JSON
+// (CompressionStream): text bodies shrink 3-10x, and R2 bills stored bytes. Smaller ones are plain
+// JSON: they shrink little, and a compression stream each way costs more CPU than they would save.
 
 const DAY_MS = 86_400_000;
 /** R2 deletes at most 1,000 keys per call, and lists at most 1,000 per page. */
 const R2_PAGE = 1_000;
+/** Objects from this size (JSON text length) up are stored gzip. */
+const GZIP_FROM = 1_024;
 
 /** The UTC day of a time (ms), as the key names it. */
 export function dayOf(ms: number): string {
@@ -39,6 +42,11 @@ export class BodyStore {
 
   /** Writes JSON text already serialised (one PUT); returns the bytes stored. */
   async putText(key: string, json: string): Promise<number> {
+    if (json.length < GZIP_FROM) {
+      const data = new TextEncoder().encode(json);
+      await this.bucket.put(key, data, { httpMetadata: { contentType: "application/json" } });
+      return data.byteLength;
+    }
     const data = await gzip(json);
     await this.bucket.put(key, data, { httpMetadata: { contentType: "application/json", contentEncoding: "gzip" } });
     return data.byteLength;
@@ -48,7 +56,10 @@ export class BodyStore {
   async getJson<T>(key: string): Promise<T | null> {
     const object = await this.bucket.get(key);
     if (!object) return null;
-    return JSON.parse(await gunzip(object.body)) as T;
+    // Told apart by gzip's magic bytes (JSON never starts with 0x1f), not by metadata a writer may have left out.
+    const data = new Uint8Array(await object.arrayBuffer());
+    if (data[0] !== 0x1f || data[1] !== 0x8b) return JSON.parse(new TextDecoder().decode(data)) as T;
+    return JSON.parse(await gunzip(new Blob([data]).stream())) as T;
   }
 
   /** Several keys, read in parallel (one GET each); a missing key gives null. */
