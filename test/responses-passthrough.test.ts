@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import type { UsageMessage } from "../src/queue/messages";
-import { callLive, createTeamWithKey, drainPendingStores, workerFetch } from "./helpers/gateway";
+import { call, callLive, createTeamWithKey, drainPendingStores, json, workerFetch } from "./helpers/gateway";
 import { restoreSpies } from "./helpers/spies";
 import { jsonResponse, mockUpstream } from "./helpers/upstream";
 import { captureQueue, deliver } from "./helpers/usage";
@@ -98,5 +98,49 @@ describe("store: false passed through to a responses upstream", () => {
     expect(more).toEqual([]);
     expect(event).toMatchObject({ inputTokens: 21, cachedInputTokens: 5, outputTokens: 8, unknownUsage: false });
     await deliver(captured.messages);
+  });
+});
+
+describe("a stored stream from a responses upstream", () => {
+  // The upstream sends its final event and then keeps the connection open (or breaks it): the answer is whole.
+  function finalThenOpen(text: string, end: "open" | "break") {
+    let sent = false;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (!sent) {
+          sent = true;
+          return controller.enqueue(encoder.encode(streamText(text)));
+        }
+        if (end === "break") controller.error(new Error("connection reset"));
+        return new Promise(() => {});
+      },
+    });
+  }
+
+  it("is stored when the client leaves once it has response.completed", async () => {
+    const { key } = await createTeamWithKey();
+    mockUpstream(() => new Response(finalThenOpen("kept", "open"), { headers: { "content-type": "text/event-stream" } }));
+    const { response, settled } = await callLive("/v1/responses", { key, env: RESPONSES, body: { model: "gpt-4o", input: "hi", stream: true } });
+    const reader = response.body!.getReader();
+    let text = "";
+    while (!text.includes("response.completed")) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    await settled();
+    const id = /"id":"(resp_[^"]+)"/.exec(text)![1];
+    const stored = await json(await call(`/v1/responses/${id}`, { key, env: RESPONSES }));
+    expect(stored.status).toBe("completed");
+    expect(stored.output[0].content[0].text).toBe("kept");
+  });
+
+  it("is stored, and ends without an error event, when the upstream breaks off after response.completed", async () => {
+    const { key } = await createTeamWithKey();
+    mockUpstream(() => new Response(finalThenOpen("whole", "break"), { headers: { "content-type": "text/event-stream" } }));
+    const { response, settled } = await callLive("/v1/responses", { key, env: RESPONSES, body: { model: "gpt-4o", input: "hi", stream: true } });
+    const text = await response.text();
+    await settled();
+    expect(text).toContain("response.completed");
+    expect(text).not.toContain("event: error");
+    const id = /"id":"(resp_[^"]+)"/.exec(text)![1];
+    expect((await json(await call(`/v1/responses/${id}`, { key, env: RESPONSES }))).output[0].content[0].text).toBe("whole");
   });
 });

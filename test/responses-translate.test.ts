@@ -286,6 +286,14 @@ describe("stream: chat SSE -> Responses events", () => {
     for (const run of [errored, broken, cut]) for (const event of run.events) expect(responsesErrors("ResponseStreamEvent", event)).toEqual([]);
   });
 
+  it("an upstream that breaks off after data: [DONE] still gives the whole response", async () => {
+    const chunks = textStreamChunks("c", ["a", "b"]);
+    const { events, outcome } = await translateStream(sseResponse(chunks, { breakAfter: chunks.length + 1 }));
+    expect(events.at(-1)).toMatchObject({ type: "response.completed" });
+    expect(events.map((e) => e.type)).not.toContain("error");
+    expect(outcome.status).toBe("complete");
+  });
+
   it("an upstream that goes silent past the idle timeout gives an `error` event", async () => {
     const silent = new ReadableStream<Uint8Array>({
       start(controller) {

@@ -148,6 +148,36 @@ describe("proxyChatStream", () => {
     expect(result.status === "complete" && result.upstreamId).toBe("dup");
   });
 
+  it("counts a stream as complete when the client leaves after data: [DONE], or the upstream breaks off after it", async () => {
+    const texts = textStreamChunks("chatcmpl-x", ["whole"]).map((e) => `data: ${JSON.stringify(e)}\n\n`).concat("data: [DONE]\n\n");
+    const afterDone = (end: "open" | "break") => {
+      let sent = false;
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (!sent) {
+            sent = true;
+            return controller.enqueue(new TextEncoder().encode(texts.join("")));
+          }
+          if (end === "break") controller.error(new Error("connection reset"));
+          return new Promise(() => {});
+        },
+      });
+    };
+    const left = proxyChatStream(afterDone("open"), { idleTimeoutMs: 5_000, accumulate: true, hideUsage: false, id: "chatcmpl-left" });
+    const reader = left.stream.getReader();
+    let text = "";
+    while (!text.includes("[DONE]")) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const leftOutcome = await left.outcome;
+    expect(leftOutcome.status === "complete" && leftOutcome.completion!.choices[0].message.content).toBe("whole");
+
+    const broken = proxyChatStream(afterDone("break"), { idleTimeoutMs: 5_000, accumulate: true, hideUsage: false });
+    const brokenText = await drain(broken.stream);
+    expect(brokenText).not.toContain("event: error");
+    const brokenOutcome = await broken.outcome;
+    expect(brokenOutcome.status === "complete" && brokenOutcome.completion!.choices[0].message.content).toBe("whole");
+  });
+
   it("passes each event on before the next one arrives", async () => {
     const { body: upstream, release } = gatedSseBody("first");
     const { stream } = proxyChatStream(upstream, { idleTimeoutMs: 5_000, accumulate: false, hideUsage: false });

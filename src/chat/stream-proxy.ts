@@ -35,6 +35,11 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
   const outcome = new Promise<StreamOutcome>((resolve) => (settle = resolve));
 
   function fail(controller: ReadableStreamDefaultController<Uint8Array>, reason: string, message: string, code: string) {
+    if (watch.sawDone && !watch.upstreamError) {
+      // The upstream broke off after `data: [DONE]`: the answer is whole.
+      controller.close();
+      return settle({ status: "complete", completion: watch.completion(), upstreamId: watch.upstreamId, usage: watch.usage });
+    }
     controller.enqueue(encoder.encode(formatSseData(JSON.stringify(errorBody(message, "upstream_error", null, code)), "error")));
     controller.close();
     settle({ status: "failed", reason, usage: watch.usage });
@@ -57,9 +62,10 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
         }
       },
       cancel(reason) {
-        // The client went away: stop the upstream generation too.
+        // The client went away: stop the upstream generation too. One that leaves after `data: [DONE]` got the whole answer.
         watchdog.stop();
-        settle({ status: "cancelled", usage: watch.usage });
+        if (watch.sawDone && !watch.upstreamError) settle({ status: "complete", completion: watch.completion(), upstreamId: watch.upstreamId, usage: watch.usage });
+        else settle({ status: "cancelled", usage: watch.usage });
         return reader.cancel(reason);
       },
     },

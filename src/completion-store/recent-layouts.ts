@@ -19,7 +19,8 @@ const keyOf = (tid: number, chain: string) => `${tid}/${chain}`;
 export function rememberLayout(tid: number, chain: string, atMs: number, layout: Layout): void {
   const key = keyOf(tid, chain);
   recent.delete(key);
-  recent.set(key, { day: Math.floor(atMs / DAY_MS), layout });
+  // Only the references are kept, never a body that came with them.
+  recent.set(key, { day: Math.floor(atMs / DAY_MS), layout: { segs: layout.segs, refs: layout.refs } });
   // A Map iterates in insertion order: the first key is the least recently written.
   if (recent.size > MAX_ENTRIES) recent.delete(recent.keys().next().value!);
 }

@@ -170,6 +170,12 @@ export function translateChatStream(upstream: ReadableStream<Uint8Array>, state:
 
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, reason: string, message: string, code: string) => {
     watchdog.stop();
+    if (state.sawDone && (reason === "upstream_broken" || reason === "idle_timeout")) {
+      // The upstream broke off after `data: [DONE]`: the answer is whole.
+      controller.enqueue(bytesOf(state.finish()));
+      controller.close();
+      return settle({ status: "complete", response: state.response, usage: state.usage });
+    }
     controller.enqueue(bytesOf(state.writer.error(message, code)));
     controller.close();
     settle({ status: "failed", reason, usage: state.usage });

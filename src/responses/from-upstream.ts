@@ -81,6 +81,11 @@ export function adoptResponsesStream(upstream: ReadableStream<Uint8Array>, respo
 
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, reason: string, message: string, code: string) => {
     watchdog.stop();
+    // The final response event went out already: the answer is whole, whatever came after it.
+    if (final) {
+      controller.close();
+      return settle({ status: "complete", adopted: final });
+    }
     writer.sequence = Math.max(writer.sequence, lastSequence + 1);
     controller.enqueue(bytesOf(writer.error(message, code)));
     controller.close();
@@ -127,7 +132,8 @@ export function adoptResponsesStream(upstream: ReadableStream<Uint8Array>, respo
       },
       cancel(reason) {
         watchdog.stop();
-        settle({ status: "cancelled", usage });
+        // A client that leaves once it has the final event still got the whole response: it is stored.
+        settle(final ? { status: "complete", adopted: final } : { status: "cancelled", usage });
         return reader.cancel(reason);
       },
     },
