@@ -114,6 +114,22 @@ describe("a responses upstream", () => {
   });
 });
 
+describe("input the gateway refuses or reads with care", () => {
+  it("refuses an item given twice and an over-long item id; `conversation: null` is no conversation", async () => {
+    mockTwoUpstreams({ alpha: responsesAnswer });
+    const first = await client.responses.create({ model: "gpt-4o", input: "one" });
+    const dup = await call("/v1/responses", { key, env, body: { model: "gpt-4o", previous_response_id: first.id, input: [{ type: "item_reference", id: first.output[0].id }] } });
+    expect(dup.status).toBe(400);
+    expect((await json(dup)).error).toMatchObject({ type: "invalid_request_error", param: "input[0]" });
+    const long = await call("/v1/responses", { key, env, body: { model: "gpt-4o", input: [{ id: "x".repeat(300), type: "message", role: "user", content: "hi" }] } });
+    expect(long.status).toBe(400);
+    expect((await json(long)).error.type).toBe("invalid_request_error");
+    const answered = await json(await call("/v1/responses", { key, env, body: { model: "gpt-4o", input: "hi", conversation: null } }));
+    expect(responsesErrors("Response", answered)).toEqual([]);
+    expect(answered.conversation ?? null).toBeNull();
+  });
+});
+
 describe("Codex-style requests", () => {
   const codexRequest = {
     model: "gpt-5-codex",

@@ -19,7 +19,7 @@ export interface Adopted {
 function echoState(response: ResponseObject, request: Json): void {
   response.store = request.store !== false;
   response.previous_response_id = request.previous_response_id ?? null;
-  if (request.conversation !== undefined) response.conversation = { id: typeof request.conversation === "string" ? request.conversation : request.conversation?.id };
+  if (request.conversation != null) response.conversation = { id: typeof request.conversation === "string" ? request.conversation : request.conversation?.id };
   if (request.metadata !== undefined) response.metadata = request.metadata;
 }
 

@@ -71,6 +71,12 @@ export async function resolveInput(env: Env, teamId: string, request: Json, resp
     const index = resolved.history.length + i;
     resolved.given.push(typeof item.id === "string" && item.id ? item : { id: itemId(responseId, "i", index, item.type), ...item });
   }
+  // An item twice (re-sent with the history that holds it) would reach the model twice and make the input's pages loop.
+  const seen = new Set(resolved.history.map((item) => item.id));
+  for (const [i, item] of resolved.given.entries()) {
+    if (seen.has(item.id)) throw invalidRequest(`Duplicate item found with id ${item.id}. Remove duplicate items from your input and try again.`, `input[${i}]`);
+    seen.add(item.id);
+  }
   return resolved;
 }
 

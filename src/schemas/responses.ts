@@ -5,7 +5,8 @@ import { MetadataSchema } from "./openai";
 // objects: every field the gateway does not read goes on to the upstream (or into the item) as sent.
 // The full schemas are OpenAI's (test/fixtures/openai-responses.openapi.json), which answers are tested against.
 
-const ItemSchema = z.looseObject({ type: z.string().optional(), id: z.string().optional() }).openapi("ResponseItem", { description: "An input or output item (`message`, `function_call`, `reasoning`, …)." });
+// An item id names its R2 object (keys are at most 1,024 bytes), so it is bounded.
+const ItemSchema = z.looseObject({ type: z.string().optional(), id: z.string().max(256).optional() }).openapi("ResponseItem", { description: "An input or output item (`message`, `function_call`, `reasoning`, …)." });
 
 export const CreateResponseRequestSchema = z
   .looseObject({
