@@ -162,6 +162,20 @@ describe("DELETE /v1/chat/completions/{id}", () => {
   });
 });
 
+describe("a minted id's bare suffix", () => {
+  it("names no completion: get, update, messages and delete answer 404, and the completion stays whole", async () => {
+    const { key: own } = await createTeamWithKey();
+    const { "chatcmpl-bare": id } = await seedCompletions(own, [{ id: "chatcmpl-bare", created: 10, metadata: { x: "y" } }]);
+    const bare = id.slice("chatcmpl-".length);
+    expect((await call(`/v1/chat/completions/${bare}`, { key: own })).status).toBe(404);
+    expect((await call(`/v1/chat/completions/${bare}/messages`, { key: own })).status).toBe(404);
+    expect((await call(`/v1/chat/completions/${bare}`, { key: own, body: { metadata: { x: "z" } } })).status).toBe(404);
+    expect((await call(`/v1/chat/completions/${bare}`, { key: own, method: "DELETE" })).status).toBe(404);
+    const kept = await json(await call(`/v1/chat/completions/${id}`, { key: own }));
+    expect(kept).toMatchObject({ id, metadata: { x: "y" } });
+  });
+});
+
 describe("GET /v1/chat/completions/{id}/messages", () => {
   const conversation = [
     { role: "developer", content: "Be brief." },

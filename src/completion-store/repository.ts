@@ -20,6 +20,11 @@ const DAY_MS = 86_400_000;
 
 const completionKey = (tid: number, row: Pick<IndexRow, "at" | "id">) => bodyKey(tid, row.at, "c", row.id);
 const segmentKey = (tid: number, at: number, name: string) => bodyKey(tid, at, "m", name);
+/** The key an id is indexed under; null for a form that is not the id itself (a minted id's bare suffix names nothing). */
+function indexIdOf(id: string): string | null {
+  const key = compactId(id);
+  return fullId(key) === id ? key : null;
+}
 const metadataOf = (row: IndexRow): Metadata => (row.meta ? (JSON.parse(row.meta) as Metadata) : {});
 
 export class CompletionStore {
@@ -90,7 +95,8 @@ export class CompletionStore {
 
   async exists(teamId: string, id: string): Promise<boolean> {
     const store = await teamStore(this.env, teamId);
-    return store !== null && (await completionIndexOf(store.db).get(store.tid, compactId(id))) !== null;
+    const key = indexIdOf(id);
+    return store !== null && key !== null && (await completionIndexOf(store.db).get(store.tid, key)) !== null;
   }
 
   /** True if the team deleted this id (its tombstone is there). */
@@ -103,8 +109,9 @@ export class CompletionStore {
 
   async get(teamId: string, id: string): Promise<StoredCompletion | null> {
     const store = await teamStore(this.env, teamId);
-    if (!store) return null;
-    const row = await completionIndexOf(store.db).get(store.tid, compactId(id));
+    const key = indexIdOf(id);
+    if (!store || key === null) return null;
+    const row = await completionIndexOf(store.db).get(store.tid, key);
     return row ? this.hydrate(store, row) : null;
   }
 
@@ -119,8 +126,9 @@ export class CompletionStore {
   /** Replaces the metadata. Returns the updated completion, or null if there is none with that id. */
   async updateMetadata(teamId: string, id: string, metadata: Metadata): Promise<StoredCompletion | null> {
     const store = await teamStore(this.env, teamId);
-    if (!store) return null;
-    const row = await completionIndexOf(store.db).updateMetadata(store.tid, compactId(id), metadata);
+    const key = indexIdOf(id);
+    if (!store || key === null) return null;
+    const row = await completionIndexOf(store.db).updateMetadata(store.tid, key, metadata);
     return row ? this.hydrate(store, row) : null;
   }
 
@@ -130,8 +138,9 @@ export class CompletionStore {
    */
   async delete(teamId: string, id: string): Promise<boolean> {
     const store = await teamStore(this.env, teamId);
-    if (!store) return false;
-    const row = await completionIndexOf(store.db).delete(teamId, id, store.tid, compactId(id));
+    const key = indexIdOf(id);
+    if (!store || key === null) return false;
+    const row = await completionIndexOf(store.db).delete(teamId, id, store.tid, key);
     if (row?.loc === 1) await this.bodies.delete([completionKey(store.tid, row)]);
     return row !== null;
   }
@@ -139,8 +148,9 @@ export class CompletionStore {
   /** A page of a completion's input messages, as `[index, message]`; null if the completion is not the team's. */
   async listMessages(teamId: string, id: string, page: { afterIndex?: number; limit: number; order: Order }): Promise<Page<[number, unknown]> | null> {
     const store = await teamStore(this.env, teamId);
-    if (!store) return null;
-    const row = await completionIndexOf(store.db).get(store.tid, compactId(id));
+    const key = indexIdOf(id);
+    if (!store || key === null) return null;
+    const row = await completionIndexOf(store.db).get(store.tid, key);
     if (!row) return null;
     const indices: number[] = [];
     if (page.order === "asc") for (let i = page.afterIndex === undefined ? 0 : page.afterIndex + 1; i < row.msgs && indices.length <= page.limit; i++) indices.push(i);
