@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { env } from "cloudflare:test";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { collectIds, seedCompletions, type SeedSpec } from "./helpers/seed";
+import { r2Keys, tidOf } from "./helpers/store";
+import { compactId } from "../src/ids";
 
 let key: string;
 // Eight completions, with ties in `created`, two models and metadata to filter on.
@@ -159,6 +161,25 @@ describe("DELETE /v1/chat/completions/{id}", () => {
       ),
     );
     expect(leftovers.map((r) => r!.n)).toEqual([0, 0, 0]);
+  });
+});
+
+describe("a list over rows whose bodies are gone", () => {
+  it("skips them and fills the page from the rows after them, so paging never stalls", async () => {
+    const { key: own, teamId } = await createTeamWithKey();
+    const labels = ["l1", "l2", "l3", "l4", "l5", "l6"];
+    const made = await seedCompletions(own, labels.map((id, i) => ({ id, created: 1_000 + i })));
+    // Bodies gone before their rows (retention's R2 sweep ahead of its D1 purge): l2, l3, l4.
+    const gone = ["l2", "l3", "l4"].map((label) => compactId(made[label]));
+    const keys = (await r2Keys(`t/${await tidOf(teamId)}/`)).filter((k) => gone.some((id) => k.endsWith(`/c/${id}`)));
+    expect(keys).toHaveLength(3);
+    await env.BODIES.delete(keys);
+    const first = await json(await call("/v1/chat/completions?limit=2&order=asc", { key: own }));
+    expect(first.data.map((c: any) => c.id)).toEqual([made.l1, made.l5]);
+    expect(first).toMatchObject({ has_more: true, first_id: made.l1, last_id: made.l5 });
+    const second = await json(await call(`/v1/chat/completions?limit=2&order=asc&after=${first.last_id}`, { key: own }));
+    expect(second.data.map((c: any) => c.id)).toEqual([made.l6]);
+    expect(second.has_more).toBe(false);
   });
 });
 

@@ -17,6 +17,8 @@ import { type Layout, recentLayout, rememberLayout } from "./recent-layouts";
 /** How many of a request's prefixes are looked up for an earlier completion it extends (D1 binds at most 100 parameters). */
 const PRIOR_LOOKUP = 60;
 const DAY_MS = 86_400_000;
+/** How many index pages one list reads at most, to fill a page past rows whose bodies are gone. */
+const MAX_LIST_ROUNDS = 4;
 
 const completionKey = (tid: number, row: Pick<IndexRow, "at" | "id">) => bodyKey(tid, row.at, "c", row.id);
 const segmentKey = (tid: number, at: number, name: string) => bodyKey(tid, at, "m", name);
@@ -115,12 +117,26 @@ export class CompletionStore {
     return row ? this.hydrate(store, row) : null;
   }
 
+  /**
+   * A page of the team's completions. A row whose body is gone (an orphan, or a day that retention
+   * deleted before its rows) is skipped, and the page is filled from the rows after it, so that a
+   * client paging with `after` never gets an empty page that claims more.
+   */
   async list(query: ListCompletionsQuery): Promise<Page<StoredCompletion>> {
     const store = await teamStore(this.env, query.teamId);
     if (!store) return { items: [], hasMore: false };
-    const rows = await completionIndexOf(store.db).list({ ...query, tid: store.tid, after: query.after === undefined ? undefined : compactId(query.after) });
-    const items = await Promise.all(rows.slice(0, query.limit).map((row) => this.hydrate(store, row)));
-    return { items: items.filter((item): item is StoredCompletion => item !== null), hasMore: rows.length > query.limit };
+    const items: StoredCompletion[] = [];
+    let after = query.after === undefined ? undefined : compactId(query.after);
+    for (let round = 0; round < MAX_LIST_ROUNDS; round++) {
+      const wanted = query.limit - items.length;
+      const rows = await completionIndexOf(store.db).list({ ...query, tid: store.tid, after, limit: wanted });
+      const page = rows.slice(0, wanted);
+      for (const item of await Promise.all(page.map((row) => this.hydrate(store, row)))) if (item) items.push(item);
+      const hasMore = rows.length > wanted;
+      if (!hasMore || items.length >= query.limit || round === MAX_LIST_ROUNDS - 1) return { items, hasMore };
+      after = page[page.length - 1].id;
+    }
+    return { items, hasMore: false };
   }
 
   /** Replaces the metadata. Returns the updated completion, or null if there is none with that id. */
