@@ -144,3 +144,35 @@ describe("a stored stream from a responses upstream", () => {
     expect((await json(await call(`/v1/responses/${id}`, { key, env: RESPONSES }))).output[0].content[0].text).toBe("whole");
   });
 });
+
+describe("encrypted reasoning in a stream from a responses upstream", () => {
+  function reasoningStream() {
+    const reasoning = { id: "rs_up", type: "reasoning", summary: [], encrypted_content: "enc-secret" };
+    const message = finalResponse("thought").output[0];
+    const events = [
+      { type: "response.created", sequence_number: 0, response: { id: "resp_up", object: "response", created_at: 1, status: "in_progress", model: "gpt-4o", output: [] } },
+      { type: "response.output_item.added", sequence_number: 1, output_index: 0, item: reasoning },
+      { type: "response.output_item.done", sequence_number: 2, output_index: 0, item: reasoning },
+      { type: "response.completed", sequence_number: 3, response: { ...finalResponse("thought"), output: [reasoning, message] } },
+    ];
+    return events.map(frame).join("");
+  }
+
+  it("is shown only when the client asked for it in `include`, and kept either way", async () => {
+    const { key } = await createTeamWithKey();
+    mockUpstream(() => new Response(reasoningStream(), { headers: { "content-type": "text/event-stream" } }));
+    const { response, settled } = await callLive("/v1/responses", { key, env: RESPONSES, body: { model: "gpt-4o", input: "hi", stream: true, reasoning: { effort: "low" } } });
+    const text = await response.text();
+    await settled();
+    expect(text).toContain("response.completed");
+    expect(text).not.toContain("enc-secret");
+    const id = /"id":"(resp_[^"]+)"/.exec(text)![1];
+    const asked = await json(await call(`/v1/responses/${id}?include[]=reasoning.encrypted_content`, { key, env: RESPONSES }));
+    expect(asked.output[0].encrypted_content).toBe("enc-secret");
+
+    mockUpstream(() => new Response(reasoningStream(), { headers: { "content-type": "text/event-stream" } }));
+    const shown = await callLive("/v1/responses", { key, env: RESPONSES, body: { model: "gpt-4o", input: "hi", stream: true, reasoning: { effort: "low" }, include: ["reasoning.encrypted_content"] } });
+    expect(await shown.response.text()).toContain("enc-secret");
+    await shown.settled();
+  });
+});

@@ -135,7 +135,7 @@ export async function createResponse(c: AppContext, request: Json): Promise<Resp
       keep(outcome.then((result) => (result.status === "complete" ? { response: result.response, upstreamIds: {} } : null)));
       return new Response(stream, { status: 200, headers });
     }
-    const { stream, outcome } = adoptResponsesStream(upstream.body, responseId, request, model, config.upstreamIdleTimeoutMs);
+    const { stream, outcome } = adoptResponsesStream(upstream.body, responseId, request, model, config.upstreamIdleTimeoutMs, include);
     annotateRequest(c, { usage: outcome.then((result) => tokenUsageFrom(result.status === "complete" ? result.adopted.response.usage : result.usage)) });
     keep(outcome.then((result) => (result.status === "complete" ? result.adopted : null)));
     return new Response(stream, { status: 200, headers });

@@ -2,6 +2,7 @@ import { IdleWatchdog } from "../proxy/idle-timeout";
 import { SseParser } from "../lib/sse";
 import { bytesOf, namedEvent, ResponseEventWriter } from "./events";
 import { itemId } from "./item-ids";
+import { presentItem, presentResponse } from "./present";
 import { responseUsage } from "./response-object";
 import { isObject, type Json, type ResponseObject } from "./types";
 
@@ -48,7 +49,7 @@ const FINAL = new Set(["response.completed", "response.incomplete", "response.fa
  * upstream's, and keeps the final response to store. A break or the idle timeout ends it with an
  * `error` event.
  */
-export function adoptResponsesStream(upstream: ReadableStream<Uint8Array>, responseId: string, request: Json, model: string, idleTimeoutMs: number) {
+export function adoptResponsesStream(upstream: ReadableStream<Uint8Array>, responseId: string, request: Json, model: string, idleTimeoutMs: number, include: readonly string[]) {
   const reader = upstream.getReader();
   const watchdog = new IdleWatchdog(idleTimeoutMs, () => reader.cancel().catch(() => {}));
   const decoder = new TextDecoder();
@@ -66,14 +67,16 @@ export function adoptResponsesStream(upstream: ReadableStream<Uint8Array>, respo
     if (isObject(event.response)) {
       const adopted = adoptResponse(event.response, responseId, request, model);
       for (const [gatewayId, upstreamId] of Object.entries(adopted.upstreamIds)) upstreamIds[gatewayId] = upstreamId;
-      event.response = adopted.response;
       if (adopted.response.usage) usage = adopted.response.usage;
       if (FINAL.has(event.type)) final = { response: adopted.response, upstreamIds: { ...upstreamIds } };
+      // Kept whole for the store; shown as `include` asks (the gateway asks the upstream for encrypted reasoning itself).
+      event.response = presentResponse(adopted.response, include);
     }
     if (isObject(event.item) && Number.isInteger(event.output_index)) {
       const upstreamId = event.item.id;
-      event.item = adoptItem(event.item, event.output_index, responseId, upstreamIds);
-      if (typeof upstreamId === "string") renamed.set(upstreamId, event.item.id);
+      const item = adoptItem(event.item, event.output_index, responseId, upstreamIds);
+      if (typeof upstreamId === "string") renamed.set(upstreamId, item.id);
+      event.item = presentItem(item, include);
     }
     if (typeof event.item_id === "string") event.item_id = renamed.get(event.item_id) ?? (Number.isInteger(event.output_index) ? itemId(responseId, "o", event.output_index, "message") : event.item_id);
     return event;
