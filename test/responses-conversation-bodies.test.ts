@@ -1,10 +1,10 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { clearPendingResponses } from "../src/responses/pending";
-import { call, createTeamWithKey, json } from "./helpers/gateway";
+import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { capturingQueue, drainQueue } from "./helpers/queue";
 import { restoreSpies } from "./helpers/spies";
-import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
+import { completionFixture, jsonResponse, mockUpstream, sseResponse, textStreamChunks } from "./helpers/upstream";
 import { tidOf } from "./helpers/store";
 import { requireTeamStore } from "../src/store/shards";
 
@@ -94,5 +94,32 @@ describe("conversation items", () => {
     const items = (await json(await call(`/v1/conversations/${conversation.id}/items?order=asc`, { key }))).data;
     expect(items.map((i: any) => i.content[0].text.length)).toEqual([long.length, "long read".length]);
     expect(await (await shardOf(teamId)).prepare("select count(*) as n from write_spool where team_id = ?").bind(teamId).first("n")).toBe(0);
+  });
+
+  it("the next turn sees a streamed turn whose conversation write has not landed yet", async () => {
+    const { key } = await createTeamWithKey();
+    const conversation = await json(await call("/v1/conversations", { key, body: {} }));
+    const { queue, sent } = capturingQueue(["conversation.append", "conversation.append.piece", "store.response", "store.response.piece"]);
+    const failingPuts = new Proxy(env.BODIES, {
+      get(target, prop) {
+        if (prop === "put") return async () => Promise.reject(new Error("R2 is unavailable"));
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    mockUpstream(() => sseResponse(textStreamChunks("c1", ["first ", "answer"])));
+    const first = await callLive("/v1/responses", { key, env: { BODIES: failingPuts, BACKGROUND_QUEUE: queue }, body: { model: "gpt-4o-mini", input: "first question", conversation: conversation.id, stream: true } });
+    expect(await first.response.text()).toContain("response.completed");
+    await first.settled();
+    // The append went to the queue, which has not delivered it: nothing of the turn is stored yet.
+    expect(sent.map((s) => s.body.kind)).toContain("conversation.append");
+    const upstream = mockUpstream(() => jsonResponse(completionFixture({ choices: [{ index: 0, message: { role: "assistant", content: "second", refusal: null }, finish_reason: "stop", logprobs: null }] })));
+    expect((await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "second question", conversation: conversation.id } })).status).toBe(200);
+    expect(upstream.calls[0].body.messages.map((m: any) => [m.role, typeof m.content === "string" ? m.content : m.content[0].text])).toEqual([
+      ["user", "first question"],
+      ["assistant", "first answer"],
+      ["user", "second question"],
+    ]);
+    await drainQueue(sent);
   });
 });

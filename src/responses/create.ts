@@ -21,6 +21,7 @@ import { mintResponseId } from "./item-ids";
 import { includeOf, presentResponse } from "./present";
 import { resolveInput, upstreamInput, type ResolvedInput } from "./resolve";
 import { responseSkeleton } from "./response-object";
+import { holdAppend } from "./pending";
 import { saveResponse } from "./store";
 import { toChatRequest, type ChatPlan } from "./to-chat";
 import { isObject, type Item, type Json } from "./types";
@@ -44,9 +45,13 @@ const APPEND_TIMEOUT_MS = 5_000;
 /** Adds a completed response's input and output to its conversation; a failed write goes to the queue. */
 async function appendToConversation(c: AppContext, conversationId: string, items: Item[]): Promise<void> {
   const teamId = c.get("apiKey").teamId;
+  // Held here until written: the next turn may come before the write lands (a stream ends after its final event).
+  const release = holdAppend(teamId, conversationId, items);
   try {
     await Promise.race([appendItems(c.env, teamId, conversationId, items), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), APPEND_TIMEOUT_MS))]);
+    release();
   } catch (err) {
+    // Queued: still held here for a while, as the queue lands it.
     logEvent("warn", "conversation_append_queued", { team_id: teamId, conversation_id: conversationId, error: describeError(err) });
     await sendInOrder(c.env.BACKGROUND_QUEUE, appendMessages(teamId, conversationId, items)).catch((queueErr) =>
       logEvent("error", "conversation_append_failed", { team_id: teamId, conversation_id: conversationId, error: describeError(queueErr) }),

@@ -1,4 +1,4 @@
-import type { StoredResponse } from "./types";
+import type { Item, StoredResponse } from "./types";
 
 // Responses this isolate made whose write has not landed yet: a previous_response_id sent right
 // after the answer finds the record here. Other isolates wait for the write (readAfterWrite).
@@ -37,4 +37,42 @@ export function forgetPendingResponse(teamId: string, id: string): void {
 /** Forgets every pending record: what another isolate knows. For tests. */
 export function clearPendingResponses(): void {
   pending.clear();
+  appending.clear();
+}
+
+// A streamed turn's items are appended to its conversation after the final event has gone out; the
+// client may send the next turn at once. Until the append lands, this isolate adds them to what the
+// conversation holds (data, never a promise another request would wait on).
+const appending = new Map<string, { items: Item[]; until: number }[]>();
+
+/** A turn's items are on their way into the conversation. */
+export function holdAppend(teamId: string, conversationId: string, items: Item[]): () => void {
+  const key = keyOf(teamId, conversationId);
+  const entry = { items, until: Date.now() + HOLD_MS };
+  const list = appending.get(key) ?? [];
+  if (!appending.has(key)) {
+    if (appending.size >= MAX_PENDING) {
+      const oldest = appending.keys().next().value;
+      if (oldest !== undefined) appending.delete(oldest);
+    }
+    appending.set(key, list);
+  }
+  list.push(entry);
+  return () => {
+    const held = appending.get(key);
+    if (!held) return;
+    const rest = held.filter((other) => other !== entry);
+    if (rest.length > 0) appending.set(key, rest);
+    else appending.delete(key);
+  };
+}
+
+/** The conversation's stored items followed by those on their way that are not among them yet. */
+export function withPendingItems(teamId: string, conversationId: string, stored: Item[]): Item[] {
+  const held = appending.get(keyOf(teamId, conversationId))?.filter((entry) => entry.until > Date.now());
+  if (!held || held.length === 0) return stored;
+  const ids = new Set(stored.map((item) => item.id));
+  const out = [...stored];
+  for (const entry of held) for (const item of entry.items) if (!ids.has(item.id)) out.push(item), ids.add(item.id);
+  return out;
 }

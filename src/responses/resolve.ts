@@ -1,6 +1,7 @@
 import { conversationNotFoundParam, invalidRequest, previousResponseNotFound } from "../errors";
 import { allItems, findTeamItem, getConversation } from "./conversations-store";
 import { itemId, responseIdOfItem } from "./item-ids";
+import { withPendingItems } from "./pending";
 import { loadResponse } from "./store";
 import { isObject, type Item, type Json } from "./types";
 
@@ -57,7 +58,7 @@ export async function resolveInput(env: Env, teamId: string, request: Json, resp
     Object.assign(resolved.upstreamIds, previous.upstreamIds);
   } else if (resolved.conversationId !== null) {
     if (!(await getConversation(env, teamId, resolved.conversationId))) throw conversationNotFoundParam(resolved.conversationId);
-    resolved.history = await allItems(env, teamId, resolved.conversationId);
+    resolved.history = withPendingItems(teamId, resolved.conversationId, await allItems(env, teamId, resolved.conversationId));
   }
   const items = inputItems(request.input);
   for (const [i, item] of items.entries()) {
