@@ -8,7 +8,7 @@ import { capturingQueue, drainQueue } from "./helpers/queue";
 import { completionFixture, jsonResponse, mockUpstream } from "./helpers/upstream";
 import { restoreSpies } from "./helpers/spies";
 import { r2Keys, tidOf } from "./helpers/store";
-import { shardDatabases } from "../src/store/shards";
+import { requireTeamStore, shardDatabases } from "../src/store/shards";
 
 // What happens to a stored response after its answer: a failed write is retried from the queue,
 // retention and team deletion remove body and index.
@@ -44,6 +44,23 @@ describe("stored responses", () => {
     expect(stored.output[0].content[0].text).toBe("kept");
     const chained = await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "next", previous_response_id: id } });
     expect(chained.status).toBe(200);
+  });
+
+  it("a response held in this isolate while its write is queued is gone once another isolate deletes it", async () => {
+    const { key, teamId } = await createTeamWithKey();
+    mockUpstream(answer);
+    const { queue, sent } = capturingQueue(["store.response"]);
+    const { id } = await json(await call("/v1/responses", { key, env: { DB: brokenWritesD1(), BACKGROUND_QUEUE: queue }, body: { model: "gpt-4o-mini", input: "held" } }));
+    expect((await call(`/v1/responses/${id}`, { key })).status).toBe(200);
+    // Another isolate's DELETE, as deleteResponse does it: the tombstone in the team's shard, then the body.
+    const store = await requireTeamStore(env, teamId);
+    await store.d1.prepare("insert into response_tombstones (team_id, response_id, deleted_at) values (?, ?, ?)").bind(teamId, id, Date.now()).run();
+    await env.BODIES.delete((await r2Keys(`t/${store.tid}/`)).filter((k) => k.endsWith(id)));
+    expect((await call(`/v1/responses/${id}`, { key })).status).toBe(404);
+    const chained = await call("/v1/responses", { key, body: { model: "gpt-4o-mini", input: "next", previous_response_id: id } });
+    expect(chained.status).toBe(400);
+    await drainQueue(sent);
+    expect((await call(`/v1/responses/${id}`, { key })).status).toBe(404);
   });
 
   it("a response over the queue's message limit whose R2 write fails goes in pieces and lands whole; nothing is lost", async () => {

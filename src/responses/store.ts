@@ -143,7 +143,12 @@ async function readBody(env: Env, teamId: string, id: string): Promise<StoredRes
 export async function loadResponse(env: Env, teamId: string, id: string): Promise<StoredResponse | null> {
   if (!id.startsWith("resp_") || mintedAt(id) === null) return null;
   const held = pendingResponse(teamId, id);
-  if (held) return held;
+  if (held) {
+    // Held while its write is on its way (perhaps through the queue); another isolate may have deleted it meanwhile.
+    if (!(await isDeleted(env, teamId, id))) return held;
+    forgetPendingResponse(teamId, id);
+    return null;
+  }
   // A fresh id whose write has not landed yet is waited for, bounded; a tombstone ends the wait.
   return readAfterWrite(
     teamId,
