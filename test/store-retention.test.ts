@@ -107,12 +107,19 @@ describe("the retention purge (cron)", () => {
     const remaining = async () => (await env.DB.prepare("select count(*) as n from completion_index where tid = ?").bind(tid).first<number>("n"))!;
     expect(await remaining()).toBe(100_000);
 
+    // A body of that expired day: it goes with its day's prefix, but never while rows of the backlog still point at bodies.
+    const oldBody = `t/${tid}/${dayOf(old)}/c/old-body`;
+    await env.BODIES.put(oldBody, "{}");
+
     let runs = 0;
     const { db, statements } = recordingD1();
     while ((await remaining()) > 0) {
       if (++runs > 50) throw new Error("the purge does not progress");
       await runCron({ DB: db });
+      if (runs === 1) expect(await env.BODIES.head(oldBody)).not.toBeNull();
     }
+    await runCron({ DB: db });
+    expect(await env.BODIES.head(oldBody)).toBeNull();
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) expect(statement.params).toBeLessThanOrEqual(D1_MAX_BOUND_PARAMETERS);
     // Each run stopped at its bound: 20 batches of 500.

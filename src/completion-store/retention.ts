@@ -31,6 +31,8 @@ export async function purgeExpiredCompletions(
 ): Promise<number> {
   let purged = 0;
   let responses = 0;
+  // A shard whose expired rows are not all gone yet keeps the R2 sweep for a later run: bodies never go before their rows.
+  let backlog = false;
   for (const d1 of shardDatabases(env)) {
     const db = dbOf(d1);
     if (store.retentionDays > 0) {
@@ -39,6 +41,7 @@ export async function purgeExpiredCompletions(
         const deleted = await completionIndexOf(db).purgeExpiredBatch(cutoff, RETENTION_BATCH);
         purged += deleted.length;
         if (deleted.length < RETENTION_BATCH) break;
+        if (i === batches - 1) backlog = true;
       }
       for (let i = 0; i < batches; i++) {
         // A response is read from R2 by its key alone, without its index row: its body goes at once,
@@ -53,7 +56,7 @@ export async function purgeExpiredCompletions(
     await purgeStaleGuards(db, now - GUARD_KEEP_MS);
   }
   let bodies = 0;
-  if (store.retentionDays > 0 && sweepBodies) bodies = await bodyStore(env.BODIES).deleteExpiredDays(now - store.retentionDays * DAY_MS, BODY_PAGES_PER_RUN);
+  if (store.retentionDays > 0 && sweepBodies && !backlog) bodies = await bodyStore(env.BODIES).deleteExpiredDays(now - store.retentionDays * DAY_MS, BODY_PAGES_PER_RUN);
   if (purged > 0 || responses > 0 || bodies > 0) logEvent("info", "retention_purged", { completions: purged, responses, r2_objects: bodies, retention_days: store.retentionDays });
   return purged;
 }
