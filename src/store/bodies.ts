@@ -7,6 +7,8 @@
 const DAY_MS = 86_400_000;
 /** R2 deletes at most 1,000 keys per call, and lists at most 1,000 per page. */
 const R2_PAGE = 1_000;
+/** Where a day sweep that ran out of pages notes the last team it finished (outside every team's prefix). */
+const SWEEP_CURSOR = "sweep/cursor";
 /** Objects from this size (JSON text length) up are stored gzip. */
 const GZIP_FROM = 1_024;
 
@@ -88,40 +90,48 @@ export class BodyStore {
   }
 
   /**
-   * Deletes the day prefixes that ended before `cutoffMs`, of every team, up to `maxPages` pages of
-   * keys in all. A day is deleted only once all of it has expired, so that nothing a kept record
-   * references (bodies refer only to their own day) ever goes. Returns the keys deleted.
+   * Deletes the day prefixes that ended before `cutoffMs`, of every team, up to `maxPages` R2 list
+   * calls in all (finding the teams and their days counts too). A day is deleted only once all of it
+   * has expired, so that nothing a kept record references (bodies refer only to their own day) ever
+   * goes. A sweep that runs out of pages leaves a cursor (the last team it finished) for the next
+   * run, so that every team is reached however many there are. Returns the keys deleted.
    */
   async deleteExpiredDays(cutoffMs: number, maxPages: number): Promise<number> {
     // A day prefix is expired when the day after it starts at or before the cutoff.
     const lastExpiredDay = dayOf(Math.floor(cutoffMs / DAY_MS) * DAY_MS - DAY_MS);
     let pages = maxPages;
     let deleted = 0;
-    for (const teamDir of await this.listPrefixes("t/")) {
-      for (const dayDir of await this.listPrefixes(teamDir)) {
-        if (dayDir.slice(teamDir.length, -1) > lastExpiredDay) break;
-        for (;;) {
-          if (pages-- <= 0) return deleted;
-          const listed = await this.bucket.list({ prefix: dayDir, limit: R2_PAGE });
-          if (listed.objects.length > 0) await this.bucket.delete(listed.objects.map((o) => o.key));
-          deleted += listed.objects.length;
-          if (!listed.truncated) break;
+    let after = (await (await this.bucket.get(SWEEP_CURSOR))?.text()) ?? undefined;
+    for (;;) {
+      if (pages-- <= 0) return this.leaveCursor(after, deleted);
+      // Past every key of the last team finished ("~" sorts after every character a key under it uses).
+      const teams = await this.bucket.list({ prefix: "t/", delimiter: "/", startAfter: after === undefined ? undefined : `${after}~`, limit: R2_PAGE });
+      for (const teamDir of teams.delimitedPrefixes) {
+        if (pages-- <= 0) return this.leaveCursor(after, deleted);
+        const days = await this.bucket.list({ prefix: teamDir, delimiter: "/", limit: R2_PAGE });
+        for (const dayDir of days.delimitedPrefixes) {
+          if (dayDir.slice(teamDir.length, -1) > lastExpiredDay) break;
+          for (;;) {
+            if (pages-- <= 0) return this.leaveCursor(after, deleted);
+            const listed = await this.bucket.list({ prefix: dayDir, limit: R2_PAGE });
+            if (listed.objects.length > 0) await this.bucket.delete(listed.objects.map((o) => o.key));
+            deleted += listed.objects.length;
+            if (!listed.truncated) break;
+          }
         }
+        after = teamDir;
+      }
+      if (!teams.truncated) {
+        // Every team reached: the next sweep starts from the first again.
+        await this.bucket.delete(SWEEP_CURSOR);
+        return deleted;
       }
     }
-    return deleted;
   }
 
-  /** The "directories" under `prefix`, in key order. */
-  private async listPrefixes(prefix: string): Promise<string[]> {
-    const found: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const listed = await this.bucket.list({ prefix, delimiter: "/", cursor, limit: R2_PAGE });
-      found.push(...listed.delimitedPrefixes);
-      cursor = listed.truncated ? listed.cursor : undefined;
-    } while (cursor);
-    return found;
+  private async leaveCursor(after: string | undefined, deleted: number): Promise<number> {
+    if (after !== undefined) await this.bucket.put(SWEEP_CURSOR, after);
+    return deleted;
   }
 }
 
