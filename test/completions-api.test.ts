@@ -165,21 +165,22 @@ describe("DELETE /v1/chat/completions/{id}", () => {
 });
 
 describe("a list over rows whose bodies are gone", () => {
-  it("skips them and fills the page from the rows after them, so paging never stalls", async () => {
+  it("skips them and fills the page from the rows after them, so paging never stalls on an empty page", async () => {
     const { key: own, teamId } = await createTeamWithKey();
-    const labels = ["l1", "l2", "l3", "l4", "l5", "l6"];
+    const labels = ["l1", "l2", "l3", "l4", "l5", "l6", "l7"];
     const made = await seedCompletions(own, labels.map((id, i) => ({ id, created: 1_000 + i })));
-    // Bodies gone before their rows (retention's R2 sweep ahead of its D1 purge): l2, l3, l4.
-    const gone = ["l2", "l3", "l4"].map((label) => compactId(made[label]));
+    // Bodies gone before their rows (an orphan, or retention's R2 sweep ahead of its D1 purge): l2 to l5.
+    const gone = ["l2", "l3", "l4", "l5"].map((label) => compactId(made[label]));
     const keys = (await r2Keys(`t/${await tidOf(teamId)}/`)).filter((k) => gone.some((id) => k.endsWith(`/c/${id}`)));
-    expect(keys).toHaveLength(3);
+    expect(keys).toHaveLength(4);
     await env.BODIES.delete(keys);
-    const first = await json(await call("/v1/chat/completions?limit=2&order=asc", { key: own }));
-    expect(first.data.map((c: any) => c.id)).toEqual([made.l1, made.l5]);
-    expect(first).toMatchObject({ has_more: true, first_id: made.l1, last_id: made.l5 });
-    const second = await json(await call(`/v1/chat/completions?limit=2&order=asc&after=${first.last_id}`, { key: own }));
+    const first = await json(await call("/v1/chat/completions?limit=3&order=asc", { key: own }));
+    expect(first.data.map((c: any) => c.id)).toEqual([made.l1, made.l6, made.l7]);
+    expect(first).toMatchObject({ has_more: false, first_id: made.l1, last_id: made.l7 });
+    // One at a time: four missing bodies in a row after l1 still give the next one, never an empty page that claims more.
+    const second = await json(await call(`/v1/chat/completions?limit=1&order=asc&after=${made.l1}`, { key: own }));
     expect(second.data.map((c: any) => c.id)).toEqual([made.l6]);
-    expect(second.has_more).toBe(false);
+    expect(second.has_more).toBe(true);
   });
 });
 

@@ -8,7 +8,7 @@ import type { CompletionObject } from "./conversation";
 
 export type Layout = Pick<CompletionObject, "segs" | "refs">;
 
-/** Enough for the conversations in flight on one isolate; each entry is a few hundred bytes. */
+/** Enough for the conversations in flight on one isolate; an entry is two numbers per message and at most 8 segment names (a 100-message history: about 2 KB). */
 const MAX_ENTRIES = 512;
 const DAY_MS = 86_400_000;
 

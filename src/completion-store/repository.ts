@@ -17,8 +17,9 @@ import { type Layout, recentLayout, rememberLayout } from "./recent-layouts";
 /** How many of a request's prefixes are looked up for an earlier completion it extends (D1 binds at most 100 parameters). */
 const PRIOR_LOOKUP = 60;
 const DAY_MS = 86_400_000;
-/** How many index pages one list reads at most, to fill a page past rows whose bodies are gone. */
+/** How many index pages one list reads to fill a page past rows whose bodies are gone; more while it has nothing to show. */
 const MAX_LIST_ROUNDS = 4;
+const MAX_EMPTY_LIST_ROUNDS = 40;
 
 const completionKey = (tid: number, row: Pick<IndexRow, "at" | "id">) => bodyKey(tid, row.at, "c", row.id);
 const segmentKey = (tid: number, at: number, name: string) => bodyKey(tid, at, "m", name);
@@ -127,16 +128,17 @@ export class CompletionStore {
     if (!store) return { items: [], hasMore: false };
     const items: StoredCompletion[] = [];
     let after = query.after === undefined ? undefined : compactId(query.after);
-    for (let round = 0; round < MAX_LIST_ROUNDS; round++) {
+    for (let round = 1; ; round++) {
       const wanted = query.limit - items.length;
       const rows = await completionIndexOf(store.db).list({ ...query, tid: store.tid, after, limit: wanted });
       const page = rows.slice(0, wanted);
       for (const item of await Promise.all(page.map((row) => this.hydrate(store, row)))) if (item) items.push(item);
       const hasMore = rows.length > wanted;
-      if (!hasMore || items.length >= query.limit || round === MAX_LIST_ROUNDS - 1) return { items, hasMore };
+      // A page that claims more must show something, or a client paging with `after` would stop there.
+      const enough = items.length >= query.limit || (round >= MAX_LIST_ROUNDS && items.length > 0) || round >= MAX_EMPTY_LIST_ROUNDS;
+      if (!hasMore || enough) return { items, hasMore };
       after = page[page.length - 1].id;
     }
-    return { items, hasMore: false };
   }
 
   /** Replaces the metadata. Returns the updated completion, or null if there is none with that id. */

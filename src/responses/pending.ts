@@ -48,15 +48,17 @@ const appending = new Map<string, { items: Item[]; until: number }[]>();
 /** A turn's items are on their way into the conversation. */
 export function holdAppend(teamId: string, conversationId: string, items: Item[]): () => void {
   const key = keyOf(teamId, conversationId);
-  const entry = { items, until: Date.now() + HOLD_MS };
-  const list = appending.get(key) ?? [];
+  const now = Date.now();
+  const entry = { items, until: now + HOLD_MS };
+  // What has outlived its hold goes first, so that a long conversation's list stays short.
+  const list = (appending.get(key) ?? []).filter((held) => held.until > now);
   if (!appending.has(key)) {
     if (appending.size >= MAX_PENDING) {
       const oldest = appending.keys().next().value;
       if (oldest !== undefined) appending.delete(oldest);
     }
-    appending.set(key, list);
   }
+  appending.set(key, list);
   list.push(entry);
   return () => {
     const held = appending.get(key);

@@ -5,8 +5,13 @@ import { MetadataSchema } from "./openai";
 // objects: every field the gateway does not read goes on to the upstream (or into the item) as sent.
 // The full schemas are OpenAI's (test/fixtures/openai-responses.openapi.json), which answers are tested against.
 
-// An item id names its R2 object (keys are at most 1,024 bytes), so it is bounded.
-const ItemSchema = z.looseObject({ type: z.string().optional(), id: z.string().max(256).optional() }).openapi("ResponseItem", { description: "An input or output item (`message`, `function_call`, `reasoning`, …)." });
+// An item id names its R2 object, URI-encoded (keys are at most 1,024 bytes), so it is bounded in characters and encoded bytes.
+const MAX_ITEM_ID = 256;
+const itemIdFits = (id: string) => id.length <= MAX_ITEM_ID && encodeURIComponent(id).length <= 3 * MAX_ITEM_ID;
+const ItemSchema = z.looseObject({
+  type: z.string().optional(),
+  id: z.string().refine(itemIdFits, { error: `An item id may be at most ${MAX_ITEM_ID} characters, and ${3 * MAX_ITEM_ID} bytes once URI-encoded.` }).optional(),
+}).openapi("ResponseItem", { description: "An input or output item (`message`, `function_call`, `reasoning`, …)." });
 
 export const CreateResponseRequestSchema = z
   .looseObject({
