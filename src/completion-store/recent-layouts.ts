@@ -1,3 +1,4 @@
+import { DAY_MS } from "../store/bodies";
 import type { CompletionObject } from "./conversation";
 
 // The message layouts this isolate wrote last, by team and hash chain: an agent's next turn usually
@@ -10,7 +11,6 @@ export type Layout = Pick<CompletionObject, "segs" | "refs">;
 
 /** Enough for the conversations in flight on one isolate; an entry is two numbers per message and at most 8 segment names (a 100-message history: about 2 KB). */
 const MAX_ENTRIES = 512;
-const DAY_MS = 86_400_000;
 
 const recent = new Map<string, { day: number; layout: Layout }>();
 const keyOf = (tid: number, chain: string) => `${tid}/${chain}`;

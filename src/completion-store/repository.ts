@@ -2,7 +2,7 @@ import { completionIndexOf, type IndexRow } from "../db/completion-index";
 import type { ListCompletionsQuery, Metadata, NewStoredCompletion, Order, Page, StoredCompletion } from "../db/completions";
 import { readLegacy } from "../db/legacy-completions";
 import { compactId, fullId } from "../ids";
-import { bodyKey, bodyStore, type BodyStore } from "../store/bodies";
+import { bodyKey, bodyStore, DAY_MS, type BodyStore } from "../store/bodies";
 import { teamStore, type TeamStore } from "../store/shards";
 import { chainHashes, type CompletionObject, convOf, layoutMessages, messagesAt, segmentsOf } from "./conversation";
 import { type Layout, recentLayout, rememberLayout } from "./recent-layouts";
@@ -16,7 +16,6 @@ import { type Layout, recentLayout, rememberLayout } from "./recent-layouts";
 
 /** How many of a request's prefixes are looked up for an earlier completion it extends (D1 binds at most 100 parameters). */
 const PRIOR_LOOKUP = 60;
-const DAY_MS = 86_400_000;
 /** How many index pages one list reads to fill a page past rows whose bodies are gone; more while it has nothing to show. */
 const MAX_LIST_ROUNDS = 4;
 const MAX_EMPTY_LIST_ROUNDS = 40;

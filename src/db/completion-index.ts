@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
-import type { Order } from "./completions";
+import type { ListCompletionsQuery } from "./completions";
 import { completionFilters, completionIndex, completionMessages, completionMetadata, completions, completionTombstones, payloadParts } from "./schema";
 
 // The only module that knows the store's index tables (a team's shard). Every query names the
@@ -10,19 +10,8 @@ import { completionFilters, completionIndex, completionMessages, completionMetad
 
 export type IndexRow = typeof completionIndex.$inferSelect;
 
-export interface IndexListQuery {
-  tid: number;
-  model?: string;
-  /** Pairs that must all match. */
-  metadata?: [string, string][];
-  /** The compact id of the last item of the previous page. */
-  after?: string;
-  /** `created` range (Unix seconds): from inclusive, to exclusive. Both walk the same index as the list. */
-  createdFrom?: number;
-  createdTo?: number;
-  limit: number;
-  order: Order;
-}
+/** A list query as the index takes it: the team's integer id, and `after` as a compact id. */
+export type IndexListQuery = Omit<ListCompletionsQuery, "teamId"> & { tid: number };
 
 /** SQL of the statements that need no query builder: built once, bound per call. */
 const SQL_TEXT = {

@@ -4,7 +4,7 @@
 // (CompressionStream): text bodies shrink 3-10x, and R2 bills stored bytes. Smaller ones are plain
 // JSON: they shrink little, and a compression stream each way costs more CPU than they would save.
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 /** R2 deletes at most 1,000 keys per call, and lists at most 1,000 per page. */
 const R2_PAGE = 1_000;
 /** Where a day sweep that ran out of pages notes the last team it finished (outside every team's prefix). */
