@@ -7,7 +7,8 @@ const MAX_PENDING = 2_000;
 /** A record is kept this long at most: its write lands (or is queued) well within it. */
 const HOLD_MS = 5 * 60_000;
 
-const pending = new Map<string, { record: StoredResponse | null; until: number }>();
+/** `queued`: the write went to the queue, so the record may be held for minutes, and another isolate may delete it meanwhile. */
+const pending = new Map<string, { record: StoredResponse | null; until: number; queued: boolean }>();
 const keyOf = (teamId: string, id: string) => `${teamId}\n${id}`;
 
 export function holdPending(teamId: string, record: StoredResponse): void {
@@ -16,18 +17,24 @@ export function holdPending(teamId: string, record: StoredResponse): void {
     const oldest = pending.keys().next().value;
     if (oldest !== undefined) pending.delete(oldest);
   }
-  pending.set(key, { record, until: Date.now() + HOLD_MS });
+  pending.set(key, { record, until: Date.now() + HOLD_MS, queued: false });
 }
 
-export function pendingResponse(teamId: string, id: string): StoredResponse | null {
+/** The write of a held record went to the queue. */
+export function markPendingQueued(teamId: string, id: string): void {
+  const entry = pending.get(keyOf(teamId, id));
+  if (entry) entry.queued = true;
+}
+
+export function pendingResponse(teamId: string, id: string): { record: StoredResponse; queued: boolean } | null {
   const key = keyOf(teamId, id);
   const entry = pending.get(key);
-  if (!entry) return null;
+  if (!entry?.record) return null;
   if (entry.until <= Date.now()) {
     pending.delete(key);
     return null;
   }
-  return entry.record;
+  return { record: entry.record, queued: entry.queued };
 }
 
 export function forgetPendingResponse(teamId: string, id: string): void {

@@ -8,7 +8,7 @@ import type { BackgroundMessage } from "../queue/messages";
 import { fitsOneMessage, piecesOf, sendInOrder } from "../queue/pieces";
 import { bodyKey } from "../store/bodies";
 import { requireTeamStore, type TeamStore } from "../store/shards";
-import { forgetPendingResponse, holdPending, pendingResponse } from "./pending";
+import { forgetPendingResponse, holdPending, markPendingQueued, pendingResponse } from "./pending";
 import type { StoredResponse } from "./types";
 
 export type { StoredResponse };
@@ -117,6 +117,7 @@ export async function saveResponse(env: Env, teamId: string, record: StoredRespo
   try {
     // A body in R2 is not carried again: the message stays small whatever the response's size.
     await sendInOrder(env.BACKGROUND_QUEUE, writeMessages(teamId, responseId, bodyLanded ? null : record));
+    markPendingQueued(teamId, responseId);
   } catch (err) {
     forgetPendingResponse(teamId, record.response.id);
     logEvent("error", "response_store_failed", { ...ids, error: describeError(err) });
@@ -144,8 +145,8 @@ export async function loadResponse(env: Env, teamId: string, id: string): Promis
   if (!id.startsWith("resp_") || mintedAt(id) === null) return null;
   const held = pendingResponse(teamId, id);
   if (held) {
-    // Held while its write is on its way (perhaps through the queue); another isolate may have deleted it meanwhile.
-    if (!(await isDeleted(env, teamId, id))) return held;
+    // A write in flight lands in milliseconds; one handed to the queue may take minutes, and another isolate may delete it meanwhile.
+    if (!held.queued || !(await isDeleted(env, teamId, id))) return held.record;
     forgetPendingResponse(teamId, id);
     return null;
   }
@@ -154,7 +155,7 @@ export async function loadResponse(env: Env, teamId: string, id: string): Promis
     teamId,
     id,
     readConfig(env).idSecret,
-    async () => pendingResponse(teamId, id) ?? (await readBody(env, teamId, id)),
+    async () => pendingResponse(teamId, id)?.record ?? (await readBody(env, teamId, id)),
     () => isDeleted(env, teamId, id),
   );
 }
