@@ -90,6 +90,7 @@ export const USAGE_TARGETS = [
 
 /** Figures shown next to the targets, without a target of their own. */
 export const INFO = [
+  { id: "list100_get_p99", label: "list limit 100/get p99 (at most 3)", value: (f) => p99Ratio(f, "list_100", "get"), format: (v) => `${v.toFixed(2)} ${v <= 3 ? "PASS" : "FAIL"}` },
   { id: "list_metadata_get_p99", label: "list+meta/get p99", value: (f) => p99Ratio(f, "list_metadata", "get"), format: (v) => v.toFixed(2) },
   {
     id: "list_small_get_p99",

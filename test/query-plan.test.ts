@@ -49,6 +49,8 @@ describe("list query plans", () => {
     const text = details.join("\n");
     expect(text).toMatch(new RegExp(`USING (COVERING |PRIMARY KEY|INDEX )?(INDEX )?${name}\\b|USING PRIMARY KEY`));
     expect(text).not.toMatch(/TEMP B-TREE/);
+    // Each row's pack is one descent of the packs' key, within the row's team.
+    expect(text).toMatch(/SEARCH p USING PRIMARY KEY \(tid=\? AND created<\?\)/);
     for (const line of details) {
       // A bare "SCAN <table>" reads every row; the walk of an ordered index or key is "SCAN … USING …".
       if (/^SCAN /.test(line)) expect(line).toMatch(/USING (COVERING )?INDEX|USING PRIMARY KEY/);

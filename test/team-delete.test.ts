@@ -29,6 +29,7 @@ async function rowsOf(teamId: string): Promise<Record<string, unknown[]>> {
     team_store: (await env.DB.prepare("select * from team_store where team_id = ?").bind(teamId).all()).results,
     completion_index: (await env.DB.prepare("select * from completion_index where tid = ? order by id").bind(tid).all()).results,
     completion_filters: (await env.DB.prepare("select * from completion_filters where tid = ? order by id").bind(tid).all()).results,
+    completion_packs: (await env.DB.prepare("select * from completion_packs where tid = ? order by id").bind(tid).all()).results,
     r2: await r2Keys(`t/${tid}/`),
   };
   for (const table of TABLE_NAMES) rows[table] = (await env.DB.prepare(`select * from ${table} where team_id = ? order by rowid`).bind(teamId).all()).results;
@@ -61,6 +62,7 @@ async function seedMany(teamId: string, count: number): Promise<void> {
   const tid = await tidOf(teamId);
   await env.DB.prepare(`${ids} insert into completion_index (tid, id, created, model, meta, at, conv, up, msgs, bytes, loc) select ?1, printf('bulk%06d', i), 1000, 'm', '{"k":"v"}', ?2, null, null, 1, 0, 1 from n`).bind(tid, Date.now()).run();
   await env.DB.prepare(`insert into completion_filters (tid, k, v, created, id) select tid, 'k', 'v', created, id from completion_index where tid = ?1`).bind(tid).run();
+  await env.DB.prepare(`insert into completion_packs (tid, created, id, last_created, last_id, at, n) select ?1, 1000, printf('bulk%06d', i * 100), 1000, printf('bulk%06d', i * 100 + 99), ?2, 100 from (${ids} select i from n where i < ${Math.ceil(count / 100)})`).bind(tid, Date.now()).run();
 }
 
 const deleteTeam = (teamId: string, bindings: Partial<Cloudflare.Env> = {}) => call(`/admin/teams/${teamId}`, { key: ADMIN_TOKEN, method: "DELETE", env: bindings });

@@ -1,18 +1,21 @@
-import { completionIndexOf, type IndexRow } from "../db/completion-index";
+import { completionIndexOf, type IndexRow, type ListedRow } from "../db/completion-index";
 import type { ListCompletionsQuery, Metadata, NewStoredCompletion, Order, Page, StoredCompletion } from "../db/completions";
 import { readLegacy } from "../db/legacy-completions";
 import { compactId, fullId } from "../ids";
+import { describeError, logEvent } from "../log";
 import { bodyKey, bodyStore, DAY_MS, type BodyStore } from "../store/bodies";
 import { teamStore, type TeamStore } from "../store/shards";
 import { chainHashes, type CompletionObject, convOf, layoutMessages, messagesAt, segmentsOf } from "./conversation";
+import { askForPacking, PACK_SETTLE_MS, packKeyOf, type PackObject, unpackDeleted } from "./packs";
 import { type Layout, recentLayout, rememberLayout } from "./recent-layouts";
 
 // Stored completions: the index in the team's D1 shard, the bodies in R2 (t/{tid}/{day}/c/{id},
 // with their messages in the day's segments, t/{tid}/{day}/m/{sha256}). A write puts the body
 // before the index row, so an index row never points at a missing body; a body whose index write
 // failed for good is an orphan that retention's day delete removes.
-// Reads: get = one D1 row + one R2 read; list = the rows, then their bodies in parallel; a page
-// of messages = one D1 row + the completion object + at most MAX_SEGMENTS segments, in parallel.
+// Reads: get = one D1 row + one R2 read; list = the rows, then the packs they are in (packs.ts) and
+// the bodies of rows no pack holds, in parallel; a page of messages = one D1 row + the completion
+// object + at most MAX_SEGMENTS segments, in parallel.
 
 /** How many of a request's prefixes are looked up for an earlier completion it extends (D1 binds at most 100 parameters). */
 const PRIOR_LOOKUP = 60;
@@ -32,7 +35,11 @@ const metadataOf = (row: IndexRow): Metadata => (row.meta ? (JSON.parse(row.meta
 export class CompletionStore {
   private readonly bodies: BodyStore;
 
-  constructor(private readonly env: Env) {
+  /** `background` keeps work going after the answer (the request's waitUntil); without it, lists ask for no packing. */
+  constructor(
+    private readonly env: Env,
+    private readonly background?: (work: Promise<unknown>) => void,
+  ) {
     this.bodies = bodyStore(env.BODIES);
   }
 
@@ -131,7 +138,7 @@ export class CompletionStore {
       const wanted = query.limit - items.length;
       const rows = await completionIndexOf(store.db).list({ ...query, tid: store.tid, after, limit: wanted });
       const page = rows.slice(0, wanted);
-      for (const item of await Promise.all(page.map((row) => this.hydrate(store, row)))) if (item) items.push(item);
+      for (const item of await this.hydrateListed(store, page)) if (item) items.push(item);
       const hasMore = rows.length > wanted;
       // A page that claims more must show something, or a client paging with `after` would stop there.
       const enough = items.length >= query.limit || (round >= MAX_LIST_ROUNDS && items.length > 0) || round >= MAX_EMPTY_LIST_ROUNDS;
@@ -158,7 +165,7 @@ export class CompletionStore {
     const key = indexIdOf(id);
     if (!store || key === null) return false;
     const row = await completionIndexOf(store.db).delete(teamId, id, store.tid, key);
-    if (row?.loc === 1) await this.bodies.delete([completionKey(store.tid, row)]);
+    if (row?.loc === 1) await Promise.all([this.bodies.delete([completionKey(store.tid, row)]), unpackDeleted(this.env, store, row)]);
     return row !== null;
   }
 
@@ -190,6 +197,29 @@ export class CompletionStore {
     return messagesAt(object, indices, new Map(names.map((name, i) => [name, segments[i] ?? []])));
   }
 
+  /**
+   * A page's completions: the packs its rows are in, each read once, and (in parallel) the rows no
+   * pack covers; a row its pack does not hold is read on its own after. Settled rows read on their
+   * own ask for the team's packing.
+   */
+  private async hydrateListed(store: TeamStore, rows: ListedRow[]): Promise<(StoredCompletion | null)[]> {
+    const packs = new Map<string, Promise<PackObject | null>>();
+    for (const row of rows) if (row.pack !== null && row.loc === 1 && !packs.has(row.pack)) packs.set(row.pack, this.bodies.getJson<PackObject>(packKeyOf(store.tid, row.pack)).catch(() => null));
+    let alone = 0;
+    const settled = Date.now() - PACK_SETTLE_MS;
+    const items = await Promise.all(
+      rows.map(async (row) => {
+        const pack = row.pack === null ? undefined : await packs.get(row.pack);
+        const body = pack?.bodies[row.id];
+        if (body !== undefined) return { id: fullId(row.id), created: row.created, body, metadata: metadataOf(row), upstream: row.up };
+        if (row.loc === 1 && row.at < settled) alone++;
+        return this.hydrate(store, row);
+      }),
+    );
+    if (alone > 0 && this.background) this.background(askForPacking(this.env, store.teamId).catch((err) => logEvent("warn", "pack_ask_failed", { team_id: store.teamId, error: describeError(err) })));
+    return items;
+  }
+
   private async hydrate(store: TeamStore, row: IndexRow): Promise<StoredCompletion | null> {
     const id = fullId(row.id);
     let body;
@@ -202,4 +232,4 @@ export class CompletionStore {
 }
 
 /** The completion store over the gateway's bindings (cheap: the shard map and clients are cached per isolate). */
-export const completionStore = (env: Env) => new CompletionStore(env);
+export const completionStore = (env: Env, background?: (work: Promise<unknown>) => void) => new CompletionStore(env, background);

@@ -2,7 +2,7 @@ import type { StoreConfig } from "../config/store";
 import { completionIndexOf } from "../db/completion-index";
 import { expiredResponses, purgeStaleGuards } from "../db/bulk-delete";
 import { logEvent } from "../log";
-import { bodyStore } from "../store/bodies";
+import { bodyStore, DAY_MS } from "../store/bodies";
 import { dbOf, shardDatabases } from "../store/shards";
 
 /**
@@ -16,7 +16,6 @@ export const RETENTION_BATCH = 500;
 export const BODY_PAGES_PER_RUN = 20;
 /** Tombstones and spool pieces outlive any write that could still be pending (queue messages live at most 14 days). */
 const GUARD_KEEP_MS = 14 * 24 * 3_600_000;
-const DAY_MS = 24 * 3_600_000;
 
 /**
  * Deletes completions and responses stored more than `retentionDays` ago (0 keeps them forever), in
@@ -41,6 +40,11 @@ export async function purgeExpiredCompletions(
         const deleted = await completionIndexOf(db).purgeExpiredBatch(cutoff, RETENTION_BATCH);
         purged += deleted.length;
         if (deleted.length < RETENTION_BATCH) break;
+        if (i === batches - 1) backlog = true;
+      }
+      // A pack goes with its R2 day, once all of that day has expired: until then it holds kept rows' answers.
+      for (let i = 0; i < batches; i++) {
+        if ((await completionIndexOf(db).purgePacksBefore(Math.floor(cutoff / DAY_MS) * DAY_MS, RETENTION_BATCH)) < RETENTION_BATCH) break;
         if (i === batches - 1) backlog = true;
       }
       for (let i = 0; i < batches; i++) {

@@ -1,14 +1,19 @@
-import { and, asc, desc, eq, getTableColumns, gte, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gte, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import type { ListCompletionsQuery } from "./completions";
-import { completionFilters, completionIndex, completionMessages, completionMetadata, completions, completionTombstones, payloadParts } from "./schema";
+import { completionFilters, completionIndex, completionMessages, completionMetadata, completionPacks, completions, completionTombstones, payloadParts } from "./schema";
 
 // The only module that knows the store's index tables (a team's shard). Every query names the
 // team's integer id (`tid`). Bodies are in R2 (src/store/bodies.ts); this holds what lists, filters,
 // sorts and finds them.
 
 export type IndexRow = typeof completionIndex.$inferSelect;
+/** A row as a list gives it: with the pack that may hold its answer ("{at}:{id}" of the pack), or null. */
+export type ListedRow = IndexRow & { pack: string | null };
+export type PackRow = typeof completionPacks.$inferSelect;
+/** A row as the packer reads it. */
+export type PackableRow = Pick<IndexRow, "id" | "created" | "at" | "loc">;
 
 /** A list query as the index takes it: the team's integer id, and `after` as a compact id. */
 export type IndexListQuery = Omit<ListCompletionsQuery, "teamId"> & { tid: number };
@@ -90,8 +95,8 @@ export class CompletionIndex {
       .bind(tid, from, to, exceptId, JSON.stringify(convs));
   }
 
-  /** A page of index rows (limit + 1, to know has_more). */
-  list(query: IndexListQuery): Promise<IndexRow[]> {
+  /** A page of index rows (limit + 1, to know has_more), each with the pack that may hold its answer. */
+  list(query: IndexListQuery): Promise<ListedRow[]> {
     return this.listQuery(query).all();
   }
 
@@ -110,13 +115,22 @@ export class CompletionIndex {
       ...(createdFrom !== undefined ? [gte(created, createdFrom)] : []),
       ...(createdTo !== undefined ? [lt(created, createdTo)] : []),
     ];
+    // The pack that starts last at or before the row, if the row is not past its end: one key lookup per row.
+    // Named in full: in a one-table select Drizzle leaves columns bare, and a bare `tid` here would be p's.
+    // (A range on `created` with the id compared apart: SQLite walks a key for that, not for a row-value bound.)
+    const pack = sql<string | null>`(select case when p.last_created > completion_index.created
+        or (p.last_created = completion_index.created and p.last_id >= completion_index.id) then p.at || ':' || p.id end
+      from completion_packs p where p.tid = completion_index.tid and p.created <= completion_index.created
+        and (p.created < completion_index.created or p.id <= completion_index.id)
+      order by p.created desc, p.id desc limit 1)`.as("pack");
+    const columns = { ...getTableColumns(c), pack };
     const hasPair = (key: string, value: string): SQL =>
       sql`exists (select 1 from completion_filters f2 where f2.tid = ${c.tid} and f2.k = ${key} and f2.v = ${value} and f2.created = ${c.created} and f2.id = ${c.id})`;
     if (pairs.length > 0) {
       // Walk the filter rows of the first pair, which are already in list order.
       const [[firstKey, firstValue], ...otherPairs] = pairs;
       return this.db
-        .select(getTableColumns(c))
+        .select(columns)
         .from(f)
         .innerJoin(c, and(eq(c.tid, f.tid), eq(c.id, f.id)))
         .where(
@@ -134,11 +148,75 @@ export class CompletionIndex {
         .limit(limit + 1);
     }
     return this.db
-      .select()
+      .select(columns)
       .from(c)
       .where(and(eq(c.tid, tid), model !== undefined ? eq(c.model, model) : undefined, after !== undefined ? cursorAfter(c.created, c.id) : undefined, ...createdIn(c.created)))
       .orderBy(direction(c.created), direction(c.id))
       .limit(limit + 1);
+  }
+
+  /** Where the team's next pack starts: after the last pack's last completion (null: no pack yet). */
+  async packMark(tid: number): Promise<{ created: number; id: string } | null> {
+    const last = await this.db
+      .select({ created: completionPacks.lastCreated, id: completionPacks.lastId })
+      .from(completionPacks)
+      .where(eq(completionPacks.tid, tid))
+      .orderBy(desc(completionPacks.created), desc(completionPacks.id))
+      .limit(1)
+      .get();
+    return last ?? null;
+  }
+
+  /** Up to `limit` rows after `mark`, in list order (ascending). */
+  async packable(tid: number, mark: { created: number; id: string } | null, limit: number): Promise<PackableRow[]> {
+    const c = completionIndex;
+    return this.db
+      .select({ id: c.id, created: c.created, at: c.at, loc: c.loc })
+      .from(c)
+      .where(and(eq(c.tid, tid), mark ? and(gte(c.created, mark.created), sql`(${c.created} > ${mark.created} or ${c.id} > ${mark.id})`) : undefined))
+      .orderBy(asc(c.created), asc(c.id))
+      .limit(limit)
+      .all();
+  }
+
+  async insertPack(pack: PackRow): Promise<void> {
+    await this.db.insert(completionPacks).values(pack).onConflictDoNothing();
+  }
+
+  async deletePack(tid: number, created: number, id: string): Promise<void> {
+    await this.db.delete(completionPacks).where(and(eq(completionPacks.tid, tid), eq(completionPacks.created, created), eq(completionPacks.id, id)));
+  }
+
+  /** The pack whose range holds (created, id), or null. */
+  async packHolding(tid: number, created: number, id: string): Promise<PackRow | null> {
+    const p = completionPacks;
+    const pack = await this.db
+      .select()
+      .from(p)
+      .where(and(eq(p.tid, tid), lte(p.created, created), sql`(${p.created} < ${created} or ${p.id} <= ${id})`))
+      .orderBy(desc(p.created), desc(p.id))
+      .limit(1)
+      .get();
+    return pack && (pack.lastCreated > created || (pack.lastCreated === created && pack.lastId >= id)) ? pack : null;
+  }
+
+  /** Which of these ids still have an index row. */
+  async presentIds(tid: number, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { results } = await this.d1
+      .prepare("select c.id from json_each(?2) j join completion_index c on c.tid = ?1 and c.id = j.value")
+      .bind(tid, JSON.stringify(ids))
+      .all<{ id: string }>();
+    return new Set(results.map((row) => row.id));
+  }
+
+  /** Deletes up to `limit` rows of packs stored before `beforeMs` (a day's start: their R2 day goes with the sweep); returns how many. */
+  async purgePacksBefore(beforeMs: number, limit: number): Promise<number> {
+    const { meta } = await this.d1
+      .prepare("delete from completion_packs where (tid, created, id) in (select tid, created, id from completion_packs where at < ?1 limit ?2)")
+      .bind(beforeMs, limit)
+      .run();
+    return meta.changes;
   }
 
   /** Replaces the metadata; returns the updated row, or null if there is none. */

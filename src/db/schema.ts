@@ -96,6 +96,27 @@ export const completionIndex = sqliteTable(
   ],
 );
 
+// Packs: a run of a team's completions, in list order, whose answers were copied into one R2 object
+// (t/{tid}/{day}/p/{id}) so that a list page reads a few objects instead of one per completion
+// (WITHOUT ROWID; written by hand in migrations/0014). A pack is named by its first completion.
+export const completionPacks = sqliteTable(
+  "completion_packs",
+  {
+    tid: integer("tid").notNull(),
+    /** The first completion's `created` and (compact) id: the pack's place in list order. */
+    created: integer("created").notNull(),
+    id: text("id").notNull(),
+    /** The last completion's, where the next pack starts. */
+    lastCreated: integer("last_created").notNull(),
+    lastId: text("last_id").notNull(),
+    /** A time (ms) in the day all its completions were stored: the R2 day of the pack, and retention. */
+    at: integer("at").notNull(),
+    /** How many completions it holds. */
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tid, t.created, t.id] }), index("completion_packs_at").on(t.at)],
+);
+
 // Metadata pairs for filtering, stored once (WITHOUT ROWID: the table is the index, in list order).
 export const completionFilters = sqliteTable(
   "completion_filters",

@@ -1,7 +1,7 @@
 import { consoleSessions } from "./console-sessions";
 import { upstreamRollups } from "./upstream-stats";
 import { conversationItems, conversations, responses, responseTombstones } from "./responses-schema";
-import { apiKeys, completionFilters, completionIndex, completionMessages, completionMetadata, completions, completionTombstones, payloadParts, usageEvents, usageRollups, writeSpool } from "./schema";
+import { apiKeys, completionFilters, completionIndex, completionPacks, completionMessages, completionMetadata, completions, completionTombstones, payloadParts, usageEvents, usageRollups, writeSpool } from "./schema";
 
 /**
  * Every table of a team's shard that holds its rows by `team_id`, in the order a team purge empties
@@ -27,7 +27,7 @@ export const TEAM_TABLES = [
 ] as const;
 
 /** The store's tables, which name the team by its integer id (`tid`) and key rows by (tid, id). */
-export const TID_TABLES = [completionFilters, completionIndex] as const;
+export const TID_TABLES = [completionFilters, completionIndex, completionPacks] as const;
 
 /** The team's tables in the control database (DB), emptied after its shard's. */
 export const CONTROL_TEAM_TABLES = [consoleSessions, apiKeys] as const;

@@ -1,4 +1,5 @@
 import { handleMigrateInlineMessage } from "../completion-store/migrate-inline";
+import { handlePackMessage } from "../completion-store/packs";
 import { handleStoreMessage } from "../completion-store/queued-write";
 import { logEvent } from "../log";
 import { recordUsageMessages } from "../usage/record-usage";
@@ -14,6 +15,7 @@ function describeDead(body: BackgroundMessage): Record<string, unknown> {
   const about: Record<string, unknown> = { kind: body.kind };
   if ("teamId" in body) about.team_id = body.teamId;
   if ("completionId" in body) about.completion_id = body.completionId;
+  if (body.kind === "store.unpack") about.completion_id = body.id;
   if ("responseId" in body) about.response_id = body.responseId;
   if (body.kind === "conversation.append" || body.kind === "conversation.append.piece") about.conversation_id = body.conversationId;
   if ("keyId" in body) about.key_id = body.keyId;
@@ -51,6 +53,10 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
         break;
       case "store.migrate_inline":
         await handleMigrateInlineMessage(message as Message<typeof body>, env);
+        break;
+      case "store.pack":
+      case "store.unpack":
+        await handlePackMessage(message as Message<typeof body>, env);
         break;
       case "team.purge":
         await handlePurgeTeamMessage(message as Message<typeof body>, env);

@@ -97,8 +97,25 @@ export interface MigrateInlineMessage {
   shard: number;
 }
 
+/** Packs a team's next runs of stored completions for lists, then sends itself again while more are ready (src/completion-store/packs.ts). */
+export interface PackCompletionsMessage {
+  kind: "store.pack";
+  teamId: string;
+}
+
+/** Takes a deleted completion's answer out of its pack, when that did not work at once (src/completion-store/packs.ts). */
+export interface UnpackCompletionMessage {
+  kind: "store.unpack";
+  teamId: string;
+  /** The completion's `created` and compact id: its place in list order, which finds its pack. */
+  created: number;
+  id: string;
+}
+
 export type BackgroundMessage =
   | MigrateInlineMessage
+  | PackCompletionsMessage
+  | UnpackCompletionMessage
   | StoreCompletionMessage
   | StoreResponseMessage
   | StoreResponsePieceMessage

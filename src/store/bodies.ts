@@ -44,24 +44,31 @@ export class BodyStore {
 
   /** Writes JSON text already serialised (one PUT); returns the bytes stored. */
   async putText(key: string, json: string): Promise<number> {
-    if (json.length < GZIP_FROM) {
-      const data = new TextEncoder().encode(json);
-      await this.bucket.put(key, data, { httpMetadata: { contentType: "application/json" } });
-      return data.byteLength;
-    }
-    const data = await gzip(json);
-    await this.bucket.put(key, data, { httpMetadata: { contentType: "application/json", contentEncoding: "gzip" } });
-    return data.byteLength;
+    return (await this.putTextIf(key, json, null)) ?? 0;
+  }
+
+  /** Like putText, only if the object's etag is still `etag` (null: unconditional); returns null if it changed meanwhile. */
+  async putTextIf(key: string, json: string, etag: string | null): Promise<number | null> {
+    const small = json.length < GZIP_FROM;
+    const data = small ? new TextEncoder().encode(json) : await gzip(json);
+    const httpMetadata = small ? { contentType: "application/json" } : { contentType: "application/json", contentEncoding: "gzip" };
+    const put = await this.bucket.put(key, data, etag === null ? { httpMetadata } : { httpMetadata, onlyIf: { etagMatches: etag } });
+    return put === null ? null : data.byteLength;
   }
 
   /** The JSON at `key`, or null if there is none (one GET). */
   async getJson<T>(key: string): Promise<T | null> {
+    return (await this.getTagged<T>(key))?.value ?? null;
+  }
+
+  /** The JSON at `key` with its etag, for a conditional rewrite (one GET). */
+  async getTagged<T>(key: string): Promise<{ value: T; etag: string } | null> {
     const object = await this.bucket.get(key);
     if (!object) return null;
     // Told apart by gzip's magic bytes (JSON never starts with 0x1f), not by metadata a writer may have left out.
     const data = new Uint8Array(await object.arrayBuffer());
-    if (data[0] !== 0x1f || data[1] !== 0x8b) return JSON.parse(new TextDecoder().decode(data)) as T;
-    return JSON.parse(await gunzip(new Blob([data]).stream())) as T;
+    const text = data[0] !== 0x1f || data[1] !== 0x8b ? new TextDecoder().decode(data) : await gunzip(new Blob([data]).stream());
+    return { value: JSON.parse(text) as T, etag: object.etag };
   }
 
   /** Several keys, read in parallel (one GET each); a missing key gives null. */

@@ -15,7 +15,8 @@ import type { AppContext, AppRouteHandler } from "../../http/types";
 // A get, update, delete or messages call on an id the gateway has just returned finds it even if
 // its write has not landed yet (completion-store/pending.ts). `list` shows it once it has landed.
 
-const repository = (c: AppContext) => completionStore(c.env);
+// Lists may ask for packing in waitUntil (completion-store/packs.ts).
+const repository = (c: AppContext) => completionStore(c.env, (work) => c.executionCtx.waitUntil(work));
 
 /** `read`, waiting for a fresh id's write to land; a tombstone ends the wait at once. */
 function afterLanding<T>(c: AppContext, id: string, read: () => Promise<T | null>): Promise<T | null> {

@@ -37,7 +37,7 @@ function listRow(stored: StoredCompletion) {
 export async function listCompletionsPage(c: ConsoleContext) {
   const filter = readCompletionFilter(c.req.url);
   const teamId = teamOf(c);
-  const repo = completionStore(c.env);
+  const repo = completionStore(c.env, (work) => c.executionCtx.waitUntil(work));
   const page = await repo.list({ ...filter, teamId, order: "desc" });
   if (page.items.length === 0 && filter.after && !(await repo.exists(teamId, filter.after))) throw invalidAfter(filter.after);
   return c.json(listPage(page.items.map(listRow), page.hasMore), 200);

@@ -1,0 +1,159 @@
+import { completionIndexOf, type PackableRow } from "../db/completion-index";
+import type { StoredBody } from "../db/types";
+import { describeError, logEvent } from "../log";
+import { runQueueJob } from "../queue/job";
+import type { BackgroundMessage, PackCompletionsMessage, UnpackCompletionMessage } from "../queue/messages";
+import { bodyKey, bodyStore, dayOf, type BodyStore } from "../store/bodies";
+import { teamStore, type TeamStore } from "../store/shards";
+import type { CompletionObject } from "./conversation";
+
+// Packs: a list page would read one R2 object per completion, so runs of PACK_SIZE completions in
+// list order get their answers copied into one object (t/{tid}/{day}/p/{first id}), and a page
+// reads the few packs its rows are in. Each completion keeps its own object: get, messages and
+// read-after-write never depend on a pack, and a row a pack does not hold is read on its own.
+// A list that read settled rows one by one asks for packing; a queue message packs a team's runs.
+// A deleted completion's answer is taken out of its pack (a conditional rewrite), and a pack goes
+// with its R2 day, so it never outlives the completions it copies.
+
+/** Completions per pack: a page of the largest list limit is one or two packs. */
+export const PACK_SIZE = 100;
+/** Only rows stored this long ago are packed: a queued write still landing rarely falls behind a pack. */
+export const PACK_SETTLE_MS = 60_000;
+/** Packs written per queue message: each reads PACK_SIZE objects (subrequests), then sends itself again. */
+export const PACKS_PER_MESSAGE = 4;
+/** An isolate asks for a team's packing at most this often. */
+const ASK_EVERY_MS = 30_000;
+/** Conditional rewrites of a pack tried before giving up (each loses only to another rewrite). */
+const REWRITE_TRIES = 5;
+
+export interface PackObject {
+  v: 1;
+  /** Each completion's answer by its compact id. */
+  bodies: Record<string, StoredBody>;
+}
+
+export const packKey = (tid: number, at: number, id: string) => bodyKey(tid, at, "p", id);
+/** The key of a listed row's pack ("{at}:{id}", as the index gives it). */
+export function packKeyOf(tid: number, pack: string): string {
+  const colon = pack.indexOf(":");
+  return packKey(tid, Number(pack.slice(0, colon)), pack.slice(colon + 1));
+}
+const completionKey = (tid: number, row: Pick<PackableRow, "at" | "id">) => bodyKey(tid, row.at, "c", row.id);
+
+/**
+ * The next run to pack from `rows` (after the team's last pack, in list order): rows of one R2 day,
+ * all settled. A run is packed when it is full, or when the day changed after it (nothing can join
+ * it any more); otherwise null, to wait for more.
+ */
+export function nextRun(rows: PackableRow[], now: number): PackableRow[] | null {
+  if (rows.length === 0) return null;
+  const day = dayOf(rows[0].at);
+  const run: PackableRow[] = [];
+  for (const row of rows) {
+    if (row.at >= now - PACK_SETTLE_MS) return null;
+    if (dayOf(row.at) !== day) return run;
+    run.push(row);
+    if (run.length === PACK_SIZE) return run;
+  }
+  return null;
+}
+
+/** Packs up to `maxPacks` runs of a team; returns how many it wrote and whether more may be ready. */
+export async function packTeam(env: Env, teamId: string, { now = Date.now(), maxPacks = PACKS_PER_MESSAGE } = {}): Promise<{ packs: number; more: boolean }> {
+  const store = await teamStore(env, teamId);
+  if (!store) return { packs: 0, more: false };
+  const index = completionIndexOf(store.db);
+  const bodies = bodyStore(env.BODIES);
+  for (let packs = 0; packs < maxPacks; packs++) {
+    const run = nextRun(await index.packable(store.tid, await index.packMark(store.tid), PACK_SIZE), now);
+    if (!run) return { packs, more: false };
+    await writePack(store, bodies, run);
+  }
+  return { packs: maxPacks, more: true };
+}
+
+async function writePack(store: TeamStore, bodies: BodyStore, run: PackableRow[]): Promise<void> {
+  const { tid } = store;
+  const index = completionIndexOf(store.db);
+  const inR2 = run.filter((row) => row.loc === 1);
+  const objects = await bodies.getMany<CompletionObject>(inR2.map((row) => completionKey(tid, row)));
+  const pack: PackObject = { v: 1, bodies: {} };
+  // A row whose object is gone (deleted meanwhile, or an orphan) is left out: it is read on its own.
+  inR2.forEach((row, i) => {
+    if (objects[i]) pack.bodies[row.id] = objects[i].body;
+  });
+  const [first, last] = [run[0], run[run.length - 1]];
+  const key = packKey(tid, first.at, first.id);
+  await bodies.putText(key, JSON.stringify(pack));
+  await index.insertPack({ tid, created: first.created, id: first.id, lastCreated: last.created, lastId: last.id, at: first.at, n: Object.keys(pack.bodies).length });
+  // A completion deleted while the pack was written found no pack to take its answer out of: it goes now.
+  const present = await index.presentIds(tid, Object.keys(pack.bodies));
+  const gone = Object.keys(pack.bodies).filter((id) => !present.has(id));
+  if (gone.length > 0 && present.size === 0) {
+    // Every one deleted (or the team purged): nothing is left for the pack to copy.
+    await bodies.delete([key]);
+    await index.deletePack(tid, first.created, first.id);
+  } else if (gone.length > 0) await removeFromPack(bodies, key, gone);
+}
+
+/** Takes completions' answers out of a pack, by a conditional rewrite (another rewrite may race it). */
+async function removeFromPack(bodies: BodyStore, key: string, ids: string[]): Promise<void> {
+  for (let attempt = 0; attempt < REWRITE_TRIES; attempt++) {
+    const current = await bodies.getTagged<PackObject>(key);
+    if (!current || !ids.some((id) => id in current.value.bodies)) return;
+    for (const id of ids) delete current.value.bodies[id];
+    if ((await bodies.putTextIf(key, JSON.stringify(current.value), current.etag)) !== null) return;
+  }
+  throw new Error(`pack ${key} kept changing: ${ids.length} answers not taken out`);
+}
+
+/** Takes a deleted completion's answer out of the pack that holds it, if any. */
+async function unpack(env: Env, store: TeamStore, row: Pick<PackableRow, "created" | "id">): Promise<void> {
+  const pack = await completionIndexOf(store.db).packHolding(store.tid, row.created, row.id);
+  if (pack) await removeFromPack(bodyStore(env.BODIES), packKey(store.tid, pack.at, pack.id), [row.id]);
+}
+
+/** After a completion's index row is deleted: its answer leaves its pack now, or through the queue, which retries. */
+export async function unpackDeleted(env: Env, store: TeamStore, row: Pick<PackableRow, "created" | "id">): Promise<void> {
+  try {
+    await unpack(env, store, row);
+  } catch (err) {
+    const message: BackgroundMessage = { kind: "store.unpack", teamId: store.teamId, created: row.created, id: row.id };
+    logEvent("warn", "unpack_queued", { team_id: store.teamId, completion_id: row.id, error: describeError(err) });
+    await env.BACKGROUND_QUEUE.send(message, { contentType: "json" });
+  }
+}
+
+const asked = new Map<string, number>();
+const MAX_ASKED = 10_000;
+
+/** Sends the team's packing job, at most once per ASK_EVERY_MS from this isolate. */
+export async function askForPacking(env: Env, teamId: string, now = Date.now()): Promise<void> {
+  const last = asked.get(teamId);
+  if (last !== undefined && now - last < ASK_EVERY_MS) return;
+  if (asked.size >= MAX_ASKED) asked.delete(asked.keys().next().value!);
+  asked.set(teamId, now);
+  await env.BACKGROUND_QUEUE.send({ kind: "store.pack", teamId } satisfies BackgroundMessage, { contentType: "json" });
+}
+
+/** Forgets which teams this isolate asked about. For tests. */
+export function forgetPackingAsks(): void {
+  asked.clear();
+}
+
+export async function handlePackMessage(message: Message<PackCompletionsMessage | UnpackCompletionMessage>, env: Env): Promise<void> {
+  const body = message.body;
+  await runQueueJob(
+    [message],
+    async () => {
+      if (body.kind === "store.unpack") {
+        const store = await teamStore(env, body.teamId);
+        if (store) await unpack(env, store, body);
+        return;
+      }
+      const { more } = await packTeam(env, body.teamId);
+      if (more) await env.BACKGROUND_QUEUE.send(body, { contentType: "json" });
+    },
+    (err) => logEvent("warn", "pack_retry", { kind: body.kind, team_id: body.teamId, attempts: message.attempts, error: describeError(err) }),
+  );
+}
