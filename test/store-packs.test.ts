@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { seedCompletions, seededCompletionId } from "../bench/seed.mjs";
-import { forgetPackingAsks, nextRun, PACK_SETTLE_MS, PACK_SIZE, packKey, packTeam, type PackObject } from "../src/completion-store/packs";
+import { forgetPackingAsks, nextRun, PACK_IDLE_MS, PACK_SETTLE_MS, PACK_SIZE, packKey, packTeam, type PackObject } from "../src/completion-store/packs";
 import { compactId } from "../src/ids";
 import { bodyStore, DAY_MS } from "../src/store/bodies";
 import { runCron } from "./helpers/cron";
@@ -90,12 +90,13 @@ describe("packs of stored completions for lists", () => {
     await drainQueue(sent);
   });
 
-  it("packs full runs in list order, and leaves a run that is not full for later", async () => {
+  it("packs runs of 100 in list order, and the last, shorter run once the team has been quiet", async () => {
     const packs = await packRows(tid);
-    // 250 rows of one day: two packs of 100; the last 50 wait for 50 more.
+    // 250 rows of one day, the newest long ago: two packs of 100, then the last 50.
     expect(packs.map((p) => [p.id, p.n])).toEqual([
       [compactId(ascending[0].id), PACK_SIZE],
       [compactId(ascending[100].id), PACK_SIZE],
+      [compactId(ascending[200].id), SEEDED - 2 * PACK_SIZE],
     ]);
     expect(await packRows(await tidOf(other.teamId))).toEqual([]);
     // Packing again finds nothing new.
@@ -107,9 +108,9 @@ describe("packs of stored completions for lists", () => {
     await list(key, "limit=100", { BODIES: bucket });
     expect(gets).toEqual([firstPack()]);
     gets.length = 0;
-    // The newest page: 50 rows no pack holds, read one by one, and 50 from the second pack.
+    // The newest page: the last pack's 50 rows and 50 of the second pack.
     await list(key, "limit=100&order=desc", { BODIES: bucket });
-    expect(gets.length).toBe(51);
+    expect(gets.length).toBe(2);
     expect(await pagesOf(key)).toEqual(before);
     // The other team's rows are never answered from this team's packs.
     expect(await pagesOf(other.key)).toEqual(otherBefore);
@@ -198,10 +199,12 @@ describe("which rows make a pack", () => {
     expect(nextRun(rows(PACK_SIZE + 5, () => settled), now)).toHaveLength(PACK_SIZE);
   });
 
-  it("a run that is not full waits, unless the day changed after it", () => {
+  it("a run that is not full waits, unless the day changed after it or the team has been quiet", () => {
     expect(nextRun(rows(PACK_SIZE - 1, () => settled), now)).toBeNull();
     const run = nextRun(rows(30, (i) => (i < 20 ? settled - DAY_MS : settled)), now);
     expect(run?.map((r) => r.id)).toEqual(rows(20, () => 0).map((r) => r.id));
+    expect(nextRun(rows(7, () => now - PACK_IDLE_MS - 1), now)).toHaveLength(7);
+    expect(nextRun(rows(7, (i) => (i === 6 ? now - PACK_IDLE_MS + 1_000 : now - PACK_IDLE_MS - 1)), now)).toBeNull();
   });
 
   it("a run waits while any of its rows was stored too recently", () => {

@@ -19,6 +19,8 @@ import type { CompletionObject } from "./conversation";
 export const PACK_SIZE = 100;
 /** Only rows stored this long ago are packed: a queued write still landing rarely falls behind a pack. */
 export const PACK_SETTLE_MS = 60_000;
+/** A run that is not full is packed once the team has stored nothing newer for this long (a small or quiet team). */
+export const PACK_IDLE_MS = 10 * 60_000;
 /** Packs written per queue message: each reads PACK_SIZE objects (subrequests), then sends itself again. */
 export const PACKS_PER_MESSAGE = 4;
 /** An isolate asks for a team's packing at most this often. */
@@ -41,9 +43,10 @@ export function packKeyOf(tid: number, pack: string): string {
 const completionKey = (tid: number, row: Pick<PackableRow, "at" | "id">) => bodyKey(tid, row.at, "c", row.id);
 
 /**
- * The next run to pack from `rows` (after the team's last pack, in list order): rows of one R2 day,
- * all settled. A run is packed when it is full, or when the day changed after it (nothing can join
- * it any more); otherwise null, to wait for more.
+ * The next run to pack from `rows` (up to PACK_SIZE rows after the team's last pack, in list order):
+ * rows of one R2 day, all settled. A run is packed when it is full, when the day changed after it
+ * (nothing can join it any more), or when it is all the team has and the newest is PACK_IDLE_MS
+ * old; otherwise null, to wait for more.
  */
 export function nextRun(rows: PackableRow[], now: number): PackableRow[] | null {
   if (rows.length === 0) return null;
@@ -55,7 +58,7 @@ export function nextRun(rows: PackableRow[], now: number): PackableRow[] | null 
     run.push(row);
     if (run.length === PACK_SIZE) return run;
   }
-  return null;
+  return Math.max(...run.map((row) => row.at)) < now - PACK_IDLE_MS ? run : null;
 }
 
 /** Packs up to `maxPacks` runs of a team; returns how many it wrote and whether more may be ready. */
