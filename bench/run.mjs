@@ -339,8 +339,16 @@ async function packSeeded(gw, team, d1) {
   const res = await fetch(gw("/v1/chat/completions?limit=100"), { headers: { authorization: `Bearer ${team.key}` } });
   if (res.status !== 200) throw new Error(`the list that asks for packing answered ${res.status}`);
   await res.arrayBuffer();
-  const count = async () =>
-    (await d1.prepare("SELECT count(*) AS packs, coalesce(sum(n), 0) AS rows FROM completion_packs WHERE tid = (SELECT store_id FROM team_store WHERE team_id = ?)").bind(team.teamId).first()) ?? { packs: 0, rows: 0 };
+  // A read that fails while the worker is busy packing is read again.
+  const count = async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await d1.prepare("SELECT count(*) AS packs, coalesce(sum(n), 0) AS rows FROM completion_packs WHERE tid = (SELECT store_id FROM team_store WHERE team_id = ?)").bind(team.teamId).first()) ?? { packs: 0, rows: 0 };
+      } catch (err) {
+        if (attempt >= 5) throw err;
+      }
+    }
+  };
   let last = await count();
   let still = Date.now();
   while (Date.now() - still < 3_000) {

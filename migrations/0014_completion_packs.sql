@@ -8,6 +8,7 @@ CREATE TABLE `completion_packs` (
 	`last_id` text NOT NULL,
 	`at` integer NOT NULL,
 	`n` integer NOT NULL,
+	`ready` integer NOT NULL,
 	PRIMARY KEY(`tid`, `created`, `id`)
 ) WITHOUT ROWID;
 --> statement-breakpoint

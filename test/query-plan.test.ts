@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
-import { CompletionIndex, type IndexListQuery } from "../src/db/completion-index";
+import { CompletionIndex, type IndexListQuery, PRESENT_IDS_SQL } from "../src/db/completion-index";
 import { RECORD_OUTCOMES_SQL, UpstreamStatsRepository } from "../src/db/upstream-stats";
 
 // Every list query must walk an index already in list order: no table scan, no sort of the
@@ -55,6 +55,18 @@ describe("list query plans", () => {
       // A bare "SCAN <table>" reads every row; the walk of an ordered index or key is "SCAN … USING …".
       if (/^SCAN /.test(line)) expect(line).toMatch(/USING (COVERING )?INDEX|USING PRIMARY KEY/);
     }
+  });
+});
+
+describe("the packer's check of which completions are still there", () => {
+  it("looks each id up by its key, never walking the team's index", async () => {
+    expect([...(await index.presentIds(tid, ["plan-001", "gone", "plan-002"]))]).toEqual(["plan-001", "plan-002"]);
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${PRESENT_IDS_SQL}`)
+      .bind(tid, JSON.stringify(["plan-001"]))
+      .all<{ detail: string }>();
+    const plan = results.map((r) => r.detail).join("\n");
+    expect(plan).toMatch(/SEARCH c USING (COVERING INDEX|PRIMARY KEY)[^\n]*\(tid=\? AND id=\?\)/);
+    expect(plan).not.toMatch(/SCAN c\b/);
   });
 });
 

@@ -1,7 +1,9 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import worker from "../src/index";
+import type { BackgroundMessage } from "../src/queue/messages";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { seedCompletions, seededCompletionId } from "../bench/seed.mjs";
-import { forgetPackingAsks, nextRun, PACK_IDLE_MS, PACK_SETTLE_MS, PACK_SIZE, packKey, packTeam, type PackObject } from "../src/completion-store/packs";
+import { forgetPackingAsks, nextRun, PACK_IDLE_MS, PACK_SETTLE_MS, PACK_SIZE, PACKS_PER_MESSAGE, packKey, packTeam, type PackObject } from "../src/completion-store/packs";
 import { compactId } from "../src/ids";
 import { bodyStore, DAY_MS } from "../src/store/bodies";
 import { runCron } from "./helpers/cron";
@@ -53,7 +55,16 @@ async function allPages(key: string, query: string): Promise<unknown[][]> {
 
 const QUERIES = ["limit=100", "limit=100&order=desc", "limit=7&metadata[tier]=gold", "limit=20&order=desc&metadata[tier]=silver"];
 const pagesOf = async (key: string) => Promise.all(QUERIES.map((query) => allPages(key, query)));
-const packRows = async (tid: number) => (await env.DB.prepare("select * from completion_packs where tid = ? order by created, id").bind(tid).all<{ id: string; at: number; n: number }>()).results;
+interface PackRowSeen {
+  created: number;
+  id: string;
+  last_created: number;
+  last_id: string;
+  at: number;
+  n: number;
+  ready: number;
+}
+const packRows = async (tid: number) => (await env.DB.prepare("select * from completion_packs where tid = ? order by created, id").bind(tid).all<PackRowSeen>()).results;
 
 
 describe("packs of stored completions for lists", () => {
@@ -112,7 +123,11 @@ describe("packs of stored completions for lists", () => {
     await list(key, "limit=100&order=desc", { BODIES: bucket });
     expect(gets.length).toBe(2);
     expect(await pagesOf(key)).toEqual(before);
-    // The other team's rows are never answered from this team's packs.
+    // The other team, not packed, reads no pack: this team's packs are never its rows' candidates.
+    gets.length = 0;
+    await list(other.key, "limit=100", { BODIES: bucket });
+    expect(gets.filter((key) => key.includes("/p/"))).toEqual([]);
+    expect(gets).toHaveLength(100);
     expect(await pagesOf(other.key)).toEqual(otherBefore);
   });
 
@@ -167,6 +182,69 @@ describe("packing and deletion at the same time", () => {
   });
 });
 
+describe("two packers, and a packer that fails", () => {
+  it("two packers of one team at once write packs that never overlap, and pack every row once", async () => {
+    const { teamId } = await createTeamWithKey();
+    await seedCompletions(env.DB, { teamId, bodies: env.BODIES, to: 5 * PACK_SIZE, baseCreated: BASE_CREATED + 400_000 });
+    await Promise.all([packTeam(env, teamId, { maxPacks: 10 }), packTeam(env, teamId, { maxPacks: 10 }), packTeam(env, teamId, { maxPacks: 10 })]);
+    const packs = await packRows(await tidOf(teamId));
+    const ranges = packs;
+    for (let i = 1; i < ranges.length; i++) {
+      const [prev, next] = [ranges[i - 1], ranges[i]];
+      expect(next.created > prev.last_created || (next.created === prev.last_created && next.id > prev.last_id)).toBe(true);
+    }
+    expect(ranges.reduce((sum, p) => sum + p.n, 0)).toBe(5 * PACK_SIZE);
+    expect(ranges.every((p) => p.ready === 1)).toBe(true);
+  });
+
+  it("a pack whose packer failed after its claim is finished by the next, without a completion deleted meanwhile", async () => {
+    const { key, teamId } = await createTeamWithKey();
+    await seedCompletions(env.DB, { teamId, bodies: env.BODIES, to: PACK_SIZE, baseCreated: BASE_CREATED + 500_000 });
+    const doomed = seededCompletionId(23);
+    const { bucket } = watchedBucket(async (written) => {
+      if (!written.includes("/p/")) return;
+      // Deleted once the pack's object is being written, and then R2 fails the packer.
+      expect((await call(`/v1/chat/completions/${doomed}`, { key, method: "DELETE" })).status).toBe(200);
+      throw new Error("R2 is failing writes");
+    });
+    await expect(packTeam({ ...env, BODIES: bucket }, teamId)).rejects.toThrow("R2 is failing writes");
+    const tid = await tidOf(teamId);
+    expect((await packRows(tid)).map((p) => p.ready)).toEqual([0]);
+
+    expect(await packTeam(env, teamId)).toEqual({ packs: 1, more: false });
+    const [pack] = await packRows(tid);
+    expect(pack).toMatchObject({ n: PACK_SIZE - 1, ready: 1 });
+    const held = (await bodyStore(env.BODIES).getJson<PackObject>(packKey(tid, pack.at, pack.id)))!.bodies;
+    expect(Object.keys(held)).toHaveLength(PACK_SIZE - 1);
+    expect(held).not.toHaveProperty(compactId(doomed));
+  });
+});
+
+describe("packing through the queue", () => {
+  it("one delivery writes at most PACKS_PER_MESSAGE packs in all, whatever it holds; the rest goes on in later ones", async () => {
+    const [x, y] = [await createTeamWithKey(), await createTeamWithKey()];
+    await seedCompletions(env.DB, { teamId: x.teamId, bodies: env.BODIES, to: 6 * PACK_SIZE, baseCreated: BASE_CREATED + 600_000 });
+    await seedCompletions(env.DB, { teamId: y.teamId, bodies: env.BODIES, to: PACK_SIZE, baseCreated: BASE_CREATED + 700_000 });
+    const { queue, sent } = capturingQueue(["store.pack"]);
+    const packsOf = async () => (await packRows(await tidOf(x.teamId))).length + (await packRows(await tidOf(y.teamId))).length;
+
+    // One delivery of three messages, as one invocation.
+    const bodies: BackgroundMessage[] = [x.teamId, y.teamId, x.teamId].map((teamId) => ({ kind: "store.pack", teamId }));
+    const batch = createMessageBatch<BackgroundMessage>("llm-gateway-background", bodies.map((body, i) => ({ id: `pack-${i}`, timestamp: new Date(), attempts: 1, body })));
+    const ctx = createExecutionContext();
+    await worker.queue(batch, { ...env, BACKGROUND_QUEUE: queue } as Cloudflare.Env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(3);
+    expect(await packsOf()).toBe(PACKS_PER_MESSAGE);
+    // Both teams go on, once each.
+    expect(sent.map((m) => m.body).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
+      [x.teamId, y.teamId].map((teamId) => ({ kind: "store.pack", teamId })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
+    await drainQueue(sent, { BACKGROUND_QUEUE: queue });
+    expect(await packRows(await tidOf(x.teamId))).toHaveLength(6);
+    expect(await packRows(await tidOf(y.teamId))).toHaveLength(1);
+  });
+});
+
 describe("a pack that cannot be rewritten at once", () => {
   it("a deleted completion's answer leaves it through the queue, and the delete answers 200", async () => {
     const { key, teamId } = await createTeamWithKey();
@@ -213,14 +291,23 @@ describe("which rows make a pack", () => {
 });
 
 describe("packs and retention", () => {
-  it("a pack's row goes once its whole day has expired, with the completions it copies", async () => {
-    const { key, teamId } = await createTeamWithKey();
+  it("a pack goes once its whole day has expired, its object with the day's prefix; a pack of a day still partly kept stays", async () => {
+    const { teamId } = await createTeamWithKey();
+    const tid = await tidOf(teamId);
     await seedCompletions(env.DB, { teamId, bodies: env.BODIES, to: PACK_SIZE, baseCreated: BASE_CREATED + 200_000 });
     expect(await packTeam(env, teamId)).toEqual({ packs: 1, more: false });
-    const tid = await tidOf(teamId);
-    expect(await packRows(tid)).toHaveLength(1);
+    const [expired] = await packRows(tid);
+    const expiredKey = packKey(tid, expired.at, expired.id);
+    expect(await env.BODIES.head(expiredKey)).not.toBeNull();
+    // A pack of the day the cutoff falls in: some of that day is still kept.
+    const now = Date.now();
+    const cutoffDay = Math.floor((now - 30 * DAY_MS) / DAY_MS) * DAY_MS;
+    await env.DB.prepare("insert into completion_packs (tid, created, id, last_created, last_id, at, n, ready) values (?1, 1, 'kept-day', 1, 'kept-day', ?2, 1, 1)")
+      .bind(tid, cutoffDay + 1)
+      .run();
+
     await runCron({ STORE_RETENTION_DAYS: "30" });
-    expect(await packRows(tid)).toEqual([]);
-    expect((await json(await list(key, "limit=10"))).data).toEqual([]);
+    expect((await packRows(tid)).map((p) => p.id)).toEqual(["kept-day"]);
+    expect(await env.BODIES.head(expiredKey)).toBeNull();
   });
 });

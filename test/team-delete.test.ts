@@ -62,7 +62,7 @@ async function seedMany(teamId: string, count: number): Promise<void> {
   const tid = await tidOf(teamId);
   await env.DB.prepare(`${ids} insert into completion_index (tid, id, created, model, meta, at, conv, up, msgs, bytes, loc) select ?1, printf('bulk%06d', i), 1000, 'm', '{"k":"v"}', ?2, null, null, 1, 0, 1 from n`).bind(tid, Date.now()).run();
   await env.DB.prepare(`insert into completion_filters (tid, k, v, created, id) select tid, 'k', 'v', created, id from completion_index where tid = ?1`).bind(tid).run();
-  await env.DB.prepare(`insert into completion_packs (tid, created, id, last_created, last_id, at, n) select ?1, 1000, printf('bulk%06d', i * 100), 1000, printf('bulk%06d', i * 100 + 99), ?2, 100 from (${ids} select i from n where i < ${Math.ceil(count / 100)})`).bind(tid, Date.now()).run();
+  await env.DB.prepare(`insert into completion_packs (tid, created, id, last_created, last_id, at, n, ready) select ?1, 1000, printf('bulk%06d', i * 100), 1000, printf('bulk%06d', i * 100 + 99), ?2, 100, 1 from (${ids} select i from n where i < ${Math.ceil(count / 100)})`).bind(tid, Date.now()).run();
 }
 
 const deleteTeam = (teamId: string, bindings: Partial<Cloudflare.Env> = {}) => call(`/admin/teams/${teamId}`, { key: ADMIN_TOKEN, method: "DELETE", env: bindings });

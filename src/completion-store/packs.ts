@@ -1,4 +1,4 @@
-import { completionIndexOf, type PackableRow } from "../db/completion-index";
+import { completionIndexOf, type PackableRow, type PackRow } from "../db/completion-index";
 import type { StoredBody } from "../db/types";
 import { describeError, logEvent } from "../log";
 import { runQueueJob } from "../queue/job";
@@ -21,7 +21,7 @@ export const PACK_SIZE = 100;
 export const PACK_SETTLE_MS = 60_000;
 /** A run that is not full is packed once the team has stored nothing newer for this long (a small or quiet team). */
 export const PACK_IDLE_MS = 10 * 60_000;
-/** Packs written per queue message: each reads PACK_SIZE objects (subrequests), then sends itself again. */
+/** Packs written per queue delivery: each reads PACK_SIZE objects (subrequests, 1,000 per invocation), then the message sends itself again. */
 export const PACKS_PER_MESSAGE = 4;
 /** An isolate asks for a team's packing at most this often. */
 const ASK_EVERY_MS = 30_000;
@@ -61,42 +61,61 @@ export function nextRun(rows: PackableRow[], now: number): PackableRow[] | null 
   return Math.max(...run.map((row) => row.at)) < now - PACK_IDLE_MS ? run : null;
 }
 
-/** Packs up to `maxPacks` runs of a team; returns how many it wrote and whether more may be ready. */
+/**
+ * Packs up to `maxPacks` runs of a team; returns how many it wrote and whether more may be ready.
+ * A run's range is claimed in D1 first, so two packers never write overlapping packs (the one that
+ * loses stops); a pack claimed but not finished (its packer failed) is finished by the next one.
+ */
 export async function packTeam(env: Env, teamId: string, { now = Date.now(), maxPacks = PACKS_PER_MESSAGE } = {}): Promise<{ packs: number; more: boolean }> {
   const store = await teamStore(env, teamId);
   if (!store) return { packs: 0, more: false };
   const index = completionIndexOf(store.db);
   const bodies = bodyStore(env.BODIES);
   for (let packs = 0; packs < maxPacks; packs++) {
-    const run = nextRun(await index.packable(store.tid, await index.packMark(store.tid), PACK_SIZE), now);
+    const last = await index.lastPack(store.tid);
+    if (last && !last.ready) {
+      await fillPack(store, bodies, last, await index.rowsOfPack(last));
+      continue;
+    }
+    const run = nextRun(await index.packable(store.tid, last, PACK_SIZE), now);
     if (!run) return { packs, more: false };
-    await writePack(store, bodies, run);
+    const [first, end] = [run[0], run[run.length - 1]];
+    const pack = { tid: store.tid, created: first.created, id: first.id, lastCreated: end.created, lastId: end.id, at: first.at };
+    if (!(await index.claimPack(teamId, pack))) return { packs, more: false };
+    await fillPack(store, bodies, { ...pack, n: 0, ready: 0 }, run);
   }
   return { packs: maxPacks, more: true };
 }
 
-async function writePack(store: TeamStore, bodies: BodyStore, run: PackableRow[]): Promise<void> {
+/**
+ * Writes a claimed pack's object from its rows, then checks it against the index: a completion
+ * deleted while it was written found no object to take its answer out of, so it goes now. Only
+ * then is the pack ready. Idempotent: a pack finished twice holds the same.
+ */
+async function fillPack(store: TeamStore, bodies: BodyStore, pack: PackRow, rows: PackableRow[]): Promise<void> {
   const { tid } = store;
   const index = completionIndexOf(store.db);
-  const inR2 = run.filter((row) => row.loc === 1);
+  const inR2 = rows.filter((row) => row.loc === 1);
   const objects = await bodies.getMany<CompletionObject>(inR2.map((row) => completionKey(tid, row)));
-  const pack: PackObject = { v: 1, bodies: {} };
+  const object: PackObject = { v: 1, bodies: {} };
   // A row whose object is gone (deleted meanwhile, or an orphan) is left out: it is read on its own.
   inR2.forEach((row, i) => {
-    if (objects[i]) pack.bodies[row.id] = objects[i].body;
+    const body = objects[i]?.body;
+    if (body) object.bodies[row.id] = body;
   });
-  const [first, last] = [run[0], run[run.length - 1]];
-  const key = packKey(tid, first.at, first.id);
-  await bodies.putText(key, JSON.stringify(pack));
-  await index.insertPack({ tid, created: first.created, id: first.id, lastCreated: last.created, lastId: last.id, at: first.at, n: Object.keys(pack.bodies).length });
-  // A completion deleted while the pack was written found no pack to take its answer out of: it goes now.
-  const present = await index.presentIds(tid, Object.keys(pack.bodies));
-  const gone = Object.keys(pack.bodies).filter((id) => !present.has(id));
-  if (gone.length > 0 && present.size === 0) {
-    // Every one deleted (or the team purged): nothing is left for the pack to copy.
+  const key = packKey(tid, pack.at, pack.id);
+  const ids = Object.keys(object.bodies);
+  await bodies.putText(key, JSON.stringify(object));
+  const present = await index.presentIds(tid, ids);
+  if (present.size === 0) {
+    // Nothing left to copy (every one deleted, or the team purged): neither the object nor its row stays.
     await bodies.delete([key]);
-    await index.deletePack(tid, first.created, first.id);
-  } else if (gone.length > 0) await removeFromPack(bodies, key, gone);
+    await index.deletePack(pack);
+    return;
+  }
+  const gone = ids.filter((id) => !present.has(id));
+  if (gone.length > 0) await removeFromPack(bodies, key, gone);
+  await index.finishPack(pack, present.size);
 }
 
 /** Takes completions' answers out of a pack, by a conditional rewrite (another rewrite may race it). */
@@ -123,7 +142,8 @@ export async function unpackDeleted(env: Env, store: TeamStore, row: Pick<Packab
   } catch (err) {
     const message: BackgroundMessage = { kind: "store.unpack", teamId: store.teamId, created: row.created, id: row.id };
     logEvent("warn", "unpack_queued", { team_id: store.teamId, completion_id: row.id, error: describeError(err) });
-    await env.BACKGROUND_QUEUE.send(message, { contentType: "json" });
+    // The completion is deleted either way: a copy the queue cannot take either is logged, to be taken out by hand.
+    await env.BACKGROUND_QUEUE.send(message, { contentType: "json" }).catch((sendErr) => logEvent("error", "unpack_not_queued", { ...message, error: describeError(sendErr) }));
   }
 }
 
@@ -144,7 +164,17 @@ export function forgetPackingAsks(): void {
   asked.clear();
 }
 
-export async function handlePackMessage(message: Message<PackCompletionsMessage | UnpackCompletionMessage>, env: Env): Promise<void> {
+/** What one queue delivery may still spend on packing: its R2 reads count against the invocation's subrequests. */
+export interface PackingBudget {
+  packs: number;
+  /** Teams this delivery has packed already: a second message for one of them has nothing to add. */
+  teams: Set<string>;
+}
+
+/** A fresh budget for one queue delivery (a batch of messages runs as one invocation). */
+export const packingBudget = (): PackingBudget => ({ packs: PACKS_PER_MESSAGE, teams: new Set() });
+
+export async function handlePackMessage(message: Message<PackCompletionsMessage | UnpackCompletionMessage>, env: Env, budget: PackingBudget): Promise<void> {
   const body = message.body;
   await runQueueJob(
     [message],
@@ -154,7 +184,11 @@ export async function handlePackMessage(message: Message<PackCompletionsMessage 
         if (store) await unpack(env, store, body);
         return;
       }
-      const { more } = await packTeam(env, body.teamId);
+      if (budget.teams.has(body.teamId)) return;
+      budget.teams.add(body.teamId);
+      // Spent by an earlier message of this delivery: sent again, to run in a delivery of its own.
+      const { packs, more } = budget.packs > 0 ? await packTeam(env, body.teamId, { maxPacks: budget.packs }) : { packs: 0, more: true };
+      budget.packs -= packs;
       if (more) await env.BACKGROUND_QUEUE.send(body, { contentType: "json" });
     },
     (err) => logEvent("warn", "pack_retry", { kind: body.kind, team_id: body.teamId, attempts: message.attempts, error: describeError(err) }),

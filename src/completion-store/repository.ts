@@ -212,7 +212,8 @@ export class CompletionStore {
         const pack = row.pack === null ? undefined : await packs.get(row.pack);
         const body = pack?.bodies[row.id];
         if (body !== undefined) return { id: fullId(row.id), created: row.created, body, metadata: metadataOf(row), upstream: row.up };
-        if (row.loc === 1 && row.at < settled) alone++;
+        // A row past the team's packs (not one a pack's range skipped) is what packing would take.
+        if (row.pack === null && row.loc === 1 && row.at < settled) alone++;
         return this.hydrate(store, row);
       }),
     );

@@ -42,6 +42,9 @@ const SQL_TEXT = {
     on conflict do nothing`,
 };
 
+/** Which of some ids (?2, a JSON array) the team (?1) still has: one key lookup each (as a join, SQLite may walk the team's whole index instead). */
+export const PRESENT_IDS_SQL = "select j.value as id from json_each(?2) j where exists (select 1 from completion_index c where c.tid = ?1 and c.id = j.value)";
+
 const metaText = (metadata: Record<string, string>) => (Object.keys(metadata).length > 0 ? JSON.stringify(metadata) : null);
 
 export class CompletionIndex {
@@ -155,36 +158,76 @@ export class CompletionIndex {
       .limit(limit + 1);
   }
 
-  /** Where the team's next pack starts: after the last pack's last completion (null: no pack yet). */
-  async packMark(tid: number): Promise<{ created: number; id: string } | null> {
-    const last = await this.db
-      .select({ created: completionPacks.lastCreated, id: completionPacks.lastId })
-      .from(completionPacks)
-      .where(eq(completionPacks.tid, tid))
-      .orderBy(desc(completionPacks.created), desc(completionPacks.id))
-      .limit(1)
-      .get();
-    return last ?? null;
+  /** The team's last pack (the one whose run is latest in list order), or null. */
+  async lastPack(tid: number): Promise<PackRow | null> {
+    const p = completionPacks;
+    return (await this.db.select().from(p).where(eq(p.tid, tid)).orderBy(desc(p.created), desc(p.id)).limit(1).get()) ?? null;
   }
 
-  /** Up to `limit` rows after `mark`, in list order (ascending). */
-  async packable(tid: number, mark: { created: number; id: string } | null, limit: number): Promise<PackableRow[]> {
+  /**
+   * Up to `limit` rows after `mark` (a pack's last row; null: from the first), in list order. A row
+   * whose `created` is over a day past when it was stored (an upstream's clock or unit gone wrong)
+   * is left out: packed, it would leave every later row behind the mark.
+   */
+  async packable(tid: number, mark: { lastCreated: number; lastId: string } | null, limit: number): Promise<PackableRow[]> {
     const c = completionIndex;
     return this.db
       .select({ id: c.id, created: c.created, at: c.at, loc: c.loc })
       .from(c)
-      .where(and(eq(c.tid, tid), mark ? and(gte(c.created, mark.created), sql`(${c.created} > ${mark.created} or ${c.id} > ${mark.id})`) : undefined))
+      .where(
+        and(
+          eq(c.tid, tid),
+          mark ? and(gte(c.created, mark.lastCreated), sql`(${c.created} > ${mark.lastCreated} or ${c.id} > ${mark.lastId})`) : undefined,
+          sql`${c.created} <= ${c.at} / 1000 + 86400`,
+        ),
+      )
       .orderBy(asc(c.created), asc(c.id))
       .limit(limit)
       .all();
   }
 
-  async insertPack(pack: PackRow): Promise<void> {
-    await this.db.insert(completionPacks).values(pack).onConflictDoNothing();
+  /** The rows of a pack's range, in list order. */
+  async rowsOfPack(pack: PackRow): Promise<PackableRow[]> {
+    const c = completionIndex;
+    const rows = await this.db
+      .select({ id: c.id, created: c.created, at: c.at, loc: c.loc })
+      .from(c)
+      .where(and(eq(c.tid, pack.tid), gte(c.created, pack.created), lte(c.created, pack.lastCreated), sql`${c.created} <= ${c.at} / 1000 + 86400`))
+      .orderBy(asc(c.created), asc(c.id))
+      .all();
+    return rows.filter(
+      (row) => (row.created > pack.created || row.id >= pack.id) && (row.created < pack.lastCreated || row.id <= pack.lastId),
+    );
   }
 
-  async deletePack(tid: number, created: number, id: string): Promise<void> {
-    await this.db.delete(completionPacks).where(and(eq(completionPacks.tid, tid), eq(completionPacks.created, created), eq(completionPacks.id, id)));
+  /**
+   * Claims a pack's range before its object is written: only for a live team, and only if no pack
+   * reaches this far already (another packer got there first). Returns whether it was claimed.
+   */
+  async claimPack(teamId: string, pack: Omit<PackRow, "n" | "ready">): Promise<boolean> {
+    const { meta } = await this.d1
+      .prepare(
+        `insert into completion_packs (tid, created, id, last_created, last_id, at, n, ready)
+         select ?1, ?2, ?3, ?4, ?5, ?6, 0, 0
+         where exists (select 1 from teams t where t.id = ?7 and t.deleted_at is null)
+           and not exists (select 1 from (select last_created, last_id from completion_packs where tid = ?1 order by created desc, id desc limit 1) p
+             where p.last_created > ?2 or (p.last_created = ?2 and p.last_id >= ?3))
+         on conflict do nothing`,
+      )
+      .bind(pack.tid, pack.created, pack.id, pack.lastCreated, pack.lastId, pack.at, teamId)
+      .run();
+    return meta.changes === 1;
+  }
+
+  /** Marks a pack written and checked, holding `n` answers. */
+  async finishPack(pack: PackRow, n: number): Promise<void> {
+    const p = completionPacks;
+    await this.db.update(p).set({ n, ready: 1 }).where(and(eq(p.tid, pack.tid), eq(p.created, pack.created), eq(p.id, pack.id)));
+  }
+
+  async deletePack(pack: PackRow): Promise<void> {
+    const p = completionPacks;
+    await this.db.delete(p).where(and(eq(p.tid, pack.tid), eq(p.created, pack.created), eq(p.id, pack.id)));
   }
 
   /** The pack whose range holds (created, id), or null. */
@@ -203,11 +246,12 @@ export class CompletionIndex {
   /** Which of these ids still have an index row. */
   async presentIds(tid: number, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const { results } = await this.d1
-      .prepare("select c.id from json_each(?2) j join completion_index c on c.tid = ?1 and c.id = j.value")
-      .bind(tid, JSON.stringify(ids))
-      .all<{ id: string }>();
+    const { results } = await this.presentIdsQuery(tid, ids).all<{ id: string }>();
     return new Set(results.map((row) => row.id));
+  }
+
+  private presentIdsQuery(tid: number, ids: string[]): D1PreparedStatement {
+    return this.d1.prepare(PRESENT_IDS_SQL).bind(tid, JSON.stringify(ids));
   }
 
   /** Deletes up to `limit` rows of packs stored before `beforeMs` (a day's start: their R2 day goes with the sweep); returns how many. */

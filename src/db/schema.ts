@@ -113,6 +113,8 @@ export const completionPacks = sqliteTable(
     at: integer("at").notNull(),
     /** How many completions it holds. */
     n: integer("n").notNull(),
+    /** 0 from its claim until its object is written and checked against deletes; then 1. */
+    ready: integer("ready").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tid, t.created, t.id] }), index("completion_packs_at").on(t.at)],
 );

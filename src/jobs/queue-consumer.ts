@@ -1,5 +1,5 @@
 import { handleMigrateInlineMessage } from "../completion-store/migrate-inline";
-import { handlePackMessage } from "../completion-store/packs";
+import { handlePackMessage, packingBudget } from "../completion-store/packs";
 import { handleStoreMessage } from "../completion-store/queued-write";
 import { logEvent } from "../log";
 import { recordUsageMessages } from "../usage/record-usage";
@@ -38,6 +38,7 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
   // Usage events are written together, in one D1 batch per delivery; budget seeds read D1's spend after that write.
   const usage: Message<UsageMessage | UpstreamOutcomeMessage>[] = [];
   const seeds: Message<BudgetSeedMessage>[] = [];
+  const packing = packingBudget();
   for (const message of batch.messages) {
     const body = message.body;
     switch (body.kind) {
@@ -56,7 +57,7 @@ export async function handleQueueBatch(batch: MessageBatch<BackgroundMessage>, e
         break;
       case "store.pack":
       case "store.unpack":
-        await handlePackMessage(message as Message<typeof body>, env);
+        await handlePackMessage(message as Message<typeof body>, env, packing);
         break;
       case "team.purge":
         await handlePurgeTeamMessage(message as Message<typeof body>, env);
