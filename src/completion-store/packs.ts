@@ -3,9 +3,10 @@ import type { StoredBody } from "../db/types";
 import { describeError, logEvent } from "../log";
 import { runQueueJob } from "../queue/job";
 import type { BackgroundMessage, PackCompletionsMessage, UnpackCompletionMessage } from "../queue/messages";
-import { bodyKey, bodyStore, dayOf, type BodyStore } from "../store/bodies";
+import { bodyStore, dayOf, type BodyStore } from "../store/bodies";
 import { teamStore, type TeamStore } from "../store/shards";
 import type { CompletionObject } from "./conversation";
+import { completionKey, packKey } from "./keys";
 
 // Packs: a list page would read one R2 object per completion, so runs of PACK_SIZE completions in
 // list order get their answers copied into one object (t/{tid}/{day}/p/{first id}), and a page
@@ -34,13 +35,6 @@ export interface PackObject {
   bodies: Record<string, StoredBody>;
 }
 
-export const packKey = (tid: number, at: number, id: string) => bodyKey(tid, at, "p", id);
-/** The key of a listed row's pack ("{at}:{id}", as the index gives it). */
-export function packKeyOf(tid: number, pack: string): string {
-  const colon = pack.indexOf(":");
-  return packKey(tid, Number(pack.slice(0, colon)), pack.slice(colon + 1));
-}
-const completionKey = (tid: number, row: Pick<PackableRow, "at" | "id">) => bodyKey(tid, row.at, "c", row.id);
 
 /**
  * The next run to pack from `rows` (up to PACK_SIZE rows after the team's last pack, in list order):

@@ -1,12 +1,13 @@
 import { completionIndexOf, type IndexRow, type ListedRow } from "../db/completion-index";
-import type { ListCompletionsQuery, Metadata, NewStoredCompletion, Order, Page, StoredCompletion } from "../db/completions";
+import type { ListCompletionsQuery, Metadata, NewStoredCompletion, Order, Page, StoredBody, StoredCompletion } from "../db/completions";
 import { readLegacy } from "../db/legacy-completions";
 import { compactId, fullId } from "../ids";
 import { describeError, logEvent } from "../log";
-import { bodyKey, bodyStore, DAY_MS, type BodyStore } from "../store/bodies";
+import { bodyStore, DAY_MS, type BodyStore } from "../store/bodies";
 import { teamStore, type TeamStore } from "../store/shards";
 import { chainHashes, type CompletionObject, convOf, layoutMessages, messagesAt, segmentsOf } from "./conversation";
-import { askForPacking, PACK_SETTLE_MS, packKeyOf, type PackObject, unpackDeleted } from "./packs";
+import { completionKey, packKeyOf, segmentKey } from "./keys";
+import { askForPacking, PACK_SETTLE_MS, type PackObject, unpackDeleted } from "./packs";
 import { type Layout, recentLayout, rememberLayout } from "./recent-layouts";
 
 // Stored completions: the index in the team's D1 shard, the bodies in R2 (t/{tid}/{day}/c/{id},
@@ -23,14 +24,14 @@ const PRIOR_LOOKUP = 60;
 const MAX_LIST_ROUNDS = 4;
 const MAX_EMPTY_LIST_ROUNDS = 40;
 
-const completionKey = (tid: number, row: Pick<IndexRow, "at" | "id">) => bodyKey(tid, row.at, "c", row.id);
-const segmentKey = (tid: number, at: number, name: string) => bodyKey(tid, at, "m", name);
 /** The key an id is indexed under; null for a form that is not the id itself (a minted id's bare suffix names nothing). */
 function indexIdOf(id: string): string | null {
   const key = compactId(id);
   return fullId(key) === id ? key : null;
 }
 const metadataOf = (row: IndexRow): Metadata => (row.meta ? (JSON.parse(row.meta) as Metadata) : {});
+/** A completion as the API shows it: its answer, and the rest from its index row. */
+const completionOf = (row: IndexRow, body: StoredBody): StoredCompletion => ({ id: fullId(row.id), created: row.created, body, metadata: metadataOf(row), upstream: row.up });
 
 export class CompletionStore {
   private readonly bodies: BodyStore;
@@ -211,7 +212,7 @@ export class CompletionStore {
       rows.map(async (row) => {
         const pack = row.pack === null ? undefined : await packs.get(row.pack);
         const body = pack?.bodies[row.id];
-        if (body !== undefined) return { id: fullId(row.id), created: row.created, body, metadata: metadataOf(row), upstream: row.up };
+        if (body !== undefined) return completionOf(row, body);
         // A row past the team's packs (not one a pack's range skipped) is what packing would take.
         if (row.pack === null && row.loc === 1 && row.at < settled) alone++;
         return this.hydrate(store, row);
@@ -227,8 +228,7 @@ export class CompletionStore {
     if (row.loc === 0) body = (await readLegacy(store.db, store.teamId, id))?.body;
     else body = (await this.bodies.getJson<CompletionObject>(completionKey(store.tid, row)))?.body;
     // An index row is written after its body; none without one is shown.
-    if (!body) return null;
-    return { id, created: row.created, body, metadata: metadataOf(row), upstream: row.up };
+    return body ? completionOf(row, body) : null;
   }
 }
 
