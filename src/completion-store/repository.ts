@@ -3,7 +3,7 @@ import type { ListCompletionsQuery, Metadata, NewStoredCompletion, Order, Page, 
 import { readLegacy } from "../db/legacy-completions";
 import { compactId, fullId } from "../ids";
 import { describeError, logEvent } from "../log";
-import { bodyStore, DAY_MS, type BodyStore } from "../store/bodies";
+import { bodyStore, DAY_MS, dayStartOf, type BodyStore } from "../store/bodies";
 import { teamStore, type TeamStore } from "../store/shards";
 import { chainHashes, type CompletionObject, convOf, layoutMessages, messagesAt, segmentsOf } from "./conversation";
 import { completionKey, packKeyOf, segmentKey } from "./keys";
@@ -89,7 +89,7 @@ export class CompletionStore {
     const lengths = new Map<number, number>();
     for (let k = chain.length; k >= 1 && k > chain.length - PRIOR_LOOKUP; k--) if (!lengths.has(convOf(chain[k - 1]))) lengths.set(convOf(chain[k - 1]), k);
     if (lengths.size === 0) return null;
-    const dayStart = at - (at % DAY_MS);
+    const dayStart = dayStartOf(at);
     const found = (await completionIndexOf(store.db).latestByConv(store.tid, [...lengths.keys()], dayStart, dayStart + DAY_MS, id)).sort(
       (a, b) => lengths.get(b.conv)! - lengths.get(a.conv)!,
     );
@@ -166,7 +166,12 @@ export class CompletionStore {
     const key = indexIdOf(id);
     if (!store || key === null) return false;
     const row = await completionIndexOf(store.db).delete(teamId, id, store.tid, key);
-    if (row?.loc === 1) await Promise.all([this.bodies.delete([completionKey(store.tid, row)]), unpackDeleted(this.env, store, row)]);
+    if (row?.loc === 1) {
+      // Its copy in a pack is never shown once the row is gone: taken out after the answer when there is a waitUntil.
+      const unpacking = unpackDeleted(this.env, store, row);
+      if (this.background) this.background(unpacking);
+      await Promise.all([this.bodies.delete([completionKey(store.tid, row)]), this.background ? undefined : unpacking]);
+    }
     return row !== null;
   }
 

@@ -2,7 +2,7 @@ import type { StoreConfig } from "../config/store";
 import { completionIndexOf } from "../db/completion-index";
 import { expiredResponses, purgeStaleGuards } from "../db/bulk-delete";
 import { logEvent } from "../log";
-import { bodyStore, DAY_MS } from "../store/bodies";
+import { bodyStore, DAY_MS, dayStartOf } from "../store/bodies";
 import { dbOf, shardDatabases } from "../store/shards";
 
 /**
@@ -43,9 +43,9 @@ export async function purgeExpiredCompletions(
         if (i === batches - 1) backlog = true;
       }
       // A pack goes with its R2 day, once all of that day has expired: until then it holds kept rows' answers.
+      // (A pack row left for a later run holds nothing back: a list of a pack that is gone reads its rows alone.)
       for (let i = 0; i < batches; i++) {
-        if ((await completionIndexOf(db).purgePacksBefore(Math.floor(cutoff / DAY_MS) * DAY_MS, RETENTION_BATCH)) < RETENTION_BATCH) break;
-        if (i === batches - 1) backlog = true;
+        if ((await completionIndexOf(db).purgePacksBefore(dayStartOf(cutoff), RETENTION_BATCH)) < RETENTION_BATCH) break;
       }
       for (let i = 0; i < batches; i++) {
         // A response is read from R2 by its key alone, without its index row: its body goes at once,

@@ -12,6 +12,9 @@ const SWEEP_CURSOR = "sweep/cursor";
 /** Objects from this size (JSON text length) up are stored gzip. */
 const GZIP_FROM = 1_024;
 
+/** The start (ms) of the UTC day of a time (ms). */
+export const dayStartOf = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
+
 /** The UTC day of a time (ms), as the key names it. */
 export function dayOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -105,7 +108,7 @@ export class BodyStore {
    */
   async deleteExpiredDays(cutoffMs: number, maxPages: number): Promise<number> {
     // A day prefix is expired when the day after it starts at or before the cutoff.
-    const lastExpiredDay = dayOf(Math.floor(cutoffMs / DAY_MS) * DAY_MS - DAY_MS);
+    const lastExpiredDay = dayOf(dayStartOf(cutoffMs) - DAY_MS);
     let pages = maxPages;
     let deleted = 0;
     let after = (await (await this.bucket.get(SWEEP_CURSOR))?.text()) ?? undefined;
