@@ -4,6 +4,7 @@ import { describeError, logEvent } from "../log";
 import type { UpstreamOutcome } from "../db/upstream-stats";
 import { routeOf } from "../proxy/routing";
 import type { BackgroundMessage } from "../queue/messages";
+import { sendCoalesced } from "../queue/coalesced-send";
 import { buildUsageEvent, usageKindOf } from "../usage/event";
 import { priceRequest } from "../usage/pricing";
 import type { RequestFinished } from "../usage/types";
@@ -74,12 +75,8 @@ async function onRequestFinished(c: AppContext, record: RequestFinished): Promis
     const event = answered ? buildUsageEvent(record, usage.prices, cost) : null;
     const outcome = upstreamOutcome(record, record.upstream, event?.id ?? crypto.randomUUID(), routeOf(upstreams, record.model)?.name);
     const message: BackgroundMessage = event ? { kind: "usage", event, outcome } : { kind: "upstream.outcome", outcome };
-    try {
-      await c.env.BACKGROUND_QUEUE.send(message, { contentType: "json" });
-    } catch (err) {
-      // Not dropped silently: the event is in the log, whole, to be replayed.
-      logEvent("error", "usage_event_not_sent", { ...message, error: describeError(err) });
-    }
+    // Not dropped silently: an event that cannot be sent is in the log, whole, to be replayed.
+    await sendCoalesced(c.env.BACKGROUND_QUEUE, message, (err) => logEvent("error", "usage_event_not_sent", { ...message, error: describeError(err) }));
   }
   await settled;
 }
