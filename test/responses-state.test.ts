@@ -169,6 +169,22 @@ describe("Codex-style requests", () => {
     expect(upstream.calls[0].body).toEqual(codexRequest);
   });
 
+  it("store: false that falls back from a responses upstream to a chat one is translated there, under the gateway's id", async () => {
+    const upstream = mockTwoUpstreams({
+      alpha: () => jsonResponse({ error: { message: "overloaded", type: "server_error", param: null, code: null } }, 503),
+      beta: () => jsonResponse(completionFixture({ choices: [{ index: 0, finish_reason: "stop", logprobs: null, message: { role: "assistant", content: "from beta" } }] })),
+    });
+    const res = await call("/v1/responses", { key, env: twoUpstreamsEnv({ alpha: { api: "responses" }, extra: { RETRY_ATTEMPTS: "1" } }), body: { model: "shared-model", input: "hi", store: false } });
+    expect(res.status).toBe(200);
+    expect(upstream.calls.map((c) => c.host)).toEqual(["alpha", "beta"]);
+    expect(upstream.calls[0].body).toEqual({ model: "shared-model", input: "hi", store: false });
+    expect(upstream.calls[1].body.messages).toEqual([{ role: "user", content: "hi" }]);
+    const answer = await json(res);
+    expect(answer.id).toMatch(/^resp_/);
+    expect(answer.output).toEqual([expect.objectContaining({ type: "message", id: expect.stringMatching(/^msg_/), content: [expect.objectContaining({ type: "output_text", text: "from beta" })] })]);
+    expect(responsesErrors("Response", answer)).toEqual([]);
+  });
+
   it("is translated for a chat upstream: developer -> system, namespace and custom tools, hosted tools dropped and named", async () => {
     const upstream = mockTwoUpstreams({
       beta: (c) => {

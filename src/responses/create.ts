@@ -19,7 +19,7 @@ import { watchResponsesStream } from "./passed-stream";
 import { appendMessages } from "./spool";
 import { mintResponseId } from "./item-ids";
 import { includeOf, presentResponse } from "./present";
-import { resolveInput, upstreamInput, type ResolvedInput } from "./resolve";
+import { conversationIdOf, resolveInput, upstreamInput, type ResolvedInput } from "./resolve";
 import { responseSkeleton } from "./response-object";
 import { holdAppend } from "./pending";
 import { saveResponse } from "./store";
@@ -78,11 +78,17 @@ export async function createResponse(c: AppContext, request: Json): Promise<Resp
   if (request.background === true) throw backgroundNotSupported();
   if (request.previous_response_id != null && request.conversation != null) throw conversationWithPreviousResponse();
   const storing = request.store !== false;
-  const responseId = await mintResponseId(config.idSecret);
+  const stateless = request.previous_response_id == null && conversationIdOf(request.conversation) === null && !hasItemReference(request.input);
+  // Nothing to store or expand: a `responses` upstream gets the client's body as it came.
+  const passThrough = !storing && stateless;
+  const candidates = upstreamsFor(config.upstreams, model);
+  // Passed through whichever upstream answers: the upstream's own answer is the client's, so there is
+  // no id to mint and no input to name (the most common Codex request skips both).
+  const untouched = passThrough && candidates.length > 0 && candidates.every((upstream) => upstream.api === "responses");
+  const responseId = untouched ? "" : await mintResponseId(config.idSecret);
   // The state is resolved first: an unknown previous response is a 400 before anything is reserved or sent.
-  const resolved = await resolveInput(c.env, apiKey.teamId, request, responseId);
+  const resolved = untouched ? { history: [], given: [], upstreamIds: {}, conversationId: null } : await resolveInput(c.env, apiKey.teamId, request, responseId);
   const input = [...resolved.history, ...resolved.given];
-  const stateless = request.previous_response_id == null && resolved.conversationId === null && !hasItemReference(request.input);
   const plans = new Map<UpstreamConfig, ChatPlan>();
   const chatPlan = (upstream: UpstreamConfig) => {
     let plan = plans.get(upstream);
@@ -90,10 +96,8 @@ export async function createResponse(c: AppContext, request: Json): Promise<Resp
     return plan;
   };
   // A request the first upstream refuses (hosted tools) is a 400 before anything is reserved or sent.
-  const first = upstreamsFor(config.upstreams, model)[0];
+  const first = candidates[0];
   if (first?.api === "chat" && (!apiKey.allowedModels || apiKey.allowedModels.includes(model))) chatPlan(first);
-  // Nothing to store or expand: a `responses` upstream gets the client's body as it came.
-  const passThrough = !storing && stateless;
   const raw = passThrough ? JSON.stringify(request) : "";
   const forwarded = await proxyRequest(c, {
     model,
