@@ -10,9 +10,11 @@ export interface WatchOptions {
 /** How the copy ended: whole (its pieces, to read the end from), or broken off. */
 export type WatchedEnd = { status: "ended"; parts: Uint8Array[] } | { status: "failed"; reason: "idle_timeout" | "upstream_broken" };
 
-// After a small read the copy waits a little, so that the next read takes all that arrived meanwhile:
-// at most this long, and at most a twentieth of the stream's age, so it never lags far behind.
+// After a small read the copy waits a little, so that the next read takes all that arrived meanwhile
+// (a runtime tee gives a lagging branch all it holds in one read): at least MIN_PAUSE_MS, which
+// gathers a burst, at most MAX_PAUSE_MS and a twentieth of the stream's age, so it never lags far.
 const MAX_PAUSE_MS = 250;
+const MIN_PAUSE_MS = 2;
 const SMALL_READ = 1024;
 // The tail first decoded to find the last events; doubled while it holds too few of them whole.
 const TAIL_BYTES = 16_384;
@@ -39,6 +41,7 @@ async function watchCopy(copy: ReadableStream<Uint8Array>, options: WatchOptions
   const watchdog = new IdleWatchdog(options.idleTimeoutMs, () => options.abort(new UpstreamTimeoutError("idle")));
   const maxPause = Math.min(MAX_PAUSE_MS, Math.floor(options.idleTimeoutMs / 4));
   const started = Date.now();
+  let paused = 0;
   const parts: Uint8Array[] = [];
   try {
     for (;;) {
@@ -46,8 +49,12 @@ async function watchCopy(copy: ReadableStream<Uint8Array>, options: WatchOptions
       if (done) break;
       watchdog.piece();
       parts.push(value);
-      const pause = Math.min(maxPause, Math.floor((Date.now() - started) / 20));
-      if (value.length < SMALL_READ && pause > 0) await sleep(pause);
+      if (value.length >= SMALL_READ) continue;
+      // Grows with the time spent waiting for the upstream, not with the pauses: a source that gives
+      // one piece per read however long the wait must not slow its own reading down further.
+      const pause = Math.min(maxPause, Math.max(MIN_PAUSE_MS, Math.floor((Date.now() - started - paused) / 20)));
+      await sleep(pause);
+      paused += pause;
     }
   } catch (err) {
     watchdog.stop();
