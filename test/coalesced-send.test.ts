@@ -61,6 +61,18 @@ describe("sendCoalesced", () => {
     expect(delivered()).toEqual(["team_1", "team_2"]);
   });
 
+  it("sends a batch its opener never sent (its request died) with the next message", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const { queue, delivered } = recordingQueue();
+    const opener = sendCoalesced(queue, message(1), () => {});
+    vi.setSystemTime(Date.now() + 1_000);
+    await sendCoalesced(queue, message(2), () => {});
+    // Both are on the queue before the opener's wait is over.
+    expect(delivered()).toEqual(["team_1", "team_2"]);
+    await opener;
+    expect(delivered()).toEqual(["team_1", "team_2"]);
+  });
+
   it("keeps one batch per queue", async () => {
     const first = recordingQueue();
     const second = recordingQueue();

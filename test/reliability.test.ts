@@ -91,6 +91,26 @@ describe("a D1 failure while storing", () => {
   });
 });
 
+describe("a queue that refuses usage records", () => {
+  it("logs each record whole, once, and still answers", async () => {
+    const logs = captureLogs();
+    const refusing = { send: async () => { throw new Error("queue unavailable"); }, sendBatch: async () => { throw new Error("queue unavailable"); } } as unknown as Queue;
+    mockUpstream(() => jsonResponse(completionFixture({ usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } })));
+    const live = await Promise.all([1, 2].map(() => callLive("/v1/chat/completions", { key, body: { model: "m", messages }, env: { BACKGROUND_QUEUE: refusing } })));
+    expect(live.map((l) => l.response.status)).toEqual([200, 200]);
+    await Promise.all(live.map((l) => l.settled()));
+    const lost = logs.filter((l) => l.includes('"usage_event_not_sent"')).map((l) => JSON.parse(l));
+    expect(lost).toHaveLength(2);
+    expect(new Set(lost.map((l) => l.message.event.id)).size).toBe(2);
+    for (const line of lost) {
+      // The record whole, under its own key: its `event` must not hide the log line's name.
+      expect(line).toMatchObject({ level: "error", event: "usage_event_not_sent", error: expect.stringContaining("queue unavailable") });
+      expect(line.message).toMatchObject({ kind: "usage", event: { teamId: expect.stringMatching(/^team_/), inputTokens: 7, outputTokens: 3 } });
+      expect(line.message.outcome).toMatchObject({ id: line.message.event.id, failed: false });
+    }
+  });
+});
+
 describe("a slow D1", () => {
   it("does not hold up the answer: no D1 call comes before it, and it is stored after", async () => {
     // Every query answers a second late: batches, and statements however they are run.

@@ -76,7 +76,7 @@ async function onRequestFinished(c: AppContext, record: RequestFinished): Promis
     const outcome = upstreamOutcome(record, record.upstream, event?.id ?? crypto.randomUUID(), routeOf(upstreams, record.model)?.name);
     const message: BackgroundMessage = event ? { kind: "usage", event, outcome } : { kind: "upstream.outcome", outcome };
     // Not dropped silently: an event that cannot be sent is in the log, whole, to be replayed.
-    await sendCoalesced(c.env.BACKGROUND_QUEUE, message, (err) => logEvent("error", "usage_event_not_sent", { ...message, error: describeError(err) }));
+    await sendCoalesced(c.env.BACKGROUND_QUEUE, message, (err) => logEvent("error", "usage_event_not_sent", { message, error: describeError(err) }));
   }
   await settled;
 }

@@ -11,8 +11,9 @@ export interface WatchOptions {
 export type WatchedEnd = { status: "ended"; parts: Uint8Array[] } | { status: "failed"; reason: "idle_timeout" | "upstream_broken" };
 
 // After a small read the copy waits a little, so that the next read takes all that arrived meanwhile
-// (a runtime tee gives a lagging branch all it holds in one read): at least MIN_PAUSE_MS, which
-// gathers a burst, at most MAX_PAUSE_MS and a twentieth of the stream's age, so it never lags far.
+// (a runtime tee gives a lagging branch all it holds in one read): MIN_PAUSE_MS, which gathers a
+// burst, growing to a twentieth of the stream's age; never over MAX_PAUSE_MS or a quarter of the idle
+// timeout, so it never lags far.
 const MAX_PAUSE_MS = 250;
 const MIN_PAUSE_MS = 2;
 const SMALL_READ = 1024;
@@ -50,9 +51,11 @@ async function watchCopy(copy: ReadableStream<Uint8Array>, options: WatchOptions
       watchdog.piece();
       parts.push(value);
       if (value.length >= SMALL_READ) continue;
-      // Grows with the time spent waiting for the upstream, not with the pauses: a source that gives
-      // one piece per read however long the wait must not slow its own reading down further.
-      const pause = Math.min(maxPause, Math.max(MIN_PAUSE_MS, Math.floor((Date.now() - started - paused) / 20)));
+      // Grows with the time spent waiting for the upstream, and only slowly with the pauses' own sum: a
+      // source that gives one piece per read must not slow itself down, nor a long fast one read every 2 ms.
+      const age = Date.now() - started;
+      const pause = Math.min(maxPause, Math.max(MIN_PAUSE_MS, Math.floor((age - paused) / 20), Math.floor(age / 100)));
+      if (pause <= 0) continue;
       await sleep(pause);
       paused += pause;
     }

@@ -41,6 +41,8 @@ function responsesBody(request: Json, input: Item[], upstreamIds: Record<string,
 }
 
 const APPEND_TIMEOUT_MS = 5_000;
+/** Names the input items of a request whose items are never stored nor shown. */
+const UNUSED_RESPONSE_ID = `resp_${"0".repeat(26)}`;
 
 /** Adds a completed response's input and output to its conversation; a failed write goes to the queue. */
 async function appendToConversation(c: AppContext, conversationId: string, items: Item[]): Promise<void> {
@@ -82,12 +84,12 @@ export async function createResponse(c: AppContext, request: Json): Promise<Resp
   // Nothing to store or expand: a `responses` upstream gets the client's body as it came.
   const passThrough = !storing && stateless;
   const candidates = upstreamsFor(config.upstreams, model);
-  // Passed through whichever upstream answers: the upstream's own answer is the client's, so there is
-  // no id to mint and no input to name (the most common Codex request skips both).
+  // Passed through whichever upstream answers, the upstream's answer is the client's: no id to mint
+  // (an HMAC). The input is still checked, so that its 400s are the gateway's whatever the route.
   const untouched = passThrough && candidates.length > 0 && candidates.every((upstream) => upstream.api === "responses");
-  const responseId = untouched ? "" : await mintResponseId(config.idSecret);
+  const responseId = untouched ? UNUSED_RESPONSE_ID : await mintResponseId(config.idSecret);
   // The state is resolved first: an unknown previous response is a 400 before anything is reserved or sent.
-  const resolved = untouched ? { history: [], given: [], upstreamIds: {}, conversationId: null } : await resolveInput(c.env, apiKey.teamId, request, responseId);
+  const resolved = await resolveInput(c.env, apiKey.teamId, request, responseId);
   const input = [...resolved.history, ...resolved.given];
   const plans = new Map<UpstreamConfig, ChatPlan>();
   const chatPlan = (upstream: UpstreamConfig) => {
