@@ -1,8 +1,8 @@
 import OpenAI from "openai";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { UsageMessage } from "../src/queue/messages";
 import { call, callLive, createTeamWithKey, drainPendingStores, json, workerFetch } from "./helpers/gateway";
-import { restoreSpies } from "./helpers/spies";
+import { restoreSpies, track } from "./helpers/spies";
 import { jsonResponse, mockUpstream } from "./helpers/upstream";
 import { captureQueue, deliver } from "./helpers/usage";
 
@@ -98,6 +98,22 @@ describe("store: false passed through to a responses upstream", () => {
     expect(more).toEqual([]);
     expect(event).toMatchObject({ inputTokens: 21, cachedInputTokens: 5, outputTokens: 8, unknownUsage: false });
     await deliver(captured.messages);
+  });
+});
+
+describe("the gateway's own id", () => {
+  it("is not minted for a pass-through that only responses upstreams can answer, and is for a stored request", async () => {
+    const { key } = await createTeamWithKey();
+    mockUpstream(() => jsonResponse(finalResponse("plain")));
+    // The id's MAC is the one HMAC on this path.
+    const sign = track(vi.spyOn(crypto.subtle, "sign"));
+    const passed = await json(await call("/v1/responses", { key, env: RESPONSES, body: { model: "gpt-4o", input: "hi", store: false } }));
+    expect(passed.id).toBe("resp_up");
+    expect(sign).not.toHaveBeenCalled();
+    const stored = await json(await call("/v1/responses", { key, env: RESPONSES, body: { model: "gpt-4o", input: "hi" } }));
+    expect(stored.id).not.toBe("resp_up");
+    expect(sign).toHaveBeenCalled();
+    await drainPendingStores();
   });
 });
 
