@@ -246,12 +246,8 @@ export class CompletionIndex {
   /** Which of these ids still have an index row. */
   async presentIds(tid: number, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const { results } = await this.presentIdsQuery(tid, ids).all<{ id: string }>();
+    const { results } = await this.d1.prepare(PRESENT_IDS_SQL).bind(tid, JSON.stringify(ids)).all<{ id: string }>();
     return new Set(results.map((row) => row.id));
-  }
-
-  private presentIdsQuery(tid: number, ids: string[]): D1PreparedStatement {
-    return this.d1.prepare(PRESENT_IDS_SQL).bind(tid, JSON.stringify(ids));
   }
 
   /** Deletes up to `limit` rows of packs stored before `beforeMs` (a day's start: their R2 day goes with the sweep); returns how many. */

@@ -1,7 +1,7 @@
 import type { BackgroundMessage } from "./messages";
 
 /** How long a message waits for others before its batch goes: waitUntil time only, never the client's. */
-export const COALESCE_MS = 20;
+const COALESCE_MS = 20;
 /** A batch this old was not sent by its opener (whose request died): the next message sends it. */
 const STALE_MS = 5 * COALESCE_MS;
 /** sendBatch takes 100 messages and 256 KB; a batch stops well short of both for small records. */
