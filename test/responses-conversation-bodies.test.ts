@@ -1,12 +1,13 @@
 import { env } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { clearPendingResponses } from "../src/responses/pending";
 import { call, callLive, createTeamWithKey, json } from "./helpers/gateway";
 import { capturingQueue, drainQueue } from "./helpers/queue";
-import { restoreSpies } from "./helpers/spies";
+import { restoreSpies, track } from "./helpers/spies";
 import { completionFixture, jsonResponse, mockUpstream, sseResponse, textStreamChunks } from "./helpers/upstream";
 import { tidOf } from "./helpers/store";
 import { requireTeamStore } from "../src/store/shards";
+import { appendItems, normaliseItem } from "../src/responses/conversations-store";
 
 // Conversation items: the team's D1 shard keeps their index, R2 their JSON under the team's prefix, so an item of
 // any size fits and deletions (of the item, the conversation, the team) remove the bodies.
@@ -51,6 +52,25 @@ describe("conversation items", () => {
     expect(await env.BODIES.get(results[1].body_key)).toBeNull();
     expect((await call(`/v1/conversations/${conversation.id}`, { key, method: "DELETE" })).status).toBe(200);
     expect(await bodies(`t/${tid}/conv/${conversation.id}/`)).toEqual([]);
+  });
+
+  it("an append that lands after its conversation was deleted leaves no body; two appends of one item keep its body", async () => {
+    const { key, teamId } = await createTeamWithKey();
+    const tid = await tidOf(teamId);
+    const gone = await json(await call("/v1/conversations", { key, body: {} }));
+    expect((await call(`/v1/conversations/${gone.id}`, { key, method: "DELETE" })).status).toBe(200);
+    // A late append, as a response's turn written in the background after its conversation went.
+    await appendItems(env, teamId, gone.id, [normaliseItem({ type: "message", role: "user", content: "late" })]);
+    expect(await bodies(`t/${tid}/conv/${gone.id}/`)).toEqual([]);
+
+    // The same item appended twice at once: both write its body under one key, one index row wins, and the body stays.
+    const kept = await json(await call("/v1/conversations", { key, body: {} }));
+    const puts = track(vi.spyOn(env.BODIES, "put"));
+    const item = normaliseItem({ id: "msg_twice", type: "message", role: "user", content: "twice" });
+    await Promise.all([appendItems(env, teamId, kept.id, [item]), appendItems(env, teamId, kept.id, [structuredClone(item)])]);
+    expect(puts).toHaveBeenCalledTimes(2);
+    expect((await indexRows(teamId, kept.id)).results.map((row) => row.item_id)).toEqual(["msg_twice"]);
+    expect((await json(await call(`/v1/conversations/${kept.id}/items/msg_twice`, { key }))).content[0].text).toBe("twice");
   });
 
   it("a response in a conversation reads the big item back for the upstream and appends its turn as bodies", async () => {

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { indexCount } from "./helpers/store";
+import { indexCount, r2Keys, tidOf } from "./helpers/store";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { clearPending, LANDING_WAIT_MS } from "../src/completion-store/pending";
 import { completionStore } from "../src/completion-store/repository";
@@ -213,7 +213,7 @@ describe("read after create, against a D1 that takes 100 ms per write", () => {
   });
 
   it("updates, lists the messages of, and deletes a just-created id before its write has landed", async () => {
-    const { key: own } = await createTeamWithKey();
+    const { teamId, key: own } = await createTeamWithKey();
     const slow = slowWritesD1(100);
     echoUpstream();
 
@@ -236,6 +236,10 @@ describe("read after create, against a D1 that takes 100 ms per write", () => {
     // The write landed after the delete, and did not bring it back.
     expect((await call(`/v1/chat/completions/${third.id}`, { key: own })).status).toBe(404);
     expect(await indexCount([third.id])).toBe(0);
+    // Nor did its answer stay in R2: the write took it away again once its index row was refused.
+    const answers = (await r2Keys(`t/${await tidOf(teamId)}/`)).filter((k) => k.includes("/c/"));
+    expect(answers.some((k) => k.endsWith(`/c/${compactId(first.id)}`))).toBe(true);
+    expect(answers.filter((k) => k.endsWith(`/c/${compactId(third.id)}`))).toEqual([]);
   });
 
   it("deletes a just-created id from another isolate: it waits for the write, answers deleted, and the completion stays gone", async () => {

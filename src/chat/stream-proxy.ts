@@ -33,12 +33,14 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
   const watch = new ChunkWatch(options);
   let settle!: (outcome: StreamOutcome) => void;
   const outcome = new Promise<StreamOutcome>((resolve) => (settle = resolve));
+  const complete = () => settle({ status: "complete", completion: watch.completion(), upstreamId: watch.upstreamId, usage: watch.usage });
+  /** After `data: [DONE]` (and no error event) the answer is whole, whatever happens to the connection. */
+  const whole = () => watch.sawDone && !watch.upstreamError;
 
   function fail(controller: ReadableStreamDefaultController<Uint8Array>, reason: string, message: string, code: string) {
-    if (watch.sawDone && !watch.upstreamError) {
-      // The upstream broke off after `data: [DONE]`: the answer is whole.
+    if (whole()) {
       controller.close();
-      return settle({ status: "complete", completion: watch.completion(), upstreamId: watch.upstreamId, usage: watch.usage });
+      return complete();
     }
     controller.enqueue(encoder.encode(formatSseData(JSON.stringify(errorBody(message, "upstream_error", null, code)), "error")));
     controller.close();
@@ -64,7 +66,7 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
       cancel(reason) {
         // The client went away: stop the upstream generation too. One that leaves after `data: [DONE]` got the whole answer.
         watchdog.stop();
-        if (watch.sawDone && !watch.upstreamError) settle({ status: "complete", completion: watch.completion(), upstreamId: watch.upstreamId, usage: watch.usage });
+        if (whole()) complete();
         else settle({ status: "cancelled", usage: watch.usage });
         return reader.cancel(reason);
       },
@@ -99,7 +101,7 @@ export function proxyChatStream(upstream: ReadableStream<Uint8Array>, options: S
           return fail(controller, "no_done", "The upstream stream ended before it was complete.", "upstream_incomplete");
         }
         controller.close();
-        return settle({ status: "complete", completion: watch.completion(), upstreamId: watch.upstreamId, usage: watch.usage });
+        return complete();
       }
       if (out && out.length > 0) return;
     }

@@ -50,9 +50,10 @@ export class CompletionStore {
     if (!store) return;
     const { tid } = store;
     const { bytes, conv } = await this.writeBody(store, record);
-    await completionIndexOf(store.db).insert(record.teamId, record.id, {
+    const id = compactId(record.id);
+    const indexed = await completionIndexOf(store.db).insert(record.teamId, record.id, {
       tid,
-      id: compactId(record.id),
+      id,
       created: record.created,
       model: record.model,
       meta: Object.keys(record.metadata).length > 0 ? JSON.stringify(record.metadata) : null,
@@ -63,6 +64,9 @@ export class CompletionStore {
       bytes,
       loc: 1,
     });
+    // Deleted (or its team) while the write was on its way: its answer goes as a delete takes it, not
+    // left for retention, which may keep a day forever. Its segment may serve other completions.
+    if (!indexed) await this.bodies.delete([completionKey(tid, { at: record.storedAt, id })]);
   }
 
   /** Writes a completion's R2 objects (its new messages' segment, then its completion object); returns the bytes and the hash the index keeps. */

@@ -66,9 +66,15 @@ export class CompletionIndex {
     return statements;
   }
 
-  /** Writes a completion's index, atomically; a no-op if it is there already, deleted, or of a deleted team. */
-  async insert(teamId: string, fullId: string, row: IndexRow): Promise<void> {
-    await this.d1.batch(this.insertStatements(teamId, fullId, row));
+  /**
+   * Writes a completion's index, atomically; a no-op if it is there already, deleted, or of a deleted
+   * team. True when the row is there afterwards.
+   */
+  async insert(teamId: string, fullId: string, row: IndexRow): Promise<boolean> {
+    const results = await this.d1.batch(this.insertStatements(teamId, fullId, row));
+    if ((results[results.length - 1]?.meta.changes ?? 0) > 0) return true;
+    // Nothing written: a retry of a landed write, or a refusal. Only then is the row looked up.
+    return (await this.get(row.tid, row.id)) !== null;
   }
 
   async get(tid: number, id: string): Promise<IndexRow | null> {

@@ -92,7 +92,16 @@ export async function appendItems(env: Env, teamId: string, conversationId: stri
      where exists (select 1 from conversations c where c.team_id = ?1 and c.id = ?2)
      on conflict do nothing`,
   );
-  await d1.batch(rows.map((row) => insert.bind(teamId, conversationId, row.item.id, createdAt, row.bytes, row.key)));
+  const results = await d1.batch(rows.map((row) => insert.bind(teamId, conversationId, row.item.id, createdAt, row.bytes, row.key)));
+  if (results.every((result) => result.meta.changes > 0)) return;
+  // An insert that wrote nothing met either the same item added meanwhile (the body is its, under the
+  // same key) or a conversation deleted meanwhile, whose prefix this append may have refilled.
+  if (!(await getConversation(env, teamId, conversationId))) await deleteBodiesOf(env, tid, conversationId);
+}
+
+/** Every item body of a conversation, in R2 pages until none is left: a conversation's items are few next to a team's. */
+async function deleteBodiesOf(env: Env, tid: number, conversationId: string): Promise<void> {
+  while (!(await bodyStore(env.BODIES).deletePrefix(conversationPrefix(tid, conversationId), 10)));
 }
 
 interface IndexRow {
@@ -150,11 +159,7 @@ export async function deleteConversation(env: Env, teamId: string, id: string): 
     db.delete(conversationItems).where(and(eq(conversationItems.teamId, teamId), eq(conversationItems.conversationId, id))),
   ]);
   // After the index: no row is left pointing at a deleted body.
-  if (deleted.length > 0) {
-    const { tid } = await requireTeamStore(env, teamId);
-    // Unbounded: a conversation's items are few next to a team's.
-    while (!(await bodyStore(env.BODIES).deletePrefix(conversationPrefix(tid, id), 10)));
-  }
+  if (deleted.length > 0) await deleteBodiesOf(env, (await requireTeamStore(env, teamId)).tid, id);
   return deleted.length > 0;
 }
 
