@@ -5,6 +5,7 @@ import { call, callLive, createTeamWithKey, drainPendingStores, json, workerFetc
 import { restoreSpies, track } from "./helpers/spies";
 import { jsonResponse, mockUpstream } from "./helpers/upstream";
 import { captureQueue, deliver } from "./helpers/usage";
+import { responsesErrors, streamEvents } from "./helpers/responses-spec";
 
 // A `store: false` request with no state goes to a `responses` upstream as it came, and its answer
 // comes back as the upstream sent it; the gateway reads usage from a copy and watches for a stall.
@@ -158,6 +159,83 @@ describe("a stored stream from a responses upstream", () => {
     expect(text).not.toContain("event: error");
     const id = /"id":"(resp_[^"]+)"/.exec(text)![1];
     expect((await json(await call(`/v1/responses/${id}`, { key, env: RESPONSES }))).output[0].content[0].text).toBe("whole");
+  });
+});
+
+describe("a stored stream from a responses upstream, event by event", () => {
+  /** OpenAI's events for one message, in order; `cut` ends the body (an error) after the deltas. */
+  function messageStream(deltas: string[], cut = false) {
+    const part = (text: string) => ({ type: "output_text", text, annotations: [], logprobs: [] });
+    const item = (status: string, text: string | null) => ({ id: "msg_up1", type: "message", status, role: "assistant", content: text === null ? [] : [part(text)] });
+    const text = deltas.join("");
+    const response = (status: string, output: unknown[]) => ({ ...finalResponse(text), status, output, ...(status === "completed" ? {} : { usage: null }) });
+    const at = { item_id: "msg_up1", output_index: 0, content_index: 0 };
+    const events: any[] = [
+      { type: "response.created", response: response("in_progress", []) },
+      { type: "response.in_progress", response: response("in_progress", []) },
+      { type: "response.output_item.added", output_index: 0, item: item("in_progress", null) },
+      { type: "response.content_part.added", ...at, part: part("") },
+      // A delta that mentions an id in its text: only the event's own item_id is the gateway's.
+      ...deltas.map((delta) => ({ type: "response.output_text.delta", ...at, delta, logprobs: [], obfuscation: "x" })),
+      ...(cut
+        ? []
+        : [
+            { type: "response.output_text.done", ...at, text, logprobs: [] },
+            { type: "response.content_part.done", ...at, part: part(text) },
+            { type: "response.output_item.done", output_index: 0, item: item("completed", text) },
+            { type: "response.completed", response: response("completed", [item("completed", text)]) },
+          ]),
+    ].map((event, sequence_number) => ({ type: event.type, sequence_number, ...event }));
+    const frames = events.map(frame);
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (i < frames.length) return controller.enqueue(encoder.encode(frames[i++]));
+        if (cut) return controller.error(new Error("connection reset"));
+        controller.close();
+      },
+    });
+    return { events, body };
+  }
+
+  it("names every item by the gateway's id, keeps each event's fields and numbers, and validates", async () => {
+    const { key } = await createTeamWithKey();
+    const deltas = ["Hello", ' "item_id":"msg_up1"', " \\", " done"];
+    const upstream = messageStream(deltas);
+    mockUpstream(() => new Response(upstream.body, { headers: { "content-type": "text/event-stream" } }));
+    const { response, settled } = await callLive("/v1/responses", { key, env: RESPONSES, body: { model: "gpt-4o", input: "hi", stream: true } });
+    const events = streamEvents(await response.text());
+    await settled();
+    // The response objects are this fixture's, not the gateway's making: the events around them are checked.
+    for (const event of events.filter((e) => !("response" in e))) expect(responsesErrors("ResponseStreamEvent", event), event.type).toEqual([]);
+    const responseId = events[0].response.id;
+    const itemId = events.find((event) => event.type === "response.output_item.added").item.id;
+    expect(responseId).toMatch(/^resp_/);
+    expect(itemId).not.toBe("msg_up1");
+    expect(events.map((event) => event.type)).toEqual(upstream.events.map((event) => event.type));
+    for (const [i, event] of events.entries()) {
+      const sent = upstream.events[i];
+      if (sent.item_id === undefined) continue;
+      // The upstream's event with only its item_id changed.
+      expect(event).toEqual({ ...sent, item_id: itemId });
+    }
+    expect(events.filter((event) => event.type === "response.output_text.delta").map((event) => event.delta)).toEqual(deltas);
+    const stored = await json(await call(`/v1/responses/${responseId}`, { key, env: RESPONSES }));
+    expect(stored.output.map((item: any) => [item.id, item.content[0].text])).toEqual([[itemId, deltas.join("")]]);
+  });
+
+  it("numbers the error event after the last event the client had when the upstream breaks off", async () => {
+    const { key } = await createTeamWithKey();
+    const upstream = messageStream(["one", " two", " three"], true);
+    mockUpstream(() => new Response(upstream.body, { headers: { "content-type": "text/event-stream" } }));
+    const { response, settled } = await callLive("/v1/responses", { key, env: RESPONSES, body: { model: "gpt-4o", input: "hi", stream: true } });
+    const events = streamEvents(await response.text());
+    await settled();
+    const error = events.at(-1);
+    expect(error.type).toBe("error");
+    expect(responsesErrors("ResponseStreamEvent", error)).toEqual([]);
+    expect(error.sequence_number).toBe(upstream.events.at(-1).sequence_number + 1);
+    expect(events.slice(0, -1).map((event) => event.sequence_number)).toEqual(upstream.events.map((event) => event.sequence_number));
   });
 });
 
