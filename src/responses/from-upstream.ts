@@ -45,27 +45,6 @@ export type UpstreamStreamOutcome = { status: "complete"; adopted: Adopted } | {
 const FINAL = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
 /**
- * The stream events (the spec's) whose only id is their `item_id`: no `response` nor `item` in them.
- * They are most of a stream (every delta), and their one edit is made in their text, unparsed.
- */
-const ITEM_ID_ONLY = new Set(
-  [
-    "output_text.delta", "output_text.done", "output_text.annotation.added", "content_part.added", "content_part.done", "refusal.delta", "refusal.done",
-    "function_call_arguments.delta", "function_call_arguments.done", "custom_tool_call_input.delta", "custom_tool_call_input.done",
-    "reasoning_text.delta", "reasoning_text.done", "reasoning_summary_text.delta", "reasoning_summary_text.done", "reasoning_summary_part.added", "reasoning_summary_part.done",
-    "mcp_call_arguments.delta", "mcp_call_arguments.done", "mcp_call.in_progress", "mcp_call.completed", "mcp_call.failed",
-    "mcp_list_tools.in_progress", "mcp_list_tools.completed", "mcp_list_tools.failed",
-    "web_search_call.in_progress", "web_search_call.searching", "web_search_call.completed",
-    "file_search_call.in_progress", "file_search_call.searching", "file_search_call.completed",
-    "code_interpreter_call.in_progress", "code_interpreter_call.interpreting", "code_interpreter_call.completed", "code_interpreter_call_code.delta", "code_interpreter_call_code.done",
-    "image_generation_call.in_progress", "image_generation_call.generating", "image_generation_call.partial_image", "image_generation_call.completed",
-    "shell_call_output_content.delta", "shell_call_output_content.done",
-  ].map((name) => `response.${name}`),
-);
-const ITEM_ID_KEY = '"item_id":"';
-const SEQUENCE_KEY = '"sequence_number":';
-
-/**
  * Passes a `responses` upstream's stream on, event by event, with the gateway's ids in place of the
  * upstream's, and keeps the final response to store. A break or the idle timeout ends it with an
  * `error` event.
@@ -83,28 +62,6 @@ export function adoptResponsesStream(upstream: ReadableStream<Uint8Array>, respo
   let usage: Json | null = null;
   let settle!: (outcome: UpstreamStreamOutcome) => void;
   const outcome = new Promise<UpstreamStreamOutcome>((resolve) => (settle = resolve));
-
-  /**
-   * An ITEM_ID_ONLY event with its upstream item id swapped for the gateway's in its text, as
-   * `rename` would; null when its text is not the compact form looked for, or the id is not known
-   * (it is then parsed).
-   */
-  const renamedInText = (name: string, data: string): string | null => {
-    if (!ITEM_ID_ONLY.has(name) || !data.startsWith(`{"type":"${name}",`)) return null;
-    const key = data.indexOf(ITEM_ID_KEY);
-    // Only a key: one inside a string would have its quotes escaped.
-    if (key < 0 || data[key - 1] !== ",") return null;
-    const start = key + ITEM_ID_KEY.length;
-    const end = data.indexOf('"', start);
-    const gatewayId = end < 0 ? undefined : renamed.get(data.slice(start, end));
-    if (gatewayId === undefined) return null;
-    const sequence = data.indexOf(SEQUENCE_KEY);
-    if (sequence > 0 && data[sequence - 1] === ",") {
-      const value = parseInt(data.slice(sequence + SEQUENCE_KEY.length, sequence + SEQUENCE_KEY.length + 16), 10);
-      if (Number.isInteger(value)) lastSequence = value;
-    }
-    return namedEvent(name, data.slice(0, start) + gatewayId + data.slice(end));
-  };
 
   const rename = (event: Json): Json => {
     if (isObject(event.response)) {
@@ -156,11 +113,6 @@ export function adoptResponsesStream(upstream: ReadableStream<Uint8Array>, respo
           let out = "";
           for (const event of events) {
             if (event.data === "[DONE]") continue;
-            const edited = event.event === null ? null : renamedInText(event.event, event.data);
-            if (edited !== null) {
-              out += edited;
-              continue;
-            }
             let parsed: unknown;
             try {
               parsed = JSON.parse(event.data);
