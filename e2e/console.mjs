@@ -7,13 +7,13 @@
 // and sees a drawn chart; signs out, and the old cookie is refused. The admin token signs in, sees
 // both teams, creates a key and sees it once, revokes it (still listed, refused) and deletes it
 // (gone). Fails if any request leaves loopback, the page throws or breaks its CSP, or a token is
-// found in localStorage or sessionStorage. Saves a screenshot of each view in docs/screenshots/
-// (for the README).
+// found in localStorage or sessionStorage. Saves a screenshot of each view in test-results/console/,
+// or, with E2E_SCREENSHOTS=docs, in docs/screenshots/ (the README's): a test run leaves tracked files alone.
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { api, check, log, rel, root, runE2e, sleep } from "./harness.mjs";
+import { api, check, log, rel, resultsDir, root, runE2e, sleep } from "./harness.mjs";
 
-const shots = join(root, "docs", "screenshots");
+const shots = process.env.E2E_SCREENSHOTS === "docs" ? join(root, "docs", "screenshots") : join(resultsDir, "console");
 
 await runE2e("console", "console: team and admin sign-in, scoped list, filter, detail, export, usage chart, sign-out, keys (create, revoke, delete)", async (h) => {
   mkdirSync(shots, { recursive: true });
