@@ -185,7 +185,7 @@ describe("a stored stream from a responses upstream, event by event", () => {
             { type: "response.output_item.done", output_index: 0, item: item("completed", text) },
             { type: "response.completed", response: response("completed", [item("completed", text)]) },
           ]),
-    ].map((event, sequence_number) => ({ type: event.type, sequence_number, ...event }));
+    ].map(({ type, ...fields }, sequence_number) => ({ type, sequence_number, ...fields }));
     const frames = events.map(frame);
     let i = 0;
     const body = new ReadableStream<Uint8Array>({

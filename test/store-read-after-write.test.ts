@@ -229,9 +229,12 @@ describe("read after create, against a D1 that takes 100 ms per write", () => {
     expect((await json(messages)).data.map((m: { content: string }) => m.content)).toEqual(["to read"]);
     await second.settled();
 
-    const third = await createLive(own, "to delete", false, slow);
-    const deleted = await call(`/v1/chat/completions/${third.id}`, { key: own, method: "DELETE", env: { DB: slow } });
+    // Its write held until the delete has answered, so that it lands after it.
+    const held = heldWritesD1();
+    const third = await createLive(own, "to delete", false, held.db);
+    const deleted = await call(`/v1/chat/completions/${third.id}`, { key: own, method: "DELETE" });
     expect(await json(deleted)).toEqual({ id: third.id, object: "chat.completion.deleted", deleted: true });
+    held.release();
     await third.settled();
     // The write landed after the delete, and did not bring it back.
     expect((await call(`/v1/chat/completions/${third.id}`, { key: own })).status).toBe(404);

@@ -151,6 +151,24 @@ describe("DELETE /admin/teams/{team_id}", () => {
     for (const [table, rows] of Object.entries(after)) expect(rows, table).toEqual([]);
   });
 
+  it("takes a refused write's R2 objects away again when it lands before the purge", async () => {
+    const { teamId, key } = await createTeamWithKey();
+    const tid = await tidOf(teamId);
+    const { queue, sent } = capturingQueue();
+    track(vi.spyOn(console, "warn")).mockImplementation(() => {});
+    // The first try put the answer and its messages' segment in R2, then failed in D1.
+    await store(key, "refused", { DB: brokenWritesD1(), BACKGROUND_QUEUE: queue });
+    expect((await r2Keys(`t/${tid}/`)).length).toBeGreaterThanOrEqual(2);
+    expect((await deleteTeam(teamId, { BACKGROUND_QUEUE: queue })).status).toBe(200);
+    expect(sent.map((message) => message.body.kind)).toEqual(["store.completion", "team.purge"]);
+    // The queued write lands while the purge has not run: refused, it leaves nothing in R2.
+    await drainQueue(sent.splice(0, 1), { BACKGROUND_QUEUE: queue });
+    expect(await r2Keys(`t/${tid}/`)).toEqual([]);
+    await drainQueue(sent, { BACKGROUND_QUEUE: queue });
+    const after = await rowsOf(teamId);
+    for (const [table, rows] of Object.entries(after)) expect(rows, table).toEqual([]);
+  });
+
   it("keeps no piece of a large write still queued for the team when it is deleted", async () => {
     const { teamId, key } = await createTeamWithKey();
     const { queue, sent } = capturingQueue();

@@ -49,9 +49,9 @@ export class CompletionStore {
     const store = await teamStore(this.env, record.teamId);
     if (!store) return;
     const { tid } = store;
-    const { bytes, conv } = await this.writeBody(store, record);
+    const { bytes, conv, segments } = await this.writeBody(store, record);
     const id = compactId(record.id);
-    const indexed = await completionIndexOf(store.db).insert(record.teamId, record.id, {
+    const outcome = await completionIndexOf(store.db).insert(record.teamId, record.id, {
       tid,
       id,
       created: record.created,
@@ -64,13 +64,17 @@ export class CompletionStore {
       bytes,
       loc: 1,
     });
+    if (outcome === "indexed") return;
     // Deleted (or its team) while the write was on its way: its answer goes as a delete takes it, not
-    // left for retention, which may keep a day forever. Its segment may serve other completions.
-    if (!indexed) await this.bodies.delete([completionKey(tid, { at: record.storedAt, id })]);
+    // left for retention, which may keep a day forever. Its segments may serve the team's other
+    // completions, unless the team is gone: then no write of it lands, and the purge may be past R2.
+    const keys = [completionKey(tid, { at: record.storedAt, id })];
+    if (outcome === "team deleted") keys.push(...segments.map((name) => segmentKey(tid, record.storedAt, name)));
+    await this.bodies.delete(keys);
   }
 
   /** Writes a completion's R2 objects (its new messages' segment, then its completion object); returns the bytes and the hash the index keeps. */
-  async writeBody(store: TeamStore, record: Pick<NewStoredCompletion, "id" | "storedAt" | "messages" | "body" | "upstreamId">): Promise<{ bytes: number; conv: number | null }> {
+  async writeBody(store: TeamStore, record: Pick<NewStoredCompletion, "id" | "storedAt" | "messages" | "body" | "upstreamId">): Promise<{ bytes: number; conv: number | null; segments: string[] }> {
     const { tid } = store;
     const id = compactId(record.id);
     const at = record.storedAt;
@@ -81,7 +85,7 @@ export class CompletionStore {
     const object: CompletionObject = { v: 1, body: record.body, upstreamId: record.upstreamId, chain: chain.at(-1) ?? "", segs: layout.segs, refs: layout.refs };
     const bytes = await this.bodies.putJson(completionKey(tid, { at, id }), object);
     if (object.chain) rememberLayout(tid, object.chain, at, object);
-    return { bytes, conv: chain.length > 0 ? convOf(chain[chain.length - 1]) : null };
+    return { bytes, conv: chain.length > 0 ? convOf(chain[chain.length - 1]) : null, segments: layout.segs };
   }
 
   /** The same day's completion of the team whose messages are the longest prefix of these, if any. */

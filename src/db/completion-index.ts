@@ -33,6 +33,8 @@ const SQL_TEXT = {
     where exists (select 1 from teams t where t.id = ?12 and t.deleted_at is null)
       and not exists (select 1 from completion_tombstones d where d.team_id = ?12 and d.completion_id = ?13)
     on conflict do nothing`,
+  afterRefusal: `select (select 1 from completion_index c where c.tid = ?1 and c.id = ?2) as present,
+    (select 1 from teams t where t.id = ?3 and t.deleted_at is null) as live`,
   // A completion's filter rows, found from its metadata (stored once for filtering, so there is no
   // index by id to walk): each is a primary-key lookup.
   deleteFilters: `delete from completion_filters where (tid, k, v, created, id) in
@@ -68,13 +70,15 @@ export class CompletionIndex {
 
   /**
    * Writes a completion's index, atomically; a no-op if it is there already, deleted, or of a deleted
-   * team. True when the row is there afterwards.
+   * team. Says whether the row is there afterwards, and if not, whether its team is gone.
    */
-  async insert(teamId: string, fullId: string, row: IndexRow): Promise<boolean> {
+  async insert(teamId: string, fullId: string, row: IndexRow): Promise<"indexed" | "refused" | "team deleted"> {
     const results = await this.d1.batch(this.insertStatements(teamId, fullId, row));
-    if ((results[results.length - 1]?.meta.changes ?? 0) > 0) return true;
+    if ((results[results.length - 1]?.meta.changes ?? 0) > 0) return "indexed";
     // Nothing written: a retry of a landed write, or a refusal. Only then is the row looked up.
-    return (await this.get(row.tid, row.id)) !== null;
+    const found = await this.d1.prepare(SQL_TEXT.afterRefusal).bind(row.tid, row.id, teamId).first<{ present: number | null; live: number | null }>();
+    if (found?.present) return "indexed";
+    return found?.live ? "refused" : "team deleted";
   }
 
   async get(tid: number, id: string): Promise<IndexRow | null> {

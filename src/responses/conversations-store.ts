@@ -94,8 +94,9 @@ export async function appendItems(env: Env, teamId: string, conversationId: stri
   );
   const results = await d1.batch(rows.map((row) => insert.bind(teamId, conversationId, row.item.id, createdAt, row.bytes, row.key)));
   if (results.every((result) => result.meta.changes > 0)) return;
-  // An insert that wrote nothing met either the same item added meanwhile (the body is its, under the
-  // same key) or a conversation deleted meanwhile, whose prefix this append may have refilled.
+  // An insert that wrote nothing met either the same item id added meanwhile (its row points at the one
+  // key both wrote, which holds the last put) or a conversation deleted meanwhile, whose prefix this
+  // append may have refilled.
   if (!(await getConversation(env, teamId, conversationId))) await deleteBodiesOf(env, tid, conversationId);
 }
 
