@@ -1,12 +1,13 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MIGRATE_BATCH } from "../src/completion-store/migrate-inline";
-import { mintCompletionId } from "../src/ids";
+import { MIGRATE_BATCH, migrateInlineBatch } from "../src/completion-store/migrate-inline";
+import { compactId, mintCompletionId } from "../src/ids";
+import { interposedD1 } from "./helpers/d1-faults";
 import { runCron } from "./helpers/cron";
 import { call, createTeamWithKey, json } from "./helpers/gateway";
 import { capturingQueue, drainQueue } from "./helpers/queue";
-import { r2Keys } from "./helpers/store";
-import { restoreSpies } from "./helpers/spies";
+import { r2Keys, tidOf } from "./helpers/store";
+import { restoreSpies, track } from "./helpers/spies";
 
 // Completions stored inline in D1 (the way the gateway stored them before bodies moved to R2)
 // keep working, and a queue-driven job moves them to R2 in bounded batches.
@@ -78,4 +79,20 @@ describe("inline completions", () => {
     await runCron({ BACKGROUND_QUEUE: again.queue });
     expect(again.sent).toEqual([]);
   }, 60_000);
+
+  it("leaves no object in R2 for a completion deleted while the job moves it", async () => {
+    const { teamId } = await createTeamWithKey();
+    const id = await storeInline(teamId, 1);
+    for (const statement of adoptionStatements()) await env.DB.prepare(statement).run();
+    const tid = await tidOf(teamId);
+    // Its row goes after the job read it and before the job says where its body went.
+    const deleting = interposedD1(() => env.DB.prepare("delete from completion_index where tid = ? and id = ?").bind(tid, compactId(id)).run());
+    const puts = track(vi.spyOn(env.BODIES, "put"));
+    expect(await migrateInlineBatch({ ...env, DB: deleting }, 0)).toBe(1);
+    const object = expect.stringMatching(`^t/${tid}/.*/c/${compactId(id)}$`);
+    // It was written, and taken away again.
+    expect(puts.mock.calls.map(([key]) => key)).toContainEqual(object);
+    expect(await r2Keys(`t/${tid}/`)).not.toContainEqual(object);
+    expect(await env.DB.prepare("select count(*) as n from completions where team_id = ?").bind(teamId).first("n")).toBe(0);
+  });
 });

@@ -5,7 +5,9 @@ import { compactId } from "../ids";
 import { describeError, logEvent } from "../log";
 import { runQueueJob } from "../queue/job";
 import type { BackgroundMessage, MigrateInlineMessage } from "../queue/messages";
+import { bodyStore } from "../store/bodies";
 import { dbOf, shardDatabases, teamStore } from "../store/shards";
+import { completionKey } from "./keys";
 import { completionStore } from "./repository";
 
 // Completions stored inline in D1 before bodies moved to R2 keep working (their index rows say
@@ -34,10 +36,12 @@ export async function migrateInlineBatch(env: Env, shard: number, limit = MIGRAT
     if (store && row && legacy) {
       // Body first, then the row says where it is, in the same batch that drops the inline copy.
       const { bytes, conv } = await completionStore(env).writeBody(store, { id, storedAt: row.at, messages: legacy.messages, body: legacy.body, upstreamId: legacy.upstreamId });
-      await db.$client.batch([
+      const [moved] = await db.$client.batch([
         db.$client.prepare("update completion_index set loc = 1, bytes = ?3, conv = ?4 where tid = ?1 and id = ?2 and loc = 0").bind(store.tid, row.id, bytes, conv),
         ...dropInline(db, teamId, id),
       ]);
+      // Deleted since it was read: the object just written has no row; one moved meanwhile keeps its own.
+      if (moved.meta.changes === 0 && !(await completionIndexOf(store.db).get(store.tid, row.id))) await bodyStore(env.BODIES).delete([completionKey(store.tid, row)]);
     } else {
       // Deleted, expired, or of a purged team: nothing refers to these rows any more.
       await db.$client.batch(dropInline(db, teamId, id));

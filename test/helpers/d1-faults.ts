@@ -12,6 +12,18 @@ function withBatch(batch: (real: D1Database, statements: D1PreparedStatement[]) 
   });
 }
 
+/** The real D1, running `first` before its first batch: another request's write landing between a read and a write. */
+export function interposedD1(first: () => Promise<unknown>): D1Database {
+  let ran = false;
+  return withBatch(async (real, statements) => {
+    if (!ran) {
+      ran = true;
+      await first();
+    }
+    return real.batch(statements);
+  });
+}
+
 /** A D1 whose every write takes `ms` longer, as a far-away primary would. */
 export function slowWritesD1(ms: number): D1Database {
   return withBatch(async (real, statements) => {
